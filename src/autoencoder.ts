@@ -1,0 +1,343 @@
+/**
+ * `Autoencoder`: the class every model of the library is, and the one users
+ * build their own architectures with. It owns the parameters, trains them with
+ * `fit`, runs `encode` / `decode` / `predict`, and saves itself as an ONNX model
+ * that any ONNX runtime can run.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "./errors.ts";
+import {
+  type Architecture,
+  buildInference,
+  codeShape,
+  paramSpecs,
+  type Part,
+} from "./nn/architecture.ts";
+import type { Layer, ParamSpec } from "./nn/layers.ts";
+import { Random } from "./nn/random.ts";
+import { decodeModel, encodeModel } from "./onnx/model.ts";
+import { defaultRuntime } from "./runtime/default.ts";
+import type { Provider, Runtime, Session } from "./runtime/types.ts";
+import {
+  fitLoop,
+  type History,
+  openEvaluator,
+  type Samples,
+  type TrainState,
+} from "../training/fit.ts";
+import { type Optimizer, optimizerByName } from "../training/optimizers.ts";
+
+/** Options shared by every model. */
+export interface ModelOptions {
+  /** Seed of the weight initialisation and of shuffling (default 0). */
+  seed?: number;
+  /** ONNX Runtime adapter (default: the one the entry point registered). */
+  runtime?: Runtime;
+  /** Execution provider (default `"cpu"`). */
+  provider?: Provider;
+  /** Intra-op threads (default: ORT's choice). */
+  threads?: number;
+}
+
+/** Options of {@link Autoencoder.fit}. */
+export interface FitOptions {
+  /** Epochs (default 1). */
+  epochs?: number;
+  /** Samples per update (default 256, the blog's). */
+  batchSize?: number;
+  /** Shuffle every epoch (default true). */
+  shuffle?: boolean;
+  /** `"adam"` (default), `"adadelta"`, `"sgd"`, or an optimizer from `training/optimizers.ts`. */
+  optimizer?: "adam" | "adadelta" | "sgd" | Optimizer;
+  /** Learning rate (default: the optimizer's). */
+  learningRate?: number;
+  /** Held-out data, evaluated after each epoch. */
+  validationData?: Float32Array | ImageBatch;
+  /** Called after each epoch with its losses. */
+  onEpochEnd?: (
+    logs: { epoch: number; loss: number; valLoss?: number; seconds: number },
+  ) => void | Promise<void>;
+}
+
+/** Images as the data loaders return them. */
+export interface ImageBatch {
+  /** `count` samples, row-major, values in [0, 1]. */
+  images: Float32Array;
+  /** Number of samples. */
+  count: number;
+}
+
+/** The definition of an autoencoder. */
+export interface AutoencoderConfig extends Architecture {
+  /** Model name, stored in saved files (e.g. `"undercomplete"`). */
+  name: string;
+}
+
+/** Metadata key under which a saved model records its name. */
+const MODEL_KEY = "autoencoders.model";
+
+/**
+ * An autoencoder built from an encoder and a decoder layer list.
+ *
+ * @example
+ * ```ts ignore
+ * import { Autoencoder, Dense, loadMnist } from "@autoencoders/onnx";
+ * const model = new Autoencoder({
+ *   name: "mine",
+ *   inputShape: [784],
+ *   encoder: [new Dense(64, "relu")],
+ *   decoder: [new Dense(784, "sigmoid")],
+ * });
+ * const { train, test } = await loadMnist({ dir: "data/mnist" });
+ * await model.fit(train, { epochs: 5, validationData: test });
+ * const codes = await model.encode(test);
+ * ```
+ */
+export class Autoencoder {
+  /** The model's definition. */
+  readonly config: AutoencoderConfig;
+  /** Parameter values by stable dotted name (`encoder.0.kernel`). */
+  readonly params: Map<string, Float32Array>;
+  #state: TrainState;
+  #sessions = new Map<Part, Promise<Session>>();
+
+  /**
+   * @param config Name, input shape, encoder and decoder layers.
+   * @param options Seed, runtime, provider, threads.
+   */
+  constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
+    this.config = config;
+    const seed = options.seed ?? 0;
+    const init = new Random(seed);
+    this.params = new Map(paramSpecs(config).map((spec) => [spec.name, initialize(spec, init)]));
+    this.#state = {
+      arch: config,
+      params: this.params,
+      optimizerState: new Map(),
+      step: 0,
+      runtime: options.runtime ?? defaultRuntime(),
+      session: { provider: options.provider ?? "cpu", threads: options.threads },
+      rng: new Random(seed + 1),
+    };
+  }
+
+  /** Shape of one input sample, e.g. `[784]`. */
+  get inputShape(): number[] {
+    return this.config.inputShape;
+  }
+
+  /** Shape of one code, e.g. `[32]`. */
+  get codeShape(): number[] {
+    return codeShape(this.config);
+  }
+
+  /** The runtime's name and the provider in use, e.g. `onnxruntime-node 1.30.0 (cpu)`. */
+  get backend(): string {
+    return `${this.#state.runtime.name} (${this.#state.session.provider})`;
+  }
+
+  /**
+   * Trains the model to reconstruct `x`.
+   *
+   * @param x Training samples: flat `Float32Array` (a multiple of the sample size) or `{ images, count }`.
+   * @param options Epochs, batch size, optimizer, validation data, callback.
+   * @returns Losses and wall time per epoch.
+   */
+  async fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
+    const epochs = options.epochs ?? 1;
+    const batchSize = options.batchSize ?? 256;
+    const train = this.#samples(x, "fit");
+    if (!Number.isInteger(epochs) || epochs < 1) {
+      throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`);
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new AutoencoderError(
+        `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
+      );
+    }
+    const optimizer = typeof options.optimizer === "object"
+      ? options.optimizer
+      : optimizerByName(options.optimizer ?? "adam");
+    return await fitLoop(this.#state, train, {
+      epochs,
+      batchSize: Math.min(batchSize, train.count),
+      shuffle: options.shuffle ?? true,
+      optimizer,
+      learningRate: options.learningRate ?? optimizer.learningRate,
+      validation: options.validationData ? this.#samples(options.validationData, "fit") : undefined,
+      onEpochEnd: options.onEpochEnd,
+    });
+  }
+
+  /**
+   * Mean per-pixel binary cross-entropy of the reconstructions of `x`.
+   *
+   * @param x Samples.
+   * @returns The loss, as Keras' `evaluate` reports it.
+   */
+  async evaluate(x: Float32Array | ImageBatch): Promise<number> {
+    const evaluator = await openEvaluator(this.#state);
+    try {
+      return await evaluator.evaluate(this.#samples(x, "evaluate"));
+    } finally {
+      await evaluator.release();
+    }
+  }
+
+  /**
+   * Encodes samples.
+   *
+   * @param x Samples.
+   * @returns Codes, `count` rows of the code size.
+   */
+  encode(x: Float32Array | ImageBatch): Promise<Float32Array> {
+    return this.#infer("encoder", this.#samples(x, "encode"));
+  }
+
+  /**
+   * Decodes codes into reconstructions.
+   *
+   * @param codes Codes, a multiple of the code size.
+   * @returns Reconstructions, values in (0, 1).
+   */
+  decode(codes: Float32Array): Promise<Float32Array> {
+    return this.#infer("decoder", toSamples(codes, this.codeShape, "decode"));
+  }
+
+  /**
+   * Reconstructs samples (encode, then decode).
+   *
+   * @param x Samples.
+   * @returns Reconstructions, same size as `x`.
+   */
+  predict(x: Float32Array | ImageBatch): Promise<Float32Array> {
+    return this.#infer("autoencoder", this.#samples(x, "predict"));
+  }
+
+  /**
+   * An inference model with the current weights inside, as ONNX bytes.
+   *
+   * @param part `"autoencoder"` (default: input to `output` and `code`), `"encoder"` or `"decoder"`.
+   * @returns The model's bytes.
+   */
+  toOnnx(part: Part = "autoencoder"): Uint8Array {
+    return encodeModel(buildInference(this.config, part, this.params).graph, {
+      name: `${this.config.name}.${part}`,
+      metadata: { [MODEL_KEY]: this.config.name },
+    });
+  }
+
+  /**
+   * Saves the model as an ONNX file (atomically: temporary file, then rename).
+   *
+   * @param path Destination, e.g. `model.onnx`.
+   */
+  async save(path: string): Promise<void> {
+    await this.#state.runtime.writeFile(path, this.toOnnx());
+  }
+
+  /**
+   * Replaces the weights with those of a model saved by {@link save} or {@link toOnnx}.
+   *
+   * @param bytes ONNX model bytes.
+   * @param file Names the source in error messages.
+   */
+  loadOnnx(bytes: Uint8Array, file = "model"): void {
+    const model = decodeModel(bytes, file);
+    const saved = model.metadata[MODEL_KEY];
+    if (saved !== undefined && saved !== this.config.name) {
+      throw new AutoencoderError(
+        `Cannot load "${file}": it holds a "${saved}" model, not "${this.config.name}"; load it into a ${saved} model`,
+      );
+    }
+    const weights = new Map<string, Float32Array>();
+    for (const spec of paramSpecs(this.config)) {
+      const found = model.initializers.get(spec.name);
+      if (!found || found.dims.join() !== spec.shape.join()) {
+        throw new AutoencoderError(
+          `Cannot load "${file}": weight "${spec.name}" of shape [${spec.shape}] is ${
+            found ? `[${found.dims}] in the file` : "missing"
+          }; the file was saved from another architecture`,
+        );
+      }
+      weights.set(spec.name, found.data);
+    }
+    for (const [name, data] of weights) this.params.set(name, data);
+  }
+
+  /**
+   * Loads weights from an ONNX file saved by {@link save}.
+   *
+   * @param path Source.
+   */
+  async load(path: string): Promise<void> {
+    this.loadOnnx(await this.#state.runtime.readFile(path), path);
+  }
+
+  /** Frees the model's inference sessions. */
+  async dispose(): Promise<void> {
+    for (const s of this.#sessions.values()) await (await s).release();
+    this.#sessions.clear();
+  }
+
+  #samples(x: Float32Array | ImageBatch, what: string): Samples {
+    return toSamples(x instanceof Float32Array ? x : x.images, this.inputShape, what);
+  }
+
+  async #infer(part: Part, samples: Samples): Promise<Float32Array> {
+    const { runtime } = this.#state;
+    let session = this.#sessions.get(part);
+    if (!session) {
+      const bytes = encodeModel(buildInference(this.config, part).graph, { name: part });
+      this.#sessions.set(part, session = runtime.createSession(bytes, this.#state.session));
+    }
+    const s = await session;
+    const inShape = part === "decoder" ? this.codeShape : this.inputShape;
+    const outShape = part === "encoder" ? this.codeShape : this.inputShape;
+    const inSize = size(inShape), outSize = size(outShape);
+    const result = new Float32Array(samples.count * outSize);
+    const feeds: Record<string, ReturnType<Runtime["tensor"]>> = {};
+    for (const spec of paramSpecs(this.config)) {
+      feeds[spec.name] = runtime.tensor(this.params.get(spec.name)!, spec.shape);
+    }
+    const chunk = 1000;
+    for (let first = 0; first < samples.count; first += chunk) {
+      const n = Math.min(chunk, samples.count - first);
+      feeds.input = runtime.tensor(samples.data.subarray(first * inSize, (first + n) * inSize), [
+        n,
+        ...inShape,
+      ]);
+      const out = await s.run(feeds, ["output"]);
+      result.set(await runtime.read(out.output), first * outSize);
+    }
+    return result;
+  }
+}
+
+/** Layers re-exported for the convenience of architecture authors. */
+export type { Layer };
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function toSamples(data: Float32Array, shape: readonly number[], what: string): Samples {
+  const n = size(shape);
+  if (data.length === 0 || data.length % n !== 0) {
+    throw new AutoencoderError(
+      `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
+    );
+  }
+  return { data, count: data.length / n };
+}
+
+function initialize(spec: ParamSpec, rng: Random): Float32Array {
+  const data = new Float32Array(size(spec.shape));
+  if (spec.init.kind === "glorot_uniform") {
+    const limit = Math.sqrt(6 / (spec.init.fanIn + spec.init.fanOut));
+    for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-limit, limit);
+  }
+  return data;
+}

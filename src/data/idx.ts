@@ -1,0 +1,127 @@
+/**
+ * The IDX file format of the MNIST database (raw or gzipped), and a SHA-256 helper.
+ * Browser-safe: it uses only web-standard APIs (`DecompressionStream`, `crypto.subtle`).
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+
+/**
+ * A decoded IDX file: its dimensions and its unsigned bytes, row-major.
+ *
+ * @example
+ * ```ts
+ * import type { IdxArray } from "./idx.ts";
+ * const labels: IdxArray = { dims: [3], data: new Uint8Array([7, 2, 1]) };
+ * console.assert(labels.data.length === labels.dims[0]);
+ * ```
+ */
+export interface IdxArray {
+  /** The size of each dimension, outermost first (e.g. `[60000, 28, 28]`). */
+  dims: number[];
+  /** The values, row-major; `data.length` is the product of `dims`. */
+  data: Uint8Array;
+}
+
+/** The IDX type byte of unsigned bytes, the only type MNIST uses. */
+const UBYTE = 0x08;
+
+/**
+ * Decodes an IDX file, raw or gzipped (recognised by its `1f 8b` magic). The header
+ * and the length are checked against the bytes actually present before anything is
+ * allocated; `data` is a view into the (inflated) input, not a copy.
+ *
+ * @param bytes The file's contents.
+ * @param file The file's name or path, used in error messages.
+ * @returns The dimensions and the data.
+ * @throws {AutoencoderError} If the gzip data is corrupt, the header is not an IDX
+ * header of unsigned bytes with 1 to 4 dimensions, or the data is truncated or
+ * followed by extra bytes.
+ *
+ * @example
+ * ```ts
+ * import { decodeIdx } from "./idx.ts";
+ * // Magic 0x00000801 (unsigned bytes, 1 dimension), 3 items, then the items.
+ * const bytes = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]);
+ * const { dims, data } = await decodeIdx(bytes, "labels.idx");
+ * console.assert(dims[0] === 3 && data[0] === 7);
+ * ```
+ */
+export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArray> {
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes, file) : bytes;
+  const fail = (detail: string) =>
+    new AutoencoderError(`Cannot read IDX file "${file}": ${detail}; download it again`);
+  if (raw.length < 4) {
+    throw fail(`the file is truncated (expected an IDX header, found ${raw.length} bytes)`);
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw[0] !== 0 || raw[1] !== 0) {
+    const magic = view.getUint32(0).toString(16).padStart(8, "0");
+    throw fail(
+      `the file is not an IDX file (magic number 0x${magic} does not start with two zero bytes)`,
+    );
+  }
+  if (raw[2] !== UBYTE) {
+    const type = raw[2].toString(16).padStart(2, "0");
+    throw new AutoencoderError(
+      `Cannot read IDX file "${file}": data type 0x${type} is unsupported; ` +
+        "only unsigned bytes (0x08) can be read",
+    );
+  }
+  const ndims = raw[3];
+  if (ndims < 1 || ndims > 4) {
+    throw fail(`the header declares ${ndims} dimensions (expected 1 to 4)`);
+  }
+  const headerLength = 4 + 4 * ndims;
+  if (raw.length < headerLength) {
+    throw fail(
+      `the file is truncated (expected a header of ${headerLength} bytes, found ${raw.length})`,
+    );
+  }
+  const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i));
+  const expected = dims.reduce((a, b) => a * b, 1);
+  const found = raw.length - headerLength;
+  if (found < expected) {
+    throw fail(`the file is truncated (expected ${expected} bytes of data, found ${found})`);
+  }
+  if (found > expected) {
+    const extra = found - expected;
+    throw fail(
+      `the file has ${extra} extra bytes (expected ${expected} bytes of data, found ${found})`,
+    );
+  }
+  return { dims, data: raw.subarray(headerLength) };
+}
+
+/** Inflates gzip data with the web-standard `DecompressionStream`. */
+async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+      .pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (cause) {
+    throw new AutoencoderError(
+      `Cannot read IDX file "${file}": the gzip data is corrupt; download it again`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Computes the SHA-256 digest of some bytes with `crypto.subtle`.
+ *
+ * @param bytes The bytes to hash.
+ * @returns The digest as 64 lowercase hexadecimal digits.
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex } from "./idx.ts";
+ * const hex = await sha256Hex(new TextEncoder().encode("abc"));
+ * console.assert(hex.startsWith("ba7816bf"));
+ * ```
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,177 @@
+/**
+ * An autoencoder architecture: an input shape, an encoder and a decoder (layer
+ * lists). This file turns one into parameter lists and forward graphs.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import { type Shape, type Value } from "../ir/graph.ts";
+import { Builder } from "../ops/builder.ts";
+import type { Layer, LayerContext, ParamSpec } from "./layers.ts";
+
+/** The layers of an autoencoder. */
+export interface Architecture {
+  /** Shape of one sample, e.g. `[784]` or `[1, 28, 28]`. */
+  inputShape: number[];
+  /** Layers from the input to the code. */
+  encoder: Layer[];
+  /** Layers from the code to the reconstruction; the last one ends in a sigmoid. */
+  decoder: Layer[];
+}
+
+/** Which part of the network a graph computes. */
+export type Part = "encoder" | "decoder" | "autoencoder";
+
+/** A layer with its dotted name and input shape. */
+export interface PlacedLayer {
+  /** e.g. `encoder.0`. */
+  name: string;
+  /** The layer. */
+  layer: Layer;
+  /** Input shape without the batch dimension. */
+  input: number[];
+  /** Output shape without the batch dimension. */
+  output: number[];
+}
+
+/**
+ * Names each layer and works out its shapes, validating the whole chain.
+ *
+ * @param arch The architecture.
+ * @returns Layers in order with their names and shapes.
+ *
+ * @example
+ * ```ts
+ * import { Dense } from "./layers.ts";
+ * import { placeLayers } from "./architecture.ts";
+ * const placed = placeLayers({ inputShape: [784], encoder: [new Dense(32, "relu")], decoder: [new Dense(784, "sigmoid")] });
+ * console.assert(placed[1].name === "decoder.0");
+ * ```
+ */
+export function placeLayers(arch: Architecture): PlacedLayer[] {
+  const placed: PlacedLayer[] = [];
+  let shape = arch.inputShape;
+  for (const [part, layers] of [["encoder", arch.encoder], ["decoder", arch.decoder]] as const) {
+    layers.forEach((layer, i) => {
+      const name = `${part}.${i}`;
+      const output = layer.outputShape(shape, name);
+      placed.push({ name, layer, input: shape, output });
+      shape = output;
+    });
+  }
+  const last = placed.at(-1);
+  if (!last || arch.encoder.length === 0) {
+    throw new AutoencoderError(
+      "Cannot build autoencoder: the encoder and the decoder need a layer each",
+    );
+  }
+  if (last.output.join() !== arch.inputShape.join()) {
+    throw new AutoencoderError(
+      `Cannot build autoencoder: the decoder outputs [${last.output}] but the input is [${arch.inputShape}]`,
+    );
+  }
+  return placed;
+}
+
+/**
+ * Every parameter of the architecture, in layer order.
+ *
+ * @param arch The architecture.
+ * @returns The parameter specs.
+ */
+export function paramSpecs(arch: Architecture): ParamSpec[] {
+  return placeLayers(arch).flatMap(({ name, layer, input }) => layer.params(input, name));
+}
+
+/** Shape of the code (the encoder's output), without the batch dimension. */
+export function codeShape(arch: Architecture): number[] {
+  return placeLayers(arch)[arch.encoder.length - 1].output;
+}
+
+/**
+ * Emits part of the network on `x`.
+ *
+ * @param ctx Builder and parameter source.
+ * @param arch The architecture.
+ * @param part Which layers to run.
+ * @param x `[N, ...input of the part]`.
+ * @param logits Stop before the final sigmoid (for losses from logits).
+ * @returns The part's output and, when the part includes the encoder, the code.
+ */
+export function emitForward(
+  ctx: LayerContext,
+  arch: Architecture,
+  part: Part,
+  x: Value,
+  logits = false,
+): { output: Value; code?: Value } {
+  const placed = placeLayers(arch);
+  const from = part === "decoder" ? arch.encoder.length : 0;
+  const to = part === "encoder" ? arch.encoder.length : placed.length;
+  let h = x, code: Value | undefined;
+  for (let i = from; i < to; i++) {
+    const { name, layer } = placed[i];
+    h = ctx.b.graph.withScope(
+      name,
+      () => layer.apply(ctx, h, name, logits && i === placed.length - 1),
+    );
+    if (i === arch.encoder.length - 1) code = h;
+  }
+  return { output: h, code };
+}
+
+/**
+ * A parameter source that makes each parameter a graph input named after it.
+ *
+ * @param b Builder.
+ * @returns The context and the inputs it created, by name.
+ */
+export function paramsAsInputs(b: Builder): { ctx: LayerContext; inputs: Map<string, Value> } {
+  const inputs = new Map<string, Value>();
+  const ctx: LayerContext = {
+    b,
+    param(spec) {
+      let v = inputs.get(spec.name);
+      if (!v) inputs.set(spec.name, v = b.graph.input(spec.name, "float32", spec.shape));
+      return v;
+    },
+  };
+  return { ctx, inputs };
+}
+
+/**
+ * The inference graph of one part: input `input` (`[N, ...]`), outputs `output`
+ * and, for the whole autoencoder, `code` as well. With `weights` the parameters
+ * are stored in the graph (a self-contained model to export); without, they are
+ * graph inputs (the library's own inference sessions, which then need no rebuild
+ * after training).
+ *
+ * @param arch The architecture.
+ * @param part Which part.
+ * @param weights Parameter values by name, to embed.
+ * @returns The graph's builder.
+ */
+export function buildInference(
+  arch: Architecture,
+  part: Part,
+  weights?: ReadonlyMap<string, Float32Array>,
+): Builder {
+  const b = new Builder();
+  const inputShape: Shape = part === "decoder" ? codeShape(arch) : arch.inputShape;
+  const x = b.graph.input("input", "float32", ["N", ...inputShape]);
+  const ctx: LayerContext = weights
+    ? {
+      b,
+      param: (spec) => {
+        const data = weights.get(spec.name);
+        if (!data) throw new AutoencoderError(`Cannot build model: no weights for "${spec.name}"`);
+        return b.graph.constant(data, spec.shape, spec.name);
+      },
+    }
+    : paramsAsInputs(b).ctx;
+  const { output, code } = emitForward(ctx, arch, part, x);
+  b.graph.output("output", output);
+  if (part === "autoencoder") b.graph.output("code", code!);
+  return b;
+}

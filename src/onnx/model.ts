@@ -1,0 +1,279 @@
+/**
+ * ONNX `ModelProto` encoding and decoding. This is the only place where
+ * intermediate values get names; graph inputs, outputs and named constants keep
+ * theirs (stable dotted parameter names such as `encoder.0.kernel`).
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import type { DType, Graph, Shape, Value } from "../ir/graph.ts";
+import { OPSET, type OpType, registry } from "../ops/registry.ts";
+import { AttributeType, DataType, IR_VERSION, ModelProto } from "./schema.ts";
+
+/** Library name and version written into every model as its producer. */
+export const PRODUCER = { name: "@autoencoders/onnx", version: "0.1.0" } as const;
+
+/** Options of {@link encodeModel}. */
+export interface EncodeOptions {
+  /** Graph name. */
+  name?: string;
+  /** Key-value metadata stored in the model (`metadata_props`). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Serialises a graph as an ONNX model (opset {@link OPSET}, IR version 8). Nodes
+ * that no output depends on are left out.
+ *
+ * @param graph The graph; its outputs must be declared.
+ * @param options Name and metadata.
+ * @returns The model's bytes.
+ *
+ * @example
+ * ```ts
+ * import { Builder } from "../ops/builder.ts";
+ * import { decodeModel, encodeModel } from "./model.ts";
+ * const b = new Builder();
+ * b.graph.output("y", b.relu(b.graph.input("x", "float32", ["N", 2])));
+ * const bytes = encodeModel(b.graph, { name: "relu" });
+ * console.assert(decodeModel(bytes).outputs[0].name === "y");
+ * ```
+ */
+export function encodeModel(graph: Graph, options: EncodeOptions = {}): Uint8Array {
+  const names = new Map<number, string>();
+  const taken = new Set<string>();
+  const claim = (v: Value, name: string) => {
+    if (taken.has(name)) {
+      throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`);
+    }
+    taken.add(name);
+    names.set(v.id, name);
+  };
+  for (const v of graph.inputs) claim(v, (v.source as { name: string }).name);
+  graph.constants.forEach((v, i) => {
+    const name = (v.source as { name?: string }).name;
+    if (name) claim(v, name);
+    else names.set(v.id, `const.${i}`);
+  });
+
+  // Outputs take over the names of the values they are; an input, a constant or a
+  // value output twice goes through an Identity node instead.
+  const identities: { from: Value; to: string }[] = [];
+  for (const { name, value } of graph.outputs) {
+    if (value.source.kind === "node" && !names.has(value.id)) claim(value, name);
+    else {
+      taken.add(name);
+      identities.push({ from: value, to: name });
+    }
+  }
+
+  const live = liveNodes(graph);
+  const nameOf = (v: Value) => {
+    let name = names.get(v.id);
+    if (!name) names.set(v.id, name = `t${v.id}`);
+    return name;
+  };
+  const nodes = graph.nodes.filter((n) => live.has(n.id)).map((n) => ({
+    name: `${n.scope ? n.scope + "/" : ""}${n.op}.${n.id}`,
+    opType: n.op,
+    input: n.inputs.map(nameOf),
+    output: n.outputs.map(nameOf),
+    attribute: Object.entries(n.attrs).map(([name, value]) => {
+      const type = registry[n.op as OpType].attrs[name];
+      switch (type) {
+        case "int":
+          return { name, type: AttributeType.INT, i: value as number };
+        case "float":
+          return { name, type: AttributeType.FLOAT, f: value as number };
+        case "ints":
+          return { name, type: AttributeType.INTS, ints: value as number[] };
+        default:
+          return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
+      }
+    }),
+  }));
+  for (const { from, to } of identities) {
+    nodes.push({
+      name: `output/${to}`,
+      opType: "Identity",
+      input: [nameOf(from)],
+      output: [to],
+      attribute: [],
+    });
+  }
+
+  const usedConstants = new Set(nodes.flatMap((n) => n.input));
+  const message = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: PRODUCER.name,
+    producerVersion: PRODUCER.version,
+    graph: {
+      name: options.name ?? "graph",
+      node: nodes,
+      input: graph.inputs.map((v) => valueInfo(nameOf(v), v.dtype, v.shape)),
+      output: graph.outputs.map(({ name, value }) => valueInfo(name, value.dtype, value.shape)),
+      initializer: graph.constants
+        .filter((v) => usedConstants.has(nameOf(v)))
+        .map((v) => {
+          const data = (v.source as { data: Float32Array | BigInt64Array }).data;
+          return {
+            name: nameOf(v),
+            dims: v.shape as number[],
+            dataType: data instanceof Float32Array ? DataType.FLOAT : DataType.INT64,
+            rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+          };
+        }),
+    },
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  };
+  return ModelProto.encode(ModelProto.fromObject(message)).finish();
+}
+
+function valueInfo(name: string, dtype: DType, shape: Shape) {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: dtype === "float32" ? DataType.FLOAT : DataType.INT64,
+        shape: {
+          dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
+        },
+      },
+    },
+  };
+}
+
+function liveNodes(graph: Graph): Set<number> {
+  const needed = new Set(graph.outputs.map((o) => o.value.id));
+  const live = new Set<number>();
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i];
+    if (n.outputs.some((o) => needed.has(o.id))) {
+      live.add(n.id);
+      n.inputs.forEach((v) => needed.add(v.id));
+    }
+  }
+  return live;
+}
+
+/** A graph input or output of a decoded model. */
+export interface TensorInfo {
+  /** Name. */
+  name: string;
+  /** Element type (`"other"` for types the library does not emit). */
+  dtype: DType | "other";
+  /** Shape; symbolic dimensions as strings. */
+  shape: (number | string)[];
+}
+
+/** What {@link decodeModel} reads from a model. */
+export interface DecodedModel {
+  /** Graph inputs. */
+  inputs: TensorInfo[];
+  /** Graph outputs. */
+  outputs: TensorInfo[];
+  /** Float32 initializers by name. */
+  initializers: Map<string, { dims: number[]; data: Float32Array }>;
+  /** `metadata_props`. */
+  metadata: Record<string, string>;
+  /** Operator types used, in node order. */
+  ops: string[];
+}
+
+/**
+ * Reads an ONNX model's interface, float32 initializers and metadata.
+ *
+ * @param bytes The model file's bytes.
+ * @param file Names the file in error messages.
+ * @returns The decoded parts.
+ *
+ * @example
+ * ```ts
+ * import { decodeModel } from "./model.ts";
+ * try {
+ *   decodeModel(new Uint8Array([1, 2, 3]), "junk.onnx");
+ * } catch (e) {
+ *   console.assert(String(e).includes("junk.onnx"));
+ * }
+ * ```
+ */
+export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
+  // deno-lint-ignore no-explicit-any
+  let m: any;
+  try {
+    m = ModelProto.toObject(ModelProto.decode(bytes), {
+      longs: Number,
+      defaults: true,
+      bytes: Uint8Array,
+    });
+  } catch (cause) {
+    throw new AutoencoderError(
+      `Cannot read ONNX model "${file}": the file is not a valid ONNX model`,
+      {
+        cause,
+      },
+    );
+  }
+  if (!m.graph) {
+    throw new AutoencoderError(`Cannot read ONNX model "${file}": the file has no graph`);
+  }
+  const info = (
+    vi: {
+      name: string;
+      type?: {
+        tensorType?: {
+          elemType: number;
+          shape?: { dim: { dimValue?: number; dimParam?: string }[] };
+        };
+      };
+    },
+  ): TensorInfo => {
+    const t = vi.type?.tensorType;
+    const dtype = t?.elemType === DataType.FLOAT
+      ? "float32"
+      : t?.elemType === DataType.INT64
+      ? "int64"
+      : "other";
+    return {
+      name: vi.name,
+      dtype,
+      shape: (t?.shape?.dim ?? []).map((d) => d.dimParam || (d.dimValue ?? 0)),
+    };
+  };
+  const initializers = new Map<string, { dims: number[]; data: Float32Array }>();
+  for (const t of m.graph.initializer) {
+    if (t.dataType !== DataType.FLOAT) continue;
+    const dims: number[] = t.dims;
+    const size = dims.reduce((a: number, b: number) => a * b, 1);
+    let data: Float32Array;
+    if (t.rawData.length) {
+      if (t.rawData.length !== size * 4) {
+        throw new AutoencoderError(
+          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.rawData.length} bytes, expected ${
+            size * 4
+          }`,
+        );
+      }
+      data = new Float32Array(t.rawData.slice().buffer);
+    } else {
+      if (t.floatData.length !== size) {
+        throw new AutoencoderError(
+          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.floatData.length} values, expected ${size}`,
+        );
+      }
+      data = Float32Array.from(t.floatData);
+    }
+    initializers.set(t.name, { dims, data });
+  }
+  return {
+    inputs: m.graph.input.filter((vi: { name: string }) => !initializers.has(vi.name)).map(info),
+    outputs: m.graph.output.map(info),
+    initializers,
+    metadata: Object.fromEntries(
+      m.metadataProps.map((p: { key: string; value: string }) => [p.key, p.value]),
+    ),
+    ops: m.graph.node.map((n: { opType: string }) => n.opType),
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * `Builder`: the typed way to add operators to a {@link Graph}. Every node goes
+ * through {@link Builder.op}, which looks the op up in the registry, checks its
+ * attributes and infers (and so validates) its output types.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import { type Attrs, type Dim, Graph, type Shape, staticSize, type Value } from "../ir/graph.ts";
+import { type OpType, registry } from "./registry.ts";
+
+/**
+ * Emits operators into a graph.
+ *
+ * @example
+ * ```ts
+ * import { Builder } from "./builder.ts";
+ * const b = new Builder();
+ * const x = b.graph.input("x", "float32", ["N", 4]);
+ * const y = b.reduceMean(b.relu(x), [0, 1], false);
+ * console.assert(y.shape.length === 0);
+ * ```
+ */
+export class Builder {
+  /** The graph being built. */
+  readonly graph: Graph;
+  #constants = new Map<string, Value>();
+
+  /** @param graph The graph to extend (a new one by default). */
+  constructor(graph: Graph = new Graph()) {
+    this.graph = graph;
+  }
+
+  /**
+   * Adds one node of a registered op.
+   *
+   * @param type ONNX operator type.
+   * @param inputs Inputs in ONNX order.
+   * @param attrs Attributes (checked against the op's record).
+   * @returns The node's outputs.
+   */
+  op(type: OpType, inputs: readonly Value[], attrs: Attrs = {}): Value[] {
+    const def = registry[type];
+    const where = this.graph.scope ? `${type} in "${this.graph.scope}"` : type;
+    for (const name of Object.keys(attrs)) {
+      if (!(name in def.attrs)) {
+        throw new AutoencoderError(`Cannot build ${where}: unknown attribute "${name}"`);
+      }
+    }
+    return this.graph.addNode(type, inputs, attrs, def.infer(inputs, attrs, where));
+  }
+
+  /**
+   * Adds one node and returns its single output.
+   *
+   * @param type ONNX operator type.
+   * @param inputs Inputs.
+   * @param attrs Attributes.
+   * @returns The output.
+   */
+  op1(type: OpType, inputs: readonly Value[], attrs: Attrs = {}): Value {
+    return this.op(type, inputs, attrs)[0];
+  }
+
+  /**
+   * A float32 scalar constant (shared within the graph).
+   *
+   * @param x The number.
+   * @returns A `[]` constant.
+   */
+  scalar(x: number): Value {
+    return this.#shared(`f:${x}`, () => this.graph.constant(new Float32Array([x]), []));
+  }
+
+  /**
+   * An int64 vector constant (shared within the graph).
+   *
+   * @param xs The integers.
+   * @returns A `[xs.length]` constant.
+   */
+  ints(xs: readonly number[]): Value {
+    return this.#shared(
+      `i:${xs}`,
+      () => this.graph.constant(BigInt64Array.from(xs, BigInt), [xs.length]),
+    );
+  }
+
+  /** Elementwise sum with broadcasting. @param a Left. @param b Right. @returns `a + b`. */
+  add(a: Value, b: Value): Value {
+    return this.op1("Add", [a, b]);
+  }
+  /** Elementwise difference. @param a Left. @param b Right. @returns `a - b`. */
+  sub(a: Value, b: Value): Value {
+    return this.op1("Sub", [a, b]);
+  }
+  /** Elementwise product. @param a Left. @param b Right. @returns `a * b`. */
+  mul(a: Value, b: Value): Value {
+    return this.op1("Mul", [a, b]);
+  }
+  /** Elementwise quotient. @param a Left. @param b Right. @returns `a / b`. */
+  div(a: Value, b: Value): Value {
+    return this.op1("Div", [a, b]);
+  }
+  /** Elementwise power. @param a Base. @param b Exponent. @returns `a ** b`. */
+  pow(a: Value, b: Value): Value {
+    return this.op1("Pow", [a, b]);
+  }
+  /** @param a Operand. @returns `-a`. */
+  neg(a: Value): Value {
+    return this.op1("Neg", [a]);
+  }
+  /** @param a Operand. @returns `max(a, 0)`. */
+  relu(a: Value): Value {
+    return this.op1("Relu", [a]);
+  }
+  /** @param a Operand. @returns `1 / (1 + exp(-a))`. */
+  sigmoid(a: Value): Value {
+    return this.op1("Sigmoid", [a]);
+  }
+  /** @param a Operand. @returns `log(1 + exp(a))`. */
+  softplus(a: Value): Value {
+    return this.op1("Softplus", [a]);
+  }
+  /** @param a Operand. @returns `|a|`. */
+  abs(a: Value): Value {
+    return this.op1("Abs", [a]);
+  }
+  /** @param a Operand. @returns The sign of `a` (-1, 0 or 1). */
+  sign(a: Value): Value {
+    return this.op1("Sign", [a]);
+  }
+  /** @param a Operand. @returns `sqrt(a)`. */
+  sqrt(a: Value): Value {
+    return this.op1("Sqrt", [a]);
+  }
+
+  /**
+   * 2-D matrix product.
+   *
+   * @param a `[m, k]`.
+   * @param b `[k, n]`.
+   * @returns `[m, n]`.
+   */
+  matmul(a: Value, b: Value): Value {
+    return this.op1("MatMul", [a, b]);
+  }
+
+  /**
+   * `alpha * op(a) @ op(b)` where `op` transposes when asked.
+   *
+   * @param a Left matrix.
+   * @param b Right matrix.
+   * @param opts `transA`, `transB`.
+   * @returns The product.
+   */
+  gemm(a: Value, b: Value, opts: { transA?: boolean; transB?: boolean } = {}): Value {
+    return this.op1("Gemm", [a, b], { transA: opts.transA ? 1 : 0, transB: opts.transB ? 1 : 0 });
+  }
+
+  /** @param a Operand. @param perm Axis permutation. @returns The transposed tensor. */
+  transpose(a: Value, perm: readonly number[]): Value {
+    return this.op1("Transpose", [a], { perm });
+  }
+
+  /**
+   * Sum over axes.
+   *
+   * @param a Operand.
+   * @param axes Axes to reduce.
+   * @param keepdims Keep reduced axes as size 1.
+   * @returns The sums.
+   */
+  reduceSum(a: Value, axes: readonly number[], keepdims: boolean): Value {
+    return this.op1("ReduceSum", [a, this.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+  }
+
+  /**
+   * Mean over axes.
+   *
+   * @param a Operand.
+   * @param axes Axes to reduce.
+   * @param keepdims Keep reduced axes as size 1.
+   * @returns The means.
+   */
+  reduceMean(a: Value, axes: readonly number[], keepdims: boolean): Value {
+    return this.op1("ReduceMean", [a], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+
+  /**
+   * Reshape to a shape given by static entries (`0` copies, `-1` infers).
+   *
+   * @param a Operand.
+   * @param shape Target.
+   * @returns The reshaped tensor.
+   */
+  reshape(a: Value, shape: readonly number[]): Value {
+    return this.op1("Reshape", [a, this.ints(shape)]);
+  }
+
+  /**
+   * The shape of `a` as an int64 vector; a constant when the shape is static.
+   *
+   * @param a Operand.
+   * @returns `[rank]` int64.
+   */
+  shapeOf(a: Value): Value {
+    const size = staticSize(a.shape);
+    return size === undefined ? this.op1("Shape", [a]) : this.ints(a.shape as number[]);
+  }
+
+  /**
+   * Broadcasts `a` to the shape of `like`.
+   *
+   * @param a Operand.
+   * @param like Value whose shape to take.
+   * @returns `a` broadcast.
+   */
+  expandLike(a: Value, like: Value): Value {
+    if (sameShape(a.shape, like.shape)) return a;
+    return this.op1("Expand", [a, this.shapeOf(like)]);
+  }
+
+  /**
+   * Number of elements of `a` over `axes`, as a float32 scalar (a constant when
+   * those dimensions are static).
+   *
+   * @param a Operand.
+   * @param axes Axes to count over.
+   * @returns A `[]` float32 value.
+   */
+  countOf(a: Value, axes: readonly number[]): Value {
+    const size = staticSize(axes.map((i) => a.shape[i]));
+    if (size !== undefined) return this.scalar(size);
+    const dims = this.op1("Gather", [this.op1("Shape", [a]), this.ints(axes)], { axis: 0 });
+    const count = this.op1("ReduceProd", [dims], { axes: [0], keepdims: 0 });
+    return this.op1("Cast", [count], { to: 1 });
+  }
+
+  /**
+   * Undoes broadcasting: sums `g` over the axes along which a tensor of `shape`
+   * was broadcast to `g`'s shape. The one place that gradient rules do this.
+   *
+   * @param g A gradient of the broadcast shape.
+   * @param shape The shape of the operand before broadcasting.
+   * @returns `g` reduced to `shape`.
+   */
+  unbroadcast(g: Value, shape: Shape): Value {
+    const lead = g.shape.length - shape.length;
+    const inner: number[] = [];
+    shape.forEach((d, i) => {
+      if (d === 1 && g.shape[lead + i] !== 1) inner.push(lead + i);
+    });
+    let out = inner.length ? this.reduceSum(g, inner, true) : g;
+    if (lead > 0) out = this.reduceSum(out, [...Array(lead).keys()], false);
+    return out;
+  }
+
+  /**
+   * Inserts size-1 axes.
+   *
+   * @param a Operand.
+   * @param axes Positions in the output.
+   * @returns The expanded-rank tensor.
+   */
+  unsqueeze(a: Value, axes: readonly number[]): Value {
+    return this.op1("Unsqueeze", [a, this.ints(axes)]);
+  }
+
+  #shared(key: string, make: () => Value): Value {
+    let v = this.#constants.get(key);
+    if (!v) this.#constants.set(key, v = make());
+    return v;
+  }
+}
+
+/**
+ * Whether two shapes are identical (symbols compared by name).
+ *
+ * @param a First shape.
+ * @param b Second shape.
+ * @returns `true` when equal.
+ */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d: Dim, i) => d === b[i]);
+}

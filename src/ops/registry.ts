@@ -1,0 +1,419 @@
+/**
+ * The operator registry: one record per ONNX operator (opset {@link OPSET}), its
+ * type inference, float64 reference semantics and gradient rule side by side. The
+ * `Record<OpType, OpDef>` type makes a missing or misspelt record a compile
+ * error; losses, regularizers and optimizers are composed from these and need no
+ * rules of their own.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import {
+  type Attrs,
+  type Dim,
+  type DType,
+  type Shape,
+  showShape,
+  type TensorType,
+  type Value,
+} from "../ir/graph.ts";
+import { broadcastShapes, normalizeAxes, resolveReshape } from "../ir/shapes.ts";
+import { expandTo, map, matmul, reduce, tensor, transpose, zipWith } from "./tensor64.ts";
+import type { OpDef, Tensor64, Vjp } from "./types.ts";
+
+/** The ONNX opset every emitted model imports (ORT node, web wasm and WebGPU run it). */
+export const OPSET = 17;
+
+/** Every operator the library emits. */
+export type OpType =
+  | "Add"
+  | "Sub"
+  | "Mul"
+  | "Div"
+  | "Pow"
+  | "Neg"
+  | "Relu"
+  | "Sigmoid"
+  | "Softplus"
+  | "Abs"
+  | "Sign"
+  | "Sqrt"
+  | "Exp"
+  | "Log"
+  | "Identity"
+  | "MatMul"
+  | "Gemm"
+  | "Transpose"
+  | "ReduceSum"
+  | "ReduceMean"
+  | "ReduceProd"
+  | "Reshape"
+  | "Shape"
+  | "Expand"
+  | "Unsqueeze"
+  | "Gather"
+  | "Cast";
+
+// ---------------------------------------------------------------------------
+// Inference helpers
+
+function expectArity(inputs: readonly Value[], n: number, where: string): void {
+  if (inputs.length !== n) {
+    throw new AutoencoderError(`Cannot build ${where}: expected ${n} inputs, got ${inputs.length}`);
+  }
+}
+
+function expectFloat(v: Value, where: string): void {
+  if (v.dtype !== "float32") {
+    throw new AutoencoderError(`Cannot build ${where}: expected a float32 input, got ${v.dtype}`);
+  }
+}
+
+function knownOf(v: Value, where: string): readonly Dim[] {
+  if (!v.known) {
+    throw new AutoencoderError(
+      `Cannot build ${where}: the shape input must be known when the graph is built`,
+    );
+  }
+  return v.known;
+}
+
+function intAttr(attrs: Attrs, name: string, fallback: number): number {
+  return (attrs[name] as number | undefined) ?? fallback;
+}
+
+function intsAttr(attrs: Attrs, name: string): readonly number[] | undefined {
+  return attrs[name] as readonly number[] | undefined;
+}
+
+function same(dtype: DType, shape: Shape): TensorType[] {
+  return [{ dtype, shape }];
+}
+
+// ---------------------------------------------------------------------------
+// Record factories for the two common kinds of op
+
+function unary(f: (x: number) => number, vjp: OpDef["vjp"]): OpDef {
+  return {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 1, where);
+      expectFloat(inputs[0], where);
+      return same("float32", inputs[0].shape);
+    },
+    ref: ([x]) => [map(x, f)],
+    vjp,
+  };
+}
+
+function binary(f: (x: number, y: number) => number, vjp: Vjp): OpDef {
+  return {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      if (inputs[0].dtype !== inputs[1].dtype) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: input types ${inputs[0].dtype} and ${inputs[1].dtype} differ`,
+        );
+      }
+      return same(inputs[0].dtype, broadcastShapes(inputs[0].shape, inputs[1].shape, where));
+    },
+    ref: ([a, b]) => [zipWith(a, b, f)],
+    vjp,
+  };
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Reduction record (ReduceSum takes axes as an input, the others as an attribute in opset 17). */
+function reduction(
+  axesFrom: "input" | "attr",
+  init: number,
+  f: (acc: number, x: number) => number,
+  finish: (sum: Tensor64, count: number) => Tensor64,
+  vjp: OpDef["vjp"],
+): OpDef {
+  const axesOf = (
+    rank: number,
+    attrs: Attrs,
+    axesInput: readonly number[] | undefined,
+    where: string,
+  ) => normalizeAxes(axesInput ?? intsAttr(attrs, "axes") ?? [...Array(rank).keys()], rank, where);
+  return {
+    attrs: axesFrom === "attr" ? { axes: "ints", keepdims: "int" } : { keepdims: "int" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, axesFrom === "input" ? 2 : 1, where);
+      const [x, axesValue] = inputs;
+      const known = axesValue ? knownOf(axesValue, where) as number[] : undefined;
+      const axes = axesOf(x.shape.length, attrs, known, where);
+      const keep = intAttr(attrs, "keepdims", 1) === 1;
+      const shape = keep
+        ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x.shape.filter((_, i) => !axes.includes(i));
+      return same(x.dtype, shape);
+    },
+    ref([x, axesT], attrs) {
+      const axes = axesOf(x.shape.length, attrs, axesT ? [...axesT.data] : undefined, "reference");
+      const count = axes.reduce((p, a) => p * x.shape[a], 1);
+      return [finish(reduce(x, axes, intAttr(attrs, "keepdims", 1) === 1, init, f), count)];
+    },
+    vjp,
+  };
+}
+
+/** Gradient of a reduction: broadcast the output gradient back over the reduced axes. */
+function spreadBack(b: Parameters<Vjp>[0], x: Value, g: Value, axes: number[], keep: boolean) {
+  return b.expandLike(keep ? g : b.unsqueeze(g, axes), x);
+}
+
+function reducedAxes(x: Value, node: { inputs: readonly Value[]; attrs: Attrs }): number[] {
+  const fromInput = node.inputs[1]?.known as number[] | undefined;
+  const axes = fromInput ?? intsAttr(node.attrs, "axes") ?? [...Array(x.shape.length).keys()];
+  return normalizeAxes(axes, x.shape.length, "gradient");
+}
+
+// ---------------------------------------------------------------------------
+// The records
+
+/** All operator records, by ONNX type. */
+export const registry: Readonly<Record<OpType, OpDef>> = {
+  Add: binary((x, y) => x + y, (b, { inputs: [x, y] }, [g]) => [
+    b.unbroadcast(g!, x.shape),
+    b.unbroadcast(g!, y.shape),
+  ]),
+  Sub: binary((x, y) => x - y, (b, { inputs: [x, y] }, [g]) => [
+    b.unbroadcast(g!, x.shape),
+    b.unbroadcast(b.neg(g!), y.shape),
+  ]),
+  Mul: binary((x, y) => x * y, (b, { inputs: [x, y] }, [g]) => [
+    b.unbroadcast(b.mul(g!, y), x.shape),
+    b.unbroadcast(b.mul(g!, x), y.shape),
+  ]),
+  Div: binary((x, y) => x / y, (b, { inputs: [x, y], outputs: [q] }, [g]) => [
+    b.unbroadcast(b.div(g!, y), x.shape),
+    b.unbroadcast(b.neg(b.div(b.mul(g!, q), y)), y.shape),
+  ]),
+  // d(x^y)/dx = y x^(y-1); d(x^y)/dy = x^y log x (defined for x > 0).
+  Pow: binary((x, y) => x ** y, (b, { inputs: [x, y], outputs: [p] }, [g]) => [
+    b.unbroadcast(b.mul(g!, b.mul(y, b.pow(x, b.sub(y, b.scalar(1))))), x.shape),
+    b.unbroadcast(b.mul(g!, b.mul(p, b.op1("Log", [x]))), y.shape),
+  ]),
+  Neg: unary((x) => -x, (b, _n, [g]) => [b.neg(g!)]),
+  // relu'(x) = 1 where the output is positive: sign(relu(x)) is exactly that mask.
+  Relu: unary((x) => Math.max(x, 0), (b, { outputs: [y] }, [g]) => [b.mul(g!, b.sign(y))]),
+  Sigmoid: unary(sigmoid, (b, { outputs: [y] }, [g]) => [
+    b.mul(g!, b.mul(y, b.sub(b.scalar(1), y))),
+  ]),
+  Softplus: unary(
+    (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sigmoid(x))],
+  ),
+  Abs: unary(Math.abs, (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sign(x))]),
+  Sign: unary(Math.sign, "zero"),
+  Sqrt: unary(Math.sqrt, (b, { outputs: [y] }, [g]) => [b.div(g!, b.mul(b.scalar(2), y))]),
+  Exp: unary(Math.exp, (b, { outputs: [y] }, [g]) => [b.mul(g!, y)]),
+  Log: unary(Math.log, (b, { inputs: [x] }, [g]) => [b.div(g!, x)]),
+  Identity: unary((x) => x, (_b, _n, [g]) => [g]),
+
+  MatMul: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      const [a, w] = inputs;
+      expectFloat(a, where);
+      expectFloat(w, where);
+      if (a.shape.length !== 2 || w.shape.length !== 2 || a.shape[1] !== w.shape[0]) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: shapes ${showShape(a.shape)} and ${showShape(w.shape)} ` +
+            "do not multiply (2-D, inner dimensions equal)",
+        );
+      }
+      return same("float32", [a.shape[0], w.shape[1]]);
+    },
+    ref: ([a, w]) => [matmul(a, w)],
+    vjp: (b, { inputs: [a, w] }, [g]) => [
+      b.gemm(g!, w, { transB: true }),
+      b.gemm(a, g!, { transA: true }),
+    ],
+  },
+
+  // Y = alpha * op(A) @ op(B) + beta * C, op transposing when transA / transB is 1.
+  Gemm: {
+    attrs: { transA: "int", transB: "int", alpha: "float", beta: "float" },
+    infer(inputs, attrs, where) {
+      if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
+      inputs.forEach((v) => expectFloat(v, where));
+      const [a, w, c] = inputs;
+      const [m, k] = intAttr(attrs, "transA", 0) ? [a.shape[1], a.shape[0]] : a.shape;
+      const [k2, n] = intAttr(attrs, "transB", 0) ? [w.shape[1], w.shape[0]] : w.shape;
+      if (a.shape.length !== 2 || w.shape.length !== 2 || k !== k2) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: shapes ${showShape(a.shape)} and ${showShape(w.shape)} ` +
+            "do not multiply (2-D, inner dimensions equal)",
+        );
+      }
+      if (c) broadcastShapes([m, n], c.shape, where);
+      return same("float32", [m, n]);
+    },
+    ref([a, w, c], attrs) {
+      const opA = intAttr(attrs, "transA", 0) ? transpose(a, [1, 0]) : a;
+      const opB = intAttr(attrs, "transB", 0) ? transpose(w, [1, 0]) : w;
+      const alpha = intAttr(attrs, "alpha", 1), beta = intAttr(attrs, "beta", 1);
+      const y = map(matmul(opA, opB), (v) => alpha * v);
+      return [c ? zipWith(y, c, (v, cv) => v + beta * cv) : y];
+    },
+    vjp(b, { inputs: [a, w, c], attrs }, [g]) {
+      const tA = intAttr(attrs, "transA", 0) === 1, tB = intAttr(attrs, "transB", 0) === 1;
+      const alpha = intAttr(attrs, "alpha", 1), beta = intAttr(attrs, "beta", 1);
+      const scaled = (v: Value, s: number) => (s === 1 ? v : b.mul(v, b.scalar(s)));
+      const ga = tA ? b.gemm(w, g!, { transA: tB, transB: true }) : b.gemm(g!, w, { transB: !tB });
+      const gw = tB ? b.gemm(g!, a, { transA: true, transB: tA }) : b.gemm(a, g!, { transA: !tA });
+      return [
+        scaled(ga, alpha),
+        scaled(gw, alpha),
+        c && scaled(b.unbroadcast(g!, c.shape), beta),
+      ];
+    },
+  },
+
+  Transpose: {
+    attrs: { perm: "ints" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 1, where);
+      const x = inputs[0];
+      const perm = intsAttr(attrs, "perm") ?? [...x.shape.keys()].reverse();
+      if ([...perm].sort().join() !== [...x.shape.keys()].join()) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: [${perm}] is not a permutation of the axes of ${
+            showShape(x.shape)
+          }`,
+        );
+      }
+      return same(x.dtype, perm.map((p) => x.shape[p]));
+    },
+    ref: ([x], attrs) => [transpose(x, intsAttr(attrs, "perm") ?? [...x.shape.keys()].reverse())],
+    vjp(b, { inputs: [x], attrs }, [g]) {
+      const perm = intsAttr(attrs, "perm") ?? [...x.shape.keys()].reverse();
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return [b.transpose(g!, inverse)];
+    },
+  },
+
+  ReduceSum: reduction("input", 0, (a, x) => a + x, (t) => t, (b, node, [g]) => {
+    const x = node.inputs[0];
+    const keep = intAttr(node.attrs, "keepdims", 1) === 1;
+    return [spreadBack(b, x, g!, reducedAxes(x, node), keep), undefined];
+  }),
+  ReduceMean: reduction(
+    "attr",
+    0,
+    (a, x) => a + x,
+    (t, n) => map(t, (v) => v / n),
+    (b, node, [g]) => {
+      const x = node.inputs[0];
+      const axes = reducedAxes(x, node);
+      const keep = intAttr(node.attrs, "keepdims", 1) === 1;
+      return [b.div(spreadBack(b, x, g!, axes, keep), b.countOf(x, axes))];
+    },
+  ),
+  // Used only on integer shape vectors here.
+  ReduceProd: reduction("attr", 1, (a, x) => a * x, (t) => t, "none"),
+
+  Reshape: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      const [x, shape] = inputs;
+      return same(x.dtype, resolveReshape(x.shape, knownOf(shape, where), where));
+    },
+    ref([x, s]) {
+      const target = [...s.data].map((d, i) => (d === 0 ? x.shape[i] : d));
+      const known = target.reduce((p, d) => (d === -1 ? p : p * d), 1);
+      return [tensor(target.map((d) => (d === -1 ? x.data.length / known : d)), x.data)];
+    },
+    vjp: (b, { inputs: [x] }, [g]) => [b.op1("Reshape", [g!, b.shapeOf(x)]), undefined],
+  },
+
+  Shape: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 1, where);
+      return [{ dtype: "int64", shape: [inputs[0].shape.length], known: inputs[0].shape }];
+    },
+    ref: ([x]) => [tensor([x.shape.length], x.shape)],
+    vjp: "zero",
+  },
+
+  Expand: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      const [x, shape] = inputs;
+      return same(x.dtype, broadcastShapes(x.shape, knownOf(shape, where), where));
+    },
+    ref([x, s]) {
+      const rank = Math.max(x.shape.length, s.data.length);
+      const pad = (a: number[]) => [...new Array(rank - a.length).fill(1), ...a];
+      const xs = pad(x.shape), ss = pad([...s.data]);
+      return [expandTo(x, xs.map((d, i) => Math.max(d, ss[i])))];
+    },
+    vjp: (b, { inputs: [x] }, [g]) => [b.unbroadcast(g!, x.shape), undefined],
+  },
+
+  Unsqueeze: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      const [x, axesValue] = inputs;
+      const rank = x.shape.length + knownOf(axesValue, where).length;
+      const axes = normalizeAxes(knownOf(axesValue, where) as number[], rank, where);
+      const rest = [...x.shape];
+      return same(
+        x.dtype,
+        [...Array(rank).keys()].map((i) => axes.includes(i) ? 1 : rest.shift()!),
+      );
+    },
+    ref([x, axesT]) {
+      const rank = x.shape.length + axesT.data.length;
+      const axes = normalizeAxes([...axesT.data], rank, "reference");
+      const rest = [...x.shape];
+      return [
+        tensor([...Array(rank).keys()].map((i) => axes.includes(i) ? 1 : rest.shift()!), x.data),
+      ];
+    },
+    vjp: (b, { inputs: [x] }, [g]) => [b.op1("Reshape", [g!, b.shapeOf(x)]), undefined],
+  },
+
+  // Used only to pick entries of integer shape vectors here.
+  Gather: {
+    attrs: { axis: "int" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 2, where);
+      const [data, indices] = inputs;
+      if (data.shape.length !== 1 || indices.shape.length !== 1 || intAttr(attrs, "axis", 0)) {
+        throw new AutoencoderError(`Cannot build ${where}: only 1-D gathers are supported`);
+      }
+      const known = data.known && indices.known
+        ? indices.known.map((i) => data.known![i as number])
+        : undefined;
+      return [{ dtype: data.dtype, shape: indices.shape, known }];
+    },
+    ref: ([data, indices]) => [tensor(indices.shape, [...indices.data].map((i) => data.data[i]))],
+    vjp: "none",
+  },
+
+  // Used only to turn integer element counts into float32 here.
+  Cast: {
+    attrs: { to: "int" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 1, where);
+      if (attrs.to !== 1) {
+        throw new AutoencoderError(`Cannot build ${where}: only casts to float32`);
+      }
+      return same("float32", inputs[0].shape);
+    },
+    ref: ([x]) => [x],
+    vjp: "none",
+  },
+};

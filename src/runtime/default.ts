@@ -1,0 +1,35 @@
+/**
+ * The runtime the models use when none is passed: registered by the entry point
+ * (`mod.ts` registers the `onnxruntime-node` adapter), so the core never imports
+ * a runtime itself.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import type { Runtime } from "./types.ts";
+
+let current: Runtime | undefined;
+
+/**
+ * Sets the runtime used by models created without one.
+ *
+ * @param runtime The adapter.
+ */
+export function setDefaultRuntime(runtime: Runtime): void {
+  current = runtime;
+}
+
+/**
+ * The registered default runtime.
+ *
+ * @returns The adapter.
+ */
+export function defaultRuntime(): Runtime {
+  if (!current) {
+    throw new AutoencoderError(
+      'Cannot run a model: no ONNX Runtime adapter is registered; import the library from "@autoencoders/onnx" (Deno, Node) or pass `runtime` to the model',
+    );
+  }
+  return current;
+}

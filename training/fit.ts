@@ -1,0 +1,219 @@
+/**
+ * The training loop: build the step graph once, open one session, then for each
+ * batch feed, run, swap the `next.*` outputs in as the next inputs, and log.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../src/errors.ts";
+import { type Architecture, paramSpecs } from "../src/nn/architecture.ts";
+import type { Random } from "../src/nn/random.ts";
+import { encodeModel } from "../src/onnx/model.ts";
+import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
+import type { Optimizer } from "./optimizers.ts";
+import { buildEvalStep, buildTrainStep, nextName, stateName } from "./train_step.ts";
+
+/** Samples: `count` rows of `size` floats each, row-major. */
+export interface Samples {
+  /** The floats. */
+  data: Float32Array;
+  /** Number of samples. */
+  count: number;
+}
+
+/** Per-epoch record of a run. */
+export interface History {
+  /** Training loss of each epoch (sample-weighted mean of the batch losses). */
+  loss: number[];
+  /** Validation loss after each epoch (empty without validation data). */
+  valLoss: number[];
+  /** Wall time of each epoch's training loop, in seconds (validation excluded). */
+  epochSeconds: number[];
+}
+
+/** What the loop reports after each epoch. */
+export interface EpochLogs {
+  /** 0-based epoch. */
+  epoch: number;
+  /** Training loss of the epoch. */
+  loss: number;
+  /** Validation loss, when there is validation data. */
+  valLoss?: number;
+  /** Seconds the epoch's training took. */
+  seconds: number;
+}
+
+/** Everything the loop needs, owned by the model. */
+export interface TrainState {
+  /** Architecture. */
+  arch: Architecture;
+  /** Parameter values by name (updated in place at the end of `fit`). */
+  params: Map<string, Float32Array>;
+  /** Optimizer state by input name (`<slot>.<param>`), kept between `fit` calls. */
+  optimizerState: Map<string, Float32Array>;
+  /** Updates applied so far. */
+  step: number;
+  /** Runtime and session options. */
+  runtime: Runtime;
+  /** Provider and threads. */
+  session: SessionOptions;
+  /** Shuffling generator. */
+  rng: Random;
+}
+
+/** Options of {@link fitLoop}. */
+export interface LoopOptions {
+  /** Epochs to run. */
+  epochs: number;
+  /** Samples per update; the last batch of an epoch may be smaller. */
+  batchSize: number;
+  /** Shuffle before each epoch (default true). */
+  shuffle: boolean;
+  /** The optimizer. */
+  optimizer: Optimizer;
+  /** Learning rate (default the optimizer's). */
+  learningRate: number;
+  /** Held-out samples evaluated after each epoch. */
+  validation?: Samples;
+  /** Called after each epoch. */
+  onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
+}
+
+/**
+ * Trains `state.params` on `train` and returns the history.
+ *
+ * @param state Model state; parameters, optimizer state and step are updated.
+ * @param train Training samples (each its own target).
+ * @param options Epochs, batch size, optimizer, validation, callback.
+ * @returns Losses and timings per epoch.
+ */
+export async function fitLoop(
+  state: TrainState,
+  train: Samples,
+  options: LoopOptions,
+): Promise<History> {
+  const { arch, runtime } = state;
+  const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
+  const { optimizer, batchSize, epochs } = options;
+  const session = await runtime.createSession(
+    encodeModel(buildTrainStep(arch, optimizer).graph, { name: "train_step" }),
+    state.session,
+  );
+  const evaluator = options.validation ? await openEvaluator(state) : undefined;
+
+  const feeds: Record<string, RuntimeTensor> = {};
+  const carried: string[] = [];
+  for (const spec of paramSpecs(arch)) {
+    feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
+    carried.push(spec.name);
+    for (const slot of optimizer.slots) {
+      const name = stateName(slot, spec.name);
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      let value = state.optimizerState.get(name);
+      if (!value || value.length !== size) value = new Float32Array(size);
+      feeds[name] = runtime.tensor(value, spec.shape);
+      carried.push(name);
+    }
+  }
+  feeds.lr = runtime.tensor(new Float32Array([options.learningRate]), []);
+
+  const history: History = { loss: [], valLoss: [], epochSeconds: [] };
+  const order = new Uint32Array(train.count).map((_, i) => i);
+  const batch = new Float32Array(batchSize * sampleSize);
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (options.shuffle) state.rng.shuffle(order);
+      const start = performance.now();
+      let lossSum = 0;
+      for (let first = 0; first < train.count; first += batchSize) {
+        const n = Math.min(batchSize, train.count - first);
+        for (let i = 0; i < n; i++) {
+          const row = order[first + i] * sampleSize;
+          batch.set(train.data.subarray(row, row + sampleSize), i * sampleSize);
+        }
+        feeds.input = runtime.tensor(batch.subarray(0, n * sampleSize), [n, ...arch.inputShape]);
+        feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
+        const out = await session.run(feeds);
+        const loss = (await runtime.read(out.loss))[0];
+        if (!Number.isFinite(loss)) {
+          throw new AutoencoderError(
+            `Cannot continue training: the loss became ${loss} at epoch ${
+              epoch + 1
+            }; lower the learning rate (the weights of the last good step are kept)`,
+          );
+        }
+        lossSum += loss * n;
+        for (const name of carried) feeds[name] = out[nextName(name)];
+      }
+      const seconds = (performance.now() - start) / 1000;
+      await saveState(state, feeds, optimizer);
+      const logs: EpochLogs = { epoch, loss: lossSum / train.count, seconds };
+      if (evaluator) logs.valLoss = await evaluator.evaluate(options.validation!);
+      history.loss.push(logs.loss);
+      history.epochSeconds.push(seconds);
+      if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
+      await options.onEpochEnd?.(logs);
+    }
+  } finally {
+    await session.release();
+    await evaluator?.release();
+  }
+  return history;
+}
+
+/** Copies the carried tensors back into the model's state. */
+async function saveState(
+  state: TrainState,
+  feeds: Record<string, RuntimeTensor>,
+  optimizer: Optimizer,
+) {
+  for (const name of state.params.keys()) {
+    state.params.set(name, (await state.runtime.read(feeds[name])).slice());
+    for (const slot of optimizer.slots) {
+      const key = stateName(slot, name);
+      state.optimizerState.set(key, (await state.runtime.read(feeds[key])).slice());
+    }
+  }
+}
+
+/** A session computing the mean loss of samples with the model's current parameters. */
+export interface Evaluator {
+  /** @returns Mean per-pixel binary cross-entropy over all samples. */
+  evaluate(samples: Samples): Promise<number>;
+  /** Frees the session. */
+  release(): Promise<void>;
+}
+
+/**
+ * Opens an evaluation session for a model's state.
+ *
+ * @param state The model state (parameters are read at each `evaluate`).
+ * @returns The evaluator.
+ */
+export async function openEvaluator(state: TrainState): Promise<Evaluator> {
+  const { arch, runtime } = state;
+  const session: Session = await runtime.createSession(
+    encodeModel(buildEvalStep(arch).graph, { name: "eval" }),
+    state.session,
+  );
+  const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
+  return {
+    async evaluate(samples) {
+      const feeds: Record<string, RuntimeTensor> = {};
+      for (const spec of paramSpecs(arch)) {
+        feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
+      }
+      let sum = 0;
+      const chunk = 1000;
+      for (let first = 0; first < samples.count; first += chunk) {
+        const n = Math.min(chunk, samples.count - first);
+        const data = samples.data.subarray(first * sampleSize, (first + n) * sampleSize);
+        feeds.input = runtime.tensor(data, [n, ...arch.inputShape]);
+        const out = await session.run(feeds);
+        sum += (await runtime.read(out.loss))[0] * n;
+      }
+      return sum / samples.count;
+    },
+    release: () => session.release(),
+  };
+}
