@@ -1,0 +1,69 @@
+/**
+ * PNG figures drawn with jimp: grids of grayscale images such as the blog's
+ * "originals over reconstructions" figure.
+ *
+ * @module
+ */
+
+import { Jimp } from "jimp";
+import { AutoencoderError } from "../errors.ts";
+
+/** Options of {@link renderGrid}. */
+export interface GridOptions {
+  /** Image height in pixels (default 28). */
+  height?: number;
+  /** Image width in pixels (default 28). */
+  width?: number;
+  /** Nearest-neighbour magnification (default 2). */
+  scale?: number;
+  /** Gap between images in output pixels (default 2). */
+  gap?: number;
+}
+
+/**
+ * Draws rows of grayscale images (values in [0, 1], clipped) as one PNG, each
+ * image magnified by nearest-neighbour copying, with a dark gap between images.
+ *
+ * @param rows Each row: its images back to back (`columns * height * width` floats).
+ * @param options Image size, scale, gap.
+ * @returns The PNG file's bytes.
+ *
+ * @example
+ * ```ts
+ * import { renderGrid } from "./grid.ts";
+ * const png = await renderGrid([new Float32Array(2 * 28 * 28).fill(0.5)]);
+ * console.assert(png[1] === 0x50); // "PNG"
+ * ```
+ */
+export async function renderGrid(rows: Float32Array[], options: GridOptions = {}): Promise<Uint8Array> {
+  const { height = 28, width = 28, scale = 2, gap = 2 } = options;
+  const size = height * width;
+  const columns = rows[0]?.length / size;
+  if (!rows.length || !Number.isInteger(columns) || rows.some((r) => r.length !== rows[0].length)) {
+    throw new AutoencoderError(
+      `Cannot draw grid: every row must hold the same whole number of ${height}x${width} images`,
+    );
+  }
+  const cellW = width * scale, cellH = height * scale;
+  const image = new Jimp({
+    width: columns * cellW + (columns + 1) * gap,
+    height: rows.length * cellH + (rows.length + 1) * gap,
+    color: 0x202020ff,
+  });
+  const pixels = image.bitmap.data;
+  rows.forEach((row, r) => {
+    for (let c = 0; c < columns; c++) {
+      for (let y = 0; y < cellH; y++) {
+        for (let x = 0; x < cellW; x++) {
+          const v = row[c * size + Math.floor(y / scale) * width + Math.floor(x / scale)];
+          const level = Math.round(255 * Math.min(1, Math.max(0, v)));
+          const px = gap + c * (cellW + gap) + x, py = gap + r * (cellH + gap) + y;
+          const at = (py * image.bitmap.width + px) * 4;
+          pixels[at] = pixels[at + 1] = pixels[at + 2] = level;
+          pixels[at + 3] = 255;
+        }
+      }
+    }
+  });
+  return new Uint8Array(await image.getBuffer("image/png"));
+}
