@@ -192,8 +192,8 @@ export class Autoencoder {
    * @param x Samples.
    * @returns Codes, `count` rows of the code size.
    */
-  encode(x: Float32Array | ImageBatch): Promise<Float32Array> {
-    return this.#infer("encoder", this.#samples(x, "encode"));
+  async encode(x: Float32Array | ImageBatch): Promise<Float32Array> {
+    return await this.#infer("encoder", this.#samples(x, "encode"));
   }
 
   /**
@@ -202,8 +202,8 @@ export class Autoencoder {
    * @param codes Codes, a multiple of the code size.
    * @returns Reconstructions, values in (0, 1).
    */
-  decode(codes: Float32Array): Promise<Float32Array> {
-    return this.#infer("decoder", toSamples(codes, this.codeShape, "decode"));
+  async decode(codes: Float32Array): Promise<Float32Array> {
+    return await this.#infer("decoder", toSamples(codes, this.codeShape, "decode"));
   }
 
   /**
@@ -212,8 +212,8 @@ export class Autoencoder {
    * @param x Samples.
    * @returns Reconstructions, same size as `x`.
    */
-  predict(x: Float32Array | ImageBatch): Promise<Float32Array> {
-    return this.#infer("autoencoder", this.#samples(x, "predict"));
+  async predict(x: Float32Array | ImageBatch): Promise<Float32Array> {
+    return await this.#infer("autoencoder", this.#samples(x, "predict"));
   }
 
   /**

@@ -1,12 +1,10 @@
+import { DATA_DIR } from "./helpers.ts";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { AutoencoderError } from "../src/errors.ts";
 import { decodeIdx, sha256Hex } from "../src/data/idx.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 
-const DATA_DIR = Deno.env.get("AUTOENCODERS_DATA_DIR") ||
-  fileURLToPath(new URL("../../shared/data/mnist", import.meta.url));
 const NAMES = [
   "train-images-idx3-ubyte",
   "train-labels-idx1-ubyte",

@@ -136,6 +136,8 @@ export async function fitLoop(
         const out = await session.run(feeds);
         const loss = (await runtime.read(out.loss))[0];
         if (!Number.isFinite(loss)) {
+          state.step--;
+          await saveState(state, feeds, optimizer); // the inputs of this step: the last good weights
           throw new AutoencoderError(
             `Cannot continue training: the loss became ${loss} at epoch ${
               epoch + 1

@@ -15,10 +15,13 @@ import type { Autoencoder } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderGrid } from "../viz/grid.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
-import { OPTIMIZERS, optimizerByName } from "../../training/optimizers.ts";
+import { optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
 import type { Provider } from "../runtime/types.ts";
 
-const MODELS: Record<string, (o: { seed: number; provider: Provider; threads?: number }) => Autoencoder> = {
+const MODELS: Record<
+  string,
+  (o: { seed: number; provider: Provider; threads?: number }) => Autoencoder
+> = {
   undercomplete: (o) => new UndercompleteAutoencoder(o),
 };
 
@@ -87,7 +90,9 @@ export async function main(args: string[]): Promise<void> {
   const make = MODELS[values.model];
   if (!make) {
     throw new AutoencoderError(
-      `Cannot train model "${values.model}": it is not known; choose one of ${Object.keys(MODELS).join(", ")}`,
+      `Cannot train model "${values.model}": it is not known; choose one of ${
+        Object.keys(MODELS).join(", ")
+      }`,
     );
   }
   const optimizer = optimizerByName(values.optimizer);
@@ -107,7 +112,11 @@ export async function main(args: string[]): Promise<void> {
   const log = (line: string) => {
     if (!values.quiet) (values.json ? console.error : console.log)(line);
   };
-  log(`Training ${values.model} on ${trainImages.length / 784} images with ${optimizer.name}, ${model.backend}`);
+  log(
+    `Training ${values.model} on ${
+      trainImages.length / 784
+    } images with ${optimizer.name}, ${model.backend}`,
+  );
   const history = await model.fit(trainImages, {
     epochs,
     batchSize,
@@ -115,7 +124,11 @@ export async function main(args: string[]): Promise<void> {
     learningRate,
     validationData: testImages,
     onEpochEnd: ({ epoch, loss, valLoss, seconds }) =>
-      log(`Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(2)}s - loss: ${loss.toFixed(4)} - val_loss: ${valLoss!.toFixed(4)}`),
+      log(
+        `Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(2)}s - loss: ${
+          loss.toFixed(4)
+        } - val_loss: ${valLoss!.toFixed(4)}`,
+      ),
   });
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
   const result = {
@@ -136,12 +149,21 @@ export async function main(args: string[]): Promise<void> {
     const out = values.out;
     const writeFile = nodeRuntime.writeFile;
     await model.save(join(out, "model.onnx"));
-    await writeFile(join(out, "train_step.onnx"), encodeModel(buildTrainStep(model.config, optimizer).graph));
+    await writeFile(
+      join(out, "train_step.onnx"),
+      encodeModel(buildTrainStep(model.config, optimizer).graph),
+    );
     await writeFile(join(out, "history.json"), JSON.stringify({ ...history, ...result }, null, 2));
     const originals = testImages.subarray(0, 10 * 784);
     const png = await renderGrid([originals, await model.predict(originals)], { scale: 2 });
     await writeFile(join(out, "reconstructions.png"), png);
-    log(`Wrote ${["model.onnx", "train_step.onnx", "history.json", "reconstructions.png"].map((f) => join(out, f)).join(", ")}`);
+    log(
+      `Wrote ${
+        ["model.onnx", "train_step.onnx", "history.json", "reconstructions.png"].map((f) =>
+          join(out, f)
+        ).join(", ")
+      }`,
+    );
   }
   await model.dispose();
   if (values.json) console.log(JSON.stringify(result));
@@ -151,7 +173,10 @@ if (import.meta.main) {
   try {
     await main(process.argv.slice(2));
   } catch (e) {
-    if (!(e instanceof AutoencoderError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) throw e;
+    if (
+      !(e instanceof AutoencoderError ||
+        (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+    ) throw e;
     console.error(`error: ${(e as Error).message}`);
     process.exit(2);
   }

@@ -6,7 +6,7 @@
  */
 
 import { AutoencoderError } from "../errors.ts";
-import { type Shape, type Value } from "../ir/graph.ts";
+import type { Shape, Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
 import type { Layer, LayerContext, ParamSpec } from "./layers.ts";
 

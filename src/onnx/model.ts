@@ -256,7 +256,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
           }`,
         );
       }
-      data = new Float32Array(t.rawData.slice().buffer);
+      data = new Float32Array(new Uint8Array(t.rawData).buffer); // a copy, aligned
     } else {
       if (t.floatData.length !== size) {
         throw new AutoencoderError(

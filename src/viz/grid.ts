@@ -35,7 +35,10 @@ export interface GridOptions {
  * console.assert(png[1] === 0x50); // "PNG"
  * ```
  */
-export async function renderGrid(rows: Float32Array[], options: GridOptions = {}): Promise<Uint8Array> {
+export async function renderGrid(
+  rows: Float32Array[],
+  options: GridOptions = {},
+): Promise<Uint8Array> {
   const { height = 28, width = 28, scale = 2, gap = 2 } = options;
   const size = height * width;
   const columns = rows[0]?.length / size;
