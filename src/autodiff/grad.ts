@@ -6,9 +6,10 @@
  */
 
 import { AutoencoderError } from "../errors.ts";
-import type { Node, Value } from "../ir/graph.ts";
+import type { Node, Region, Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
 import { type OpType, registry } from "../ops/registry.ts";
+import type { Vjp } from "../ops/types.ts";
 
 /**
  * Emits the gradient of a scalar `loss` with respect to each of `wrt`.
@@ -40,7 +41,7 @@ export function grad(b: Builder, loss: Value, wrt: readonly Value[]): Map<Value,
       `Cannot differentiate: the loss must be a float32 scalar, got ${loss.dtype} [${loss.shape}]`,
     );
   }
-  const nodes = b.graph.nodes.slice(); // the forward pass, before we append to it
+  const nodes = withRegions(b.graph.nodes, b.graph.regions); // the forward pass, before we append
   const onPath = between(nodes, new Set(wrt.map((v) => v.id)), loss);
   const grads = new Map<number, Value>([[loss.id, b.scalar(1)]]);
   const accumulate = (v: Value, g: Value) => {
@@ -53,7 +54,7 @@ export function grad(b: Builder, loss: Value, wrt: readonly Value[]): Map<Value,
     if (!onPath.has(node.id)) continue;
     const gys = node.outputs.map((o) => grads.get(o.id));
     if (gys.every((g) => g === undefined)) continue;
-    const rule = registry[node.op as OpType].vjp;
+    const rule = node.vjp ?? registry[node.op as OpType].vjp;
     if (rule === "zero") continue;
     if (rule === "none") {
       throw new AutoencoderError(
@@ -73,7 +74,31 @@ export function grad(b: Builder, loss: Value, wrt: readonly Value[]): Map<Value,
   return new Map(wrt.map((v) => [v, grads.get(v.id) ?? zerosLike(b, v)]));
 }
 
-function scopeText(node: Node): string {
+/** A node, or a region standing in for its nodes, as the reverse sweep sees it. */
+type SweepNode = Omit<Node, "id"> & { id: number; vjp?: Vjp };
+
+/** Replaces each region's nodes by one node carrying the region's rule, where its last node was. */
+function withRegions(nodes: readonly Node[], regions: readonly Region[]): SweepNode[] {
+  const out: SweepNode[] = [];
+  for (const node of nodes) {
+    const region = regions.find((r) => r.nodes.has(node.id));
+    if (!region) out.push(node);
+    else if (node.id === Math.max(...region.nodes)) {
+      out.push({
+        id: -1 - regions.indexOf(region),
+        op: "custom",
+        inputs: region.inputs,
+        outputs: region.outputs,
+        attrs: {},
+        scope: region.scope,
+        vjp: region.vjp as Vjp,
+      });
+    }
+  }
+  return out;
+}
+
+function scopeText(node: SweepNode): string {
   return node.scope ? ` in "${node.scope}"` : "";
 }
 
@@ -82,7 +107,7 @@ function zerosLike(b: Builder, v: Value): Value {
 }
 
 /** Ids of the nodes that lie on some path from a value in `from` to `to`. */
-function between(nodes: readonly Node[], from: Set<number>, to: Value): Set<number> {
+function between(nodes: readonly SweepNode[], from: Set<number>, to: Value): Set<number> {
   const reachesFrom = new Set<number>(from); // value ids that depend on `from`
   const forward = new Set<number>();
   for (const n of nodes) {

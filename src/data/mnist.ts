@@ -186,7 +186,7 @@ async function findFile(dir: string, name: string): Promise<string | undefined> 
 async function readIdx(path: string, verify: boolean): Promise<Loaded> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = new Uint8Array(await readFile(path));
   } catch (cause) {
     throw new AutoencoderError(
       `Cannot read MNIST file "${path}": ${(cause as Error).message}; check that it is readable`,

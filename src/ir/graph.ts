@@ -63,6 +63,24 @@ export interface Node {
   readonly scope: string;
 }
 
+/**
+ * A run of nodes whose gradient is given as a whole (like `jax.custom_vjp`):
+ * autodiff uses `vjp` from `outputs` to `inputs` instead of differentiating the
+ * nodes inside. `vjp` is typed loosely here because the rule type lives in `ops`.
+ */
+export interface Region {
+  /** Ids of the nodes inside. */
+  readonly nodes: ReadonlySet<number>;
+  /** Values the region reads. */
+  readonly inputs: readonly Value[];
+  /** Values the region produces. */
+  readonly outputs: readonly Value[];
+  /** The gradient rule, an `ops` `Vjp`. */
+  readonly vjp: unknown;
+  /** Dotted scope where it was emitted. */
+  readonly scope: string;
+}
+
 /** Type of a value before it exists. */
 export interface TensorType {
   /** Element type. */
@@ -97,6 +115,8 @@ export class Graph {
   readonly outputs: { name: string; value: Value }[] = [];
   /** Constants (become ONNX initializers). */
   readonly constants: Value[] = [];
+  /** Regions with a gradient of their own. */
+  readonly regions: Region[] = [];
   #nextValue = 0;
   #scopes: string[] = [];
 

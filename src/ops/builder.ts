@@ -9,6 +9,7 @@
 import { AutoencoderError } from "../errors.ts";
 import { type Attrs, type Dim, Graph, type Shape, staticSize, type Value } from "../ir/graph.ts";
 import { type OpType, registry } from "./registry.ts";
+import type { Vjp } from "./types.ts";
 
 /**
  * Emits operators into a graph.
@@ -265,6 +266,24 @@ export class Builder {
    */
   unsqueeze(a: Value, axes: readonly number[]): Value {
     return this.op1("Unsqueeze", [a, this.ints(axes)]);
+  }
+
+  /**
+   * Emits `forward` as a unit whose gradient is `vjp` (as `jax.custom_vjp`), for
+   * composites whose derivative is much cheaper than differentiating their parts
+   * (binary cross-entropy from logits: `sigmoid(z) - t`).
+   *
+   * @param inputs The values `forward` reads and `vjp` returns gradients for.
+   * @param forward Emits the forward computation from `inputs`.
+   * @param vjp Gradients of `inputs` from gradients of the outputs.
+   * @returns The outputs of `forward`.
+   */
+  custom(inputs: readonly Value[], forward: (...xs: Value[]) => Value[], vjp: Vjp): Value[] {
+    const first = this.graph.nodes.length;
+    const outputs = forward(...inputs);
+    const nodes = new Set(this.graph.nodes.slice(first).map((n) => n.id));
+    this.graph.regions.push({ nodes, inputs, outputs, vjp, scope: this.graph.scope });
+    return outputs;
   }
 
   #shared(key: string, make: () => Value): Value {
