@@ -109,7 +109,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--optimizer", choices=["adam", "adadelta"], default="adam")
-    p.add_argument("--data", default=os.environ.get("MNIST_DIR", "/work/shared/data/mnist"),
+    p.add_argument("--data", default=os.environ.get("AUTOENCODERS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../shared/data/mnist")),
                    help="folder with the gzipped MNIST IDX files (default: $MNIST_DIR or %(default)s)")
     p.add_argument("--limit", type=int, default=0,
                    help="use only the first N training and first N test images (0 = all)")

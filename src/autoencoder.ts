@@ -39,6 +39,8 @@ export interface ModelOptions {
   provider?: Provider;
   /** Intra-op threads (default: ORT's choice). */
   threads?: number;
+  /** Idle intra-op threads spin-wait (default true); `false` suits a busy machine. */
+  spinning?: boolean;
 }
 
 /** Options of {@link Autoencoder.fit}. */
@@ -118,7 +120,11 @@ export class Autoencoder {
       optimizerState: new Map(),
       step: 0,
       runtime: options.runtime ?? defaultRuntime(),
-      session: { provider: options.provider ?? "cpu", threads: options.threads },
+      session: {
+        provider: options.provider ?? "cpu",
+        threads: options.threads,
+        spinning: options.spinning,
+      },
       rng: new Random(seed + 1),
     };
   }

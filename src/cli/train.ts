@@ -11,17 +11,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { AutoencoderError, loadMnist, nodeRuntime, UndercompleteAutoencoder } from "../../mod.ts";
-import type { Autoencoder } from "../autoencoder.ts";
+import type { Autoencoder, ModelOptions } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderGrid } from "../viz/grid.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
 import type { Provider } from "../runtime/types.ts";
 
-const MODELS: Record<
-  string,
-  (o: { seed: number; provider: Provider; threads?: number }) => Autoencoder
-> = {
+const MODELS: Record<string, (o: ModelOptions) => Autoencoder> = {
   undercomplete: (o) => new UndercompleteAutoencoder(o),
 };
 
@@ -39,6 +36,7 @@ Options:
   --data DIR          MNIST directory (default: $AUTOENCODERS_DATA_DIR, ./data/mnist, ../shared/data/mnist)
   --seed S            seed of initialisation and shuffling (default 0)
   --threads N         ONNX Runtime intra-op threads (default: one per core)
+  --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, train_step.onnx, history.json, reconstructions.png
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
@@ -77,6 +75,7 @@ export async function main(args: string[]): Promise<void> {
       data: { type: "string" },
       seed: { type: "string" },
       threads: { type: "string" },
+      passive: { type: "boolean", default: false },
       out: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -108,7 +107,7 @@ export async function main(args: string[]): Promise<void> {
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
 
   const provider: Provider = "cpu";
-  const model = make({ seed, provider, threads });
+  const model = make({ seed, provider, threads, spinning: !values.passive });
   const log = (line: string) => {
     if (!values.quiet) (values.json ? console.error : console.log)(line);
   };
@@ -141,6 +140,7 @@ export async function main(args: string[]): Promise<void> {
     val_loss: history.valLoss.at(-1),
     samples_per_sec: (epochs * trainImages.length / 784) / trainSeconds,
     train_seconds: trainSeconds,
+    epoch_seconds: history.epochSeconds,
     provider,
     runtime: model.backend,
   };
@@ -153,7 +153,8 @@ export async function main(args: string[]): Promise<void> {
       join(out, "train_step.onnx"),
       encodeModel(buildTrainStep(model.config, optimizer).graph),
     );
-    await writeFile(join(out, "history.json"), JSON.stringify({ ...history, ...result }, null, 2));
+    const json = JSON.stringify({ ...history, ...result }, null, 2);
+    await writeFile(join(out, "history.json"), new TextEncoder().encode(json));
     const originals = testImages.subarray(0, 10 * 784);
     const png = await renderGrid([originals, await model.predict(originals)], { scale: 2 });
     await writeFile(join(out, "reconstructions.png"), png);

@@ -11,9 +11,6 @@ import { dirname } from "node:path";
 import { AutoencoderError } from "../errors.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
 
-/** Intra-op threads do not spin while waiting for work (pays on busy, small machines). */
-const SESSION_CONFIG = { session: { intra_op: { allow_spinning: "0" } } };
-
 class NodeSession implements Session {
   constructor(readonly session: ort.InferenceSession) {}
 
@@ -56,7 +53,9 @@ export const nodeRuntime: Runtime = {
         executionProviders: [provider],
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
         graphOptimizationLevel: "all",
-        extra: SESSION_CONFIG,
+        extra: {
+          session: { intra_op: { allow_spinning: options.spinning === false ? "0" : "1" } },
+        },
       });
       return new NodeSession(session);
     } catch (cause) {

@@ -21,6 +21,11 @@ export interface SessionOptions {
   provider?: Provider;
   /** Intra-op threads (default: ORT's choice, one per physical core). */
   threads?: number;
+  /**
+   * Let idle intra-op threads spin-wait for work (default true, ORT's default):
+   * fastest on an idle machine; `false` is kinder to a busy one.
+   */
+  spinning?: boolean;
 }
 
 /** An open ONNX Runtime session. */
