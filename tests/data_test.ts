@@ -70,7 +70,7 @@ Deno.test("loadMnist reads raw (uncompressed) files", async () => {
   try {
     for (const name of NAMES) {
       const gz = await Deno.readFile(`${DATA_DIR}/${name}.gz`);
-      await Deno.writeFile(`${dir}/${name}`, gunzipSync(gz));
+      await Deno.writeFile(`${dir}/${name}`, new Uint8Array(gunzipSync(gz)));
     }
     const { train, test } = await loadMnist({ dir });
     assert.equal(train.count, 60000);

@@ -6,7 +6,7 @@
  */
 
 import { AutoencoderError } from "../errors.ts";
-import type { Shape, Value } from "../ir/graph.ts";
+import { type Shape, showShape, type Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
 import type { Layer, LayerContext, ParamSpec } from "./layers.ts";
 
@@ -166,6 +166,13 @@ export function buildInference(
       param: (spec) => {
         const data = weights.get(spec.name);
         if (!data) throw new AutoencoderError(`Cannot build model: no weights for "${spec.name}"`);
+        if (data.length !== spec.shape.reduce((a, d) => a * d, 1)) {
+          throw new AutoencoderError(
+            `Cannot build model: weights "${spec.name}" hold ${data.length} values but its shape is ${
+              showShape(spec.shape)
+            }`,
+          );
+        }
         return b.graph.constant(data, spec.shape, spec.name);
       },
     }

@@ -127,6 +127,13 @@ export class Dense implements Layer {
   /** @inheritdoc */
   apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
     const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
+    if (kernel.shape[0] !== x.shape[1]) {
+      throw new AutoencoderError(
+        `Cannot build Dense layer "${name}": input has ${
+          x.shape[1]
+        } features but the layer expects ${kernel.shape[0]}`,
+      );
+    }
     const z = ctx.b.op1("Gemm", [x, kernel, bias]);
     return logits && this.activation === "sigmoid" ? z : activate(ctx.b, z, this.activation);
   }

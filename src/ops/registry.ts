@@ -126,6 +126,11 @@ function binary(f: (x: number, y: number) => number, vjp: Vjp): OpDef {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** ONNX reductions (`noop_with_empty_axes` = 0): no axes, or none listed, means every axis. */
+function allIfEmpty(axes: readonly number[] | undefined, rank: number): readonly number[] {
+  return axes?.length ? axes : [...Array(rank).keys()];
+}
+
 /** Reduction record (ReduceSum takes axes as an input, the others as an attribute in opset 17). */
 function reduction(
   axesFrom: "input" | "attr",
@@ -139,7 +144,7 @@ function reduction(
     attrs: Attrs,
     axesInput: readonly number[] | undefined,
     where: string,
-  ) => normalizeAxes(axesInput ?? intsAttr(attrs, "axes") ?? [...Array(rank).keys()], rank, where);
+  ) => normalizeAxes(allIfEmpty(axesInput ?? intsAttr(attrs, "axes"), rank), rank, where);
   return {
     attrs: axesFrom === "attr" ? { axes: "ints", keepdims: "int" } : { keepdims: "int" },
     infer(inputs, attrs, where) {
@@ -169,7 +174,7 @@ function spreadBack(b: Parameters<Vjp>[0], x: Value, g: Value, axes: number[], k
 
 function reducedAxes(x: Value, node: { inputs: readonly Value[]; attrs: Attrs }): number[] {
   const fromInput = node.inputs[1]?.known as number[] | undefined;
-  const axes = fromInput ?? intsAttr(node.attrs, "axes") ?? [...Array(x.shape.length).keys()];
+  const axes = allIfEmpty(fromInput ?? intsAttr(node.attrs, "axes"), x.shape.length);
   return normalizeAxes(axes, x.shape.length, "gradient");
 }
 

@@ -1,0 +1,628 @@
+/**
+ * The two tiers of gradient tests (see DESIGN.md, "Examples to follow").
+ *
+ * Tier 1, without ONNX Runtime: for every op with a gradient rule, a small graph
+ * `loss = <op(x...), c>` with a fixed random cotangent `c`, differentiated with
+ * `grad` and evaluated in float64 by the reference interpreter, is held to a
+ * directional central finite difference (JAX's `check_vjp`):
+ * `<t, dloss/dx> = (loss(x + e t) - loss(x - e t)) / 2e` for a random direction `t`.
+ *
+ * Tier 2, through ONNX Runtime in float32: the same graphs, encoded as ONNX, give
+ * gradients that agree with finite differences of the loss computed by ORT and
+ * with the interpreter's float64 gradients; the same for a whole autoencoder
+ * loss, the optimizer updates and the full train step.
+ */
+
+import assert from "node:assert/strict";
+import { grad } from "../src/autodiff/grad.ts";
+import { AutoencoderError } from "../src/errors.ts";
+import { type Graph, type Shape, showShape, type Value } from "../src/ir/graph.ts";
+import {
+  type Architecture,
+  emitForward,
+  paramsAsInputs,
+  paramSpecs,
+} from "../src/nn/architecture.ts";
+import { Dense } from "../src/nn/layers.ts";
+import { binaryCrossEntropyFromLogits } from "../src/nn/losses.ts";
+import { Random } from "../src/nn/random.ts";
+import { encodeModel } from "../src/onnx/model.ts";
+import { Builder } from "../src/ops/builder.ts";
+import { evaluate } from "../src/ops/interpret.ts";
+import { type OpType, registry } from "../src/ops/registry.ts";
+import { tensor } from "../src/ops/tensor64.ts";
+import type { Tensor64 } from "../src/ops/types.ts";
+import { nodeRuntime } from "../src/runtime/node.ts";
+import type { Session } from "../src/runtime/types.ts";
+import { adadelta, adam, type Optimizer, sgd } from "../training/optimizers.ts";
+import { buildEvalStep, buildTrainStep, nextName, stateName } from "../training/train_step.ts";
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** Sizes given to symbolic dimensions when a graph is fed. */
+const SYMBOLS: Readonly<Record<string, number>> = { N: 3 };
+
+function concrete(shape: Shape): number[] {
+  return shape.map((d) => (typeof d === "number" ? d : SYMBOLS[d]));
+}
+
+/** How the values of an input are drawn: away from kinks and outside domains. */
+type Gen = "any" | "wide" | "away" | "positive" | "unit";
+const GENS: Readonly<Record<Gen, (r: Random) => number>> = {
+  any: (r) => r.uniform(-1, 1),
+  wide: (r) => r.uniform(-4, 4),
+  away: (r) => (r.next() < 0.5 ? -1 : 1) * r.uniform(0.2, 1.2), // |x| > 0.1: Relu, Abs, Div
+  positive: (r) => r.uniform(0.5, 2), // Log, Sqrt, Pow base
+  unit: (r) => r.uniform(0, 1), // images
+};
+
+/** A graph input and how to draw its values. */
+interface Spec {
+  name: string;
+  shape: Shape;
+  gen: Gen;
+}
+
+function spec(name: string, shape: Shape, gen: Gen = "any"): Spec {
+  return { name, shape, gen };
+}
+
+/** A graph with a scalar output `loss` and an output `grad.<name>` for each name in `wrt`. */
+interface Problem {
+  graph: Graph;
+  inputs: Spec[];
+  wrt: string[];
+}
+
+/** Declares `inputs` as graph inputs of a new builder. */
+function declare(inputs: readonly Spec[]): { b: Builder; xs: Value[] } {
+  const b = new Builder();
+  return { b, xs: inputs.map((s) => b.graph.input(s.name, "float32", s.shape)) };
+}
+
+/** Outputs `loss` and the gradients of `loss` with respect to `wrt`. */
+function outputLossAndGrads(b: Builder, loss: Value, wrt: ReadonlyMap<string, Value>): void {
+  b.graph.output("loss", loss);
+  const grads = grad(b, loss, [...wrt.values()]);
+  for (const [name, v] of wrt) b.graph.output(`grad.${name}`, grads.get(v)!);
+}
+
+/** Values of float32 precision (so that ORT and the interpreter see the same numbers). */
+function sample(r: Random, s: Spec): Tensor64 {
+  const shape = concrete(s.shape);
+  const size = shape.reduce((a, d) => a * d, 1);
+  return tensor(shape, Array.from({ length: size }, () => Math.fround(GENS[s.gen](r))));
+}
+
+function sampleFeeds(r: Random, inputs: readonly Spec[]): Record<string, Tensor64> {
+  return Object.fromEntries(inputs.map((s) => [s.name, sample(r, s)]));
+}
+
+/** `x + s * t`, rounded to float32 when asked. */
+function axpy(x: Tensor64, s: number, t: Tensor64, f32 = false): Tensor64 {
+  const data = x.data.map((v, i) => v + s * t.data[i]);
+  return tensor(x.shape, f32 ? Float32Array.from(data) : data);
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** `|actual - expected| <= rtol * max(|actual|, |expected|, floor)`. */
+function assertClose(actual: number, expected: number, rtol: number, what: string, floor = 1e-3) {
+  const err = Math.abs(actual - expected);
+  const scale = Math.max(Math.abs(actual), Math.abs(expected), floor);
+  const relative = (err / scale).toExponential(2);
+  assert.ok(err <= rtol * scale, `${what}: ${actual} vs ${expected} (error ${relative} > ${rtol})`);
+}
+
+/**
+ * Elementwise `|a - e| <= tol * (|e| + max|expected|)`: relative, with an
+ * absolute floor at the tensor's scale (as float32 rounding errors are).
+ */
+function assertAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what: string,
+) {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  const scale = maxAbs(expected);
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    const message = `${what}[${i}]: ${actual[i]} vs ${expected[i]} (error ${err.toExponential(2)})`;
+    assert.ok(err <= tol * (Math.abs(expected[i]) + scale), message);
+  }
+}
+
+/** Runs an ORT session on float64 feeds; returns the float32 outputs. */
+async function runOrt(
+  session: Session,
+  feeds: Record<string, Tensor64>,
+  outputs?: readonly string[],
+): Promise<Record<string, Float32Array>> {
+  const toOrt = (t: Tensor64) => nodeRuntime.tensor(Float32Array.from(t.data), t.shape);
+  const inputs = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+  const results = await session.run(inputs, outputs);
+  const out: Record<string, Float32Array> = {};
+  for (const [k, t] of Object.entries(results)) out[k] = (await nodeRuntime.read(t)).slice();
+  return out;
+}
+
+async function withSession<T>(graph: Graph, fn: (s: Session) => Promise<T>): Promise<T> {
+  const session = await nodeRuntime.createSession(encodeModel(graph));
+  try {
+    return await fn(session);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Tier 1: float64 interpreter, directional central difference per input. */
+function checkVjp64(p: Problem, seed: number, eps = 1e-5, rtol = 1e-6): void {
+  const r = new Random(seed);
+  const feeds = sampleFeeds(r, p.inputs);
+  const out = evaluate(p.graph, feeds);
+  const lossAt = (f: Record<string, Tensor64>) => evaluate(p.graph, f).loss.data[0];
+  for (const name of p.wrt) {
+    const g = out[`grad.${name}`];
+    assert.deepEqual(g.shape, feeds[name].shape, `shape of the gradient of ${name}`);
+    assert.ok(maxAbs(g.data) > 0, `the gradient of ${name} is all zeros: a vacuous check`);
+    const t = sample(r, spec("t", feeds[name].shape));
+    const at = (s: number) => lossAt({ ...feeds, [name]: axpy(feeds[name], s, t) });
+    const fd = (at(eps) - at(-eps)) / (2 * eps);
+    assertClose(dot(t.data, g.data), fd, rtol, `<t, dloss/d${name}> vs finite difference`);
+  }
+}
+
+/**
+ * Tier 2: gradients computed by ORT in float32 against finite differences of the
+ * loss computed by ORT, and against the float64 interpreter. The difference
+ * quotient uses the float32 inputs actually fed, `<x+ - x-, g>` vs `loss(x+) - loss(x-)`.
+ */
+async function checkVjp32(p: Problem, seed: number, eps = 1e-2, rtol = 1e-2): Promise<void> {
+  const r = new Random(seed);
+  const feeds = sampleFeeds(r, p.inputs);
+  const expected = evaluate(p.graph, feeds);
+  await withSession(p.graph, async (session) => {
+    const out = await runOrt(session, feeds);
+    assertClose(out.loss[0], expected.loss.data[0], 1e-5, "loss of ORT vs the interpreter");
+    const lossAt = async (f: Record<string, Tensor64>) =>
+      (await runOrt(session, f, ["loss"])).loss[0];
+    for (const name of p.wrt) {
+      const g = out[`grad.${name}`];
+      assert.ok(maxAbs(g) > 0, `the gradient of ${name} is all zeros: a vacuous check`);
+      assertAllClose(g, expected[`grad.${name}`].data, 1e-4, `ORT vs interpreter dloss/d${name}`);
+      const t = sample(r, spec("t", feeds[name].shape));
+      const plus = axpy(feeds[name], eps, t, true), minus = axpy(feeds[name], -eps, t, true);
+      const change = (await lossAt({ ...feeds, [name]: plus })) -
+        (await lossAt({ ...feeds, [name]: minus }));
+      const step = plus.data.map((v, i) => v - minus.data[i]);
+      assertClose(dot(step, g), change, rtol, `<dx, dloss/d${name}> vs loss change (ORT)`, 1e-6);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The per-op cases
+
+/** One op under test: `build` applies it to the inputs (in `inputs` order). */
+interface OpCase {
+  op: OpType;
+  name: string;
+  inputs: Spec[];
+  build(b: Builder, xs: Value[]): Value;
+}
+
+/** `loss = sum(op(x...) * c)` with a random cotangent `c`, and its gradients. */
+function opProblem(c: OpCase): Problem {
+  const { b, xs } = declare(c.inputs);
+  const y = c.build(b, xs);
+  assert.ok(b.graph.nodes.some((n) => n.op === c.op), `case "${c.name}" emits no ${c.op}`);
+  const cotangent = b.graph.input("cotangent", "float32", y.shape);
+  const weighted = b.mul(y, cotangent);
+  const loss = weighted.shape.length
+    ? b.reduceSum(weighted, [...weighted.shape.keys()], false)
+    : weighted;
+  outputLossAndGrads(b, loss, new Map(c.inputs.map((s, i) => [s.name, xs[i]])));
+  return {
+    graph: b.graph,
+    inputs: [...c.inputs, spec("cotangent", y.shape)],
+    wrt: c.inputs.map((s) => s.name),
+  };
+}
+
+const BINARY: [OpType, Gen, Gen][] = [
+  ["Add", "any", "any"],
+  ["Sub", "any", "any"],
+  ["Mul", "any", "any"],
+  ["Div", "any", "away"],
+  ["Pow", "positive", "any"],
+];
+const BROADCASTS: [Shape, Shape][] = [
+  [[3, 4], [3, 4]],
+  [[3, 4], [4]],
+  [[3, 4], [3, 1]],
+  [[3, 4], []],
+  [[4], [3, 4]],
+  [[1, 4], [3, 1]],
+  [["N", 4], [4]],
+  [[1], ["N", 1]],
+];
+
+const UNARY: [OpType, Gen][] = [
+  ["Neg", "any"],
+  ["Relu", "away"],
+  ["Sigmoid", "wide"],
+  ["Softplus", "wide"],
+  ["Abs", "away"],
+  ["Sqrt", "positive"],
+  ["Exp", "any"],
+  ["Log", "positive"],
+  ["Identity", "any"],
+];
+
+/** Gemm: trans flags and the bias C with its broadcast shape (m = 3, k = 4, n = 2). */
+interface GemmCase {
+  transA: number;
+  transB: number;
+  c?: Shape;
+  alpha?: number;
+  beta?: number;
+}
+const GEMMS: GemmCase[] = [
+  ...[[0, 0], [0, 1], [1, 0], [1, 1]].flatMap(([transA, transB]): GemmCase[] => [
+    { transA, transB },
+    { transA, transB, c: [2] },
+    { transA, transB, c: [3, 1], alpha: 0.5, beta: 2 },
+  ]),
+  { transA: 0, transB: 0, c: [], alpha: -1.5, beta: 0.25 },
+  { transA: 1, transB: 0, c: [1, 2] },
+  { transA: 0, transB: 1, c: [3, 2], beta: -1 },
+];
+
+const REDUCTIONS: { shape: Shape; axes: number[]; keepdims: boolean }[] = [
+  { shape: [2, 3, 4], axes: [1], keepdims: false },
+  { shape: [2, 3, 4], axes: [0, 2], keepdims: true },
+  { shape: [2, 3, 4], axes: [-1], keepdims: false },
+  { shape: [2, 3, 4], axes: [0, 1, 2], keepdims: false },
+  { shape: ["N", 3], axes: [0], keepdims: false }, // count from Shape/Gather/ReduceProd/Cast
+  { shape: ["N", 3], axes: [0, 1], keepdims: true },
+  { shape: ["N", 3], axes: [1], keepdims: false },
+  { shape: [2, 3], axes: [], keepdims: false }, // ONNX: no axes listed reduces them all
+  { shape: ["N", 3], axes: [], keepdims: true },
+];
+
+const CASES: OpCase[] = [
+  ...BINARY.flatMap(([op, genA, genB]) =>
+    BROADCASTS.map(([sa, sb]): OpCase => ({
+      op,
+      name: `${op} ${showShape(sa)} ${showShape(sb)}`,
+      inputs: [spec("a", sa, genA), spec("b", sb, genB)],
+      build: (b, [x, y]) => b.op1(op, [x, y]),
+    }))
+  ),
+  ...UNARY.flatMap(([op, gen]) =>
+    [[3, 4], ["N", 2]].map((shape): OpCase => ({
+      op,
+      name: `${op} ${showShape(shape)}`,
+      inputs: [spec("x", shape, gen)],
+      build: (b, [x]) => b.op1(op, [x]),
+    }))
+  ),
+  {
+    op: "MatMul",
+    name: "MatMul [3, 4] [4, 2]",
+    inputs: [spec("a", [3, 4]), spec("w", [4, 2])],
+    build: (b, [a, w]) => b.matmul(a, w),
+  },
+  {
+    op: "MatMul",
+    name: "MatMul [N, 4] [4, 2]",
+    inputs: [spec("a", ["N", 4]), spec("w", [4, 2])],
+    build: (b, [a, w]) => b.matmul(a, w),
+  },
+  ...GEMMS.map(({ transA, transB, c, alpha, beta }): OpCase => {
+    const attrs = { transA, transB, ...(alpha === undefined ? {} : { alpha }) };
+    return {
+      op: "Gemm",
+      name: `Gemm ${JSON.stringify({ ...attrs, beta })} C ${c ? showShape(c) : "none"}`,
+      inputs: [
+        spec("a", transA ? [4, 3] : [3, 4]),
+        spec("w", transB ? [2, 4] : [4, 2]),
+        ...(c ? [spec("c", c)] : []),
+      ],
+      build: (b, xs) => b.op1("Gemm", xs, beta === undefined ? attrs : { ...attrs, beta }),
+    };
+  }),
+  {
+    op: "Gemm",
+    name: "Gemm [N, 4] [4, 2] C [2] (Dense)",
+    inputs: [spec("x", ["N", 4]), spec("kernel", [4, 2]), spec("bias", [2])],
+    build: (b, xs) => b.op1("Gemm", xs),
+  },
+  ...[[2, 0, 1], [1, 0, 2], undefined].map((perm): OpCase => ({
+    op: "Transpose",
+    name: `Transpose ${perm ? `[${perm}]` : "default perm"}`,
+    inputs: [spec("x", [2, 3, 4])],
+    build: (b, [x]) => b.op1("Transpose", [x], perm ? { perm } : {}),
+  })),
+  ...(["ReduceSum", "ReduceMean"] as const).flatMap((op) =>
+    REDUCTIONS.map(({ shape, axes, keepdims }): OpCase => ({
+      op,
+      name: `${op} ${showShape(shape)} axes [${axes}] keepdims ${Number(keepdims)}`,
+      inputs: [spec("x", shape)],
+      build: (b, [x]) =>
+        op === "ReduceSum" ? b.reduceSum(x, axes, keepdims) : b.reduceMean(x, axes, keepdims),
+    }))
+  ),
+  ...([
+    [[2, 3, 4], [6, 4]],
+    [[2, 3, 4], [-1]],
+    [[3, 4], [2, 2, 3]],
+    [["N", 2, 3], [0, -1]],
+  ] as [Shape, number[]][]).map(([shape, target]): OpCase => ({
+    op: "Reshape",
+    name: `Reshape ${showShape(shape)} to [${target}]`,
+    inputs: [spec("x", shape)],
+    build: (b, [x]) => b.reshape(x, target),
+  })),
+  ...([
+    [[3, 1], [2, 3, 4]],
+    [[4], [3, 4]],
+    [[], [2, 3]],
+  ] as [Shape, number[]][]).map(([shape, target]): OpCase => ({
+    op: "Expand",
+    name: `Expand ${showShape(shape)} to [${target}]`,
+    inputs: [spec("x", shape)],
+    build: (b, [x]) => b.op1("Expand", [x, b.ints(target)]),
+  })),
+  {
+    op: "Expand",
+    name: "Expand [1, 4] like [N, 4] (symbolic)",
+    inputs: [spec("x", [1, 4]), spec("like", ["N", 4])],
+    build: (b, [x, like]) => b.mul(b.expandLike(x, like), like),
+  },
+  ...([
+    [[3, 4], [0]],
+    [[3, 4], [1, 3]],
+    [[3, 4], [-1]],
+    [[], [0]],
+  ] as [Shape, number[]][]).map(([shape, axes]): OpCase => ({
+    op: "Unsqueeze",
+    name: `Unsqueeze ${showShape(shape)} axes [${axes}]`,
+    inputs: [spec("x", shape)],
+    build: (b, [x]) => b.unsqueeze(x, axes),
+  })),
+];
+
+// ---------------------------------------------------------------------------
+// Composites: the loss (a custom VJP region) and the whole train-step loss path
+
+const TINY: Architecture = {
+  inputShape: [6],
+  encoder: [new Dense(3, "relu")],
+  decoder: [new Dense(6, "sigmoid")],
+};
+
+/** The train step's forward pass and loss, with the gradients of every parameter and the input. */
+function autoencoderProblem(arch: Architecture): Problem {
+  const inputs = [spec("input", ["N", ...arch.inputShape], "unit")];
+  const { b, xs: [x] } = declare(inputs);
+  const { ctx, inputs: params } = paramsAsInputs(b);
+  for (const s of paramSpecs(arch)) {
+    ctx.param(s);
+    // Positive biases keep the ReLUs alive (no dead units, no vacuous gradients).
+    inputs.push(spec(s.name, s.shape, s.init.kind === "zeros" ? "unit" : "any"));
+  }
+  const { output: logits } = emitForward(ctx, arch, "autoencoder", x, true);
+  // The input is also the target: its gradient sums both uses.
+  const wrt = new Map([["input", x], ...params]);
+  outputLossAndGrads(b, binaryCrossEntropyFromLogits(b, logits, x), wrt);
+  return { graph: b.graph, inputs, wrt: [...wrt.keys()] };
+}
+
+/** Binary cross-entropy from logits alone, with respect to the logits and the target. */
+function bceProblem(): Problem {
+  const inputs = [spec("logits", ["N", 4], "wide"), spec("target", ["N", 4], "unit")];
+  const { b, xs: [z, t] } = declare(inputs);
+  outputLossAndGrads(
+    b,
+    binaryCrossEntropyFromLogits(b, z, t),
+    new Map([["logits", z], ["target", t]]),
+  );
+  return { graph: b.graph, inputs, wrt: ["logits", "target"] };
+}
+
+/** Composite graphs checked in both tiers, with the step of their float32 difference quotient. */
+const COMPOSITES: { name: string; problem: () => Problem; eps32: number }[] = [
+  { name: "binary cross-entropy from logits", problem: bceProblem, eps32: 1e-2 },
+  { name: "dense autoencoder loss", problem: () => autoencoderProblem(TINY), eps32: 5e-3 },
+];
+
+// ---------------------------------------------------------------------------
+// Tier 1
+
+Deno.test("tier 1: every op with a gradient rule has cases", () => {
+  const covered = new Set(CASES.map((c) => c.op));
+  const missing = Object.entries(registry)
+    .filter(([op, def]) => typeof def.vjp === "function" && !covered.has(op as OpType))
+    .map(([op]) => op);
+  assert.deepEqual(missing, [], `ops with a gradient rule but no gradient test: ${missing}`);
+  assert.equal(new Set(CASES.map((c) => c.name)).size, CASES.length, "case names are unique");
+});
+
+Deno.test("tier 1: vjp of each op matches finite differences (float64)", async (t) => {
+  for (const [i, c] of CASES.entries()) {
+    await t.step(c.name, () => checkVjp64(opProblem(c), 100 + i));
+  }
+});
+
+Deno.test("tier 1: composite gradients match finite differences (float64)", async (t) => {
+  for (const [i, c] of COMPOSITES.entries()) {
+    await t.step(c.name, () => checkVjp64(c.problem(), 7 + i));
+  }
+});
+
+Deno.test("tier 1: fan-out sums the gradients of each use (x*x + x)", () => {
+  const { b, xs: [x] } = declare([spec("x", [5])]);
+  const loss = b.reduceSum(b.add(b.mul(x, x), x), [0], false);
+  outputLossAndGrads(b, loss, new Map([["x", x]]));
+  const xv = sample(new Random(3), spec("x", [5]));
+  const { "grad.x": g } = evaluate(b.graph, { x: xv });
+  assert.deepEqual([...g.data], [...xv.data].map((v) => 2 * v + 1));
+  checkVjp64({ graph: b.graph, inputs: [spec("x", [5])], wrt: ["x"] }, 3);
+});
+
+Deno.test("tier 1: a zero rule (Sign) and an unused input give zeros", () => {
+  const inputs = [spec("x", [4], "away"), spec("unused", ["N", 2])];
+  const { b, xs: [x, unused] } = declare(inputs);
+  const loss = b.reduceSum(b.mul(b.sign(x), x), [0], false);
+  outputLossAndGrads(b, loss, new Map([["x", x], ["unused", unused]]));
+  const feeds = sampleFeeds(new Random(4), inputs);
+  const out = evaluate(b.graph, feeds);
+  assert.deepEqual([...out["grad.x"].data], [...feeds.x.data].map(Math.sign));
+  assert.deepEqual(out["grad.unused"], tensor([SYMBOLS.N, 2]));
+});
+
+Deno.test('tier 1: an op whose rule is "none" cannot be differentiated', () => {
+  const cases: [string, (b: Builder, x: Value) => Value, RegExp][] = [
+    [
+      "Cast",
+      (b, x) => b.op1("Cast", [x], { to: 1 }),
+      /^Cannot differentiate "Cast".*no gradient rule/,
+    ],
+    [
+      "Gather",
+      (b, x) =>
+        b.graph.withScope("encoder.0", () => b.op1("Gather", [x, b.ints([0, 2])], { axis: 0 })),
+      /^Cannot differentiate "Gather" in "encoder\.0": no gradient rule is registered$/,
+    ],
+  ];
+  for (const [op, apply, message] of cases) {
+    const { b, xs: [x] } = declare([spec("x", [3])]);
+    const loss = b.reduceSum(b.mul(apply(b, x), apply(b, x)), [0], false);
+    assert.throws(() => grad(b, loss, [x]), (e: unknown) => {
+      assert.ok(e instanceof AutoencoderError, `${op}: not an AutoencoderError: ${e}`);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Tier 2
+
+Deno.test("tier 2: each op's emitted gradient through ORT (float32)", async (t) => {
+  for (const [i, c] of CASES.entries()) {
+    await t.step(c.name, () => checkVjp32(opProblem(c), 100 + i));
+  }
+});
+
+Deno.test("tier 2: composite gradients through ORT (float32)", async (t) => {
+  for (const [i, c] of COMPOSITES.entries()) {
+    await t.step(c.name, () => checkVjp32(c.problem(), 7 + i, c.eps32));
+  }
+});
+
+const OPT_SHAPE = [2, 3];
+
+/** A graph that applies one optimizer update to `p` (inputs `p`, `g`, the slots, `step`, `lr`). */
+function optimizerGraph(opt: Optimizer): Graph {
+  const b = new Builder(), g = b.graph;
+  const [p, gr, ...state] = ["p", "g", ...opt.slots].map((n) => g.input(n, "float32", OPT_SHAPE));
+  const step = g.input("step", "float32", []), lr = g.input("lr", "float32", []);
+  const next = opt.update(b, p, gr, state, { step, lr });
+  g.output(nextName("p"), next.param);
+  opt.slots.forEach((slot, i) => g.output(nextName(slot), next.state[i]));
+  return g;
+}
+
+/** The optimizer's reference update, elementwise: `[param, ...state]` to the next ones. */
+function referenceUpdate(
+  opt: Optimizer,
+  [p, ...state]: readonly Tensor64[],
+  g: Tensor64,
+  step: number,
+  lr: number,
+): Tensor64[] {
+  const next = [p, ...state].map((t) => tensor(t.shape));
+  p.data.forEach((_, i) => {
+    const r = opt.reference(p.data[i], g.data[i], state.map((s) => s.data[i]), step, lr);
+    [r.param, ...r.state].forEach((v, k) => next[k].data[i] = v);
+  });
+  return next;
+}
+
+Deno.test("tier 2: optimizer updates through ORT and the interpreter match the reference", async (t) => {
+  for (const opt of [adam(), adadelta(), sgd({ momentum: 0.9 })]) {
+    const graph = optimizerGraph(opt);
+    const names = ["p", ...opt.slots];
+    await t.step(opt.name, () =>
+      withSession(graph, async (session) => {
+        const r = new Random(11);
+        const start = [sample(r, spec("p", OPT_SHAPE)), ...opt.slots.map(() => tensor(OPT_SHAPE))];
+        // Three steps through ORT, the interpreter and the reference, each fed its own outputs.
+        let [ort, interp, ref] = [start, start, start];
+        for (let step = 1; step <= 3; step++) {
+          const g = sample(r, spec("g", OPT_SHAPE));
+          const feeds = (values: Tensor64[]) => ({
+            ...Object.fromEntries(names.map((n, k) => [n, values[k]])),
+            g,
+            step: tensor([], [step]),
+            lr: tensor([], [opt.learningRate]),
+          });
+          const fromOrt = await runOrt(session, feeds(ort));
+          const fromInterp = evaluate(graph, feeds(interp));
+          ort = names.map((n) => tensor(OPT_SHAPE, fromOrt[nextName(n)]));
+          interp = names.map((n) => fromInterp[nextName(n)]);
+          ref = referenceUpdate(opt, ref, g, step, opt.learningRate);
+          names.forEach((n, k) => {
+            const what = `${opt.name} step ${step} ${nextName(n)}`;
+            assertAllClose(ort[k].data, ref[k].data, 1e-6, `${what} (ORT)`);
+            assertAllClose(interp[k].data, ref[k].data, 1e-6, `${what} (interpreter)`);
+          });
+        }
+      }));
+  }
+});
+
+Deno.test("tier 2: one train step through ORT equals loss, gradient and adam reference", async () => {
+  const opt = adam();
+  const r = new Random(21);
+  const specs = paramSpecs(TINY);
+  const input = sample(r, spec("input", [4, ...TINY.inputShape], "unit"));
+  const params = Object.fromEntries(specs.map((s) => [s.name, sample(r, spec(s.name, s.shape))]));
+  const feeds: Record<string, Tensor64> = {
+    input,
+    ...params,
+    step: tensor([], [1]),
+    lr: tensor([], [opt.learningRate]),
+  };
+  for (const s of specs) {
+    for (const slot of opt.slots) feeds[stateName(slot, s.name)] = tensor(s.shape);
+  }
+  const out = await withSession(buildTrainStep(TINY, opt).graph, (s) => runOrt(s, feeds));
+
+  const evalLoss = evaluate(buildEvalStep(TINY).graph, { input, ...params }).loss.data[0];
+  assertClose(out.loss[0], evalLoss, 1e-5, "train-step loss (ORT) vs eval loss (interpreter)");
+  const grads = evaluate(autoencoderProblem(TINY).graph, { input, ...params });
+  for (const s of specs) {
+    const g = grads[`grad.${s.name}`];
+    assert.ok(maxAbs(g.data) > 0, `the gradient of ${s.name} is all zeros: a vacuous check`);
+    const state = opt.slots.map(() => tensor(s.shape));
+    const expected = referenceUpdate(opt, [params[s.name], ...state], g, 1, opt.learningRate);
+    [s.name, ...opt.slots.map((slot) => stateName(slot, s.name))].forEach((name, k) => {
+      assertAllClose(out[nextName(name)], expected[k].data, 1e-5, nextName(name));
+    });
+  }
+});
