@@ -258,6 +258,40 @@ export class Builder {
   }
 
   /**
+   * Cuts a static box: `starts[i] <= index < ends[i]` along `axes[i]`.
+   *
+   * @param a Operand.
+   * @param starts First index per axis.
+   * @param ends One past the last index per axis.
+   * @param axes The axes.
+   * @returns The box.
+   */
+  slice(
+    a: Value,
+    starts: readonly number[],
+    ends: readonly number[],
+    axes: readonly number[],
+  ): Value {
+    return this.op1("Slice", [a, this.ints(starts), this.ints(ends), this.ints(axes)]);
+  }
+
+  /**
+   * Nearest-neighbour upsampling of the last two axes of `[N, C, H, W]` by an
+   * integer factor, composed of Reshape and Expand (so its gradient, a sum over
+   * each block, comes from their rules).
+   *
+   * @param a `[N, C, H, W]` with static C, H, W.
+   * @param factor Integer scale.
+   * @returns `[N, C, H * factor, W * factor]`.
+   */
+  upsampleNearest(a: Value, factor: number): Value {
+    const [, c, h, w] = a.shape as number[];
+    const blocks = this.reshape(a, [0, c, h, 1, w, 1]);
+    const spread = this.op1("Expand", [blocks, this.ints([1, 1, 1, factor, 1, factor])]);
+    return this.reshape(spread, [0, c, h * factor, w * factor]);
+  }
+
+  /**
    * Inserts size-1 axes.
    *
    * @param a Operand.

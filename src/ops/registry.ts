@@ -19,7 +19,20 @@ import {
   type Value,
 } from "../ir/graph.ts";
 import { broadcastShapes, normalizeAxes, resolveReshape } from "../ir/shapes.ts";
-import { expandTo, map, matmul, reduce, tensor, transpose, zipWith } from "./tensor64.ts";
+import {
+  conv2d,
+  convTranspose2d,
+  expandTo,
+  map,
+  matmul,
+  maxPool2d,
+  pad,
+  reduce,
+  slice,
+  tensor,
+  transpose,
+  zipWith,
+} from "./tensor64.ts";
 import type { OpDef, Tensor64, Vjp } from "./types.ts";
 
 /** The ONNX opset every emitted model imports (ORT node, web wasm and WebGPU run it). */
@@ -53,7 +66,12 @@ export type OpType =
   | "Expand"
   | "Unsqueeze"
   | "Gather"
-  | "Cast";
+  | "Cast"
+  | "Conv"
+  | "ConvTranspose"
+  | "MaxPool"
+  | "Slice"
+  | "Pad";
 
 // ---------------------------------------------------------------------------
 // Inference helpers
@@ -176,6 +194,55 @@ function reducedAxes(x: Value, node: { inputs: readonly Value[]; attrs: Attrs })
   const fromInput = node.inputs[1]?.known as number[] | undefined;
   const axes = allIfEmpty(fromInput ?? intsAttr(node.attrs, "axes"), x.shape.length);
   return normalizeAxes(axes, x.shape.length, "gradient");
+}
+
+/** Static spatial size after a 2-D window: `(size + pads - kernel) / stride + 1`. */
+function windowed(
+  x: Value,
+  kernel: readonly number[],
+  pads: readonly number[],
+  strides: readonly number[],
+  where: string,
+): number[] {
+  const [, , h, w] = x.shape;
+  if (x.shape.length !== 4 || typeof h !== "number" || typeof w !== "number") {
+    throw new AutoencoderError(
+      `Cannot build ${where}: expected an [N, C, H, W] input with static H and W, got ${
+        showShape(x.shape)
+      }`,
+    );
+  }
+  const out = [h, w].map((d, i) =>
+    Math.floor((d + pads[i] + pads[i + 2] - kernel[i]) / strides[i]) + 1
+  );
+  if (out.some((d) => d < 1)) {
+    throw new AutoencoderError(
+      `Cannot build ${where}: a ${kernel.join("x")} window does not fit the ${h}x${w} input`,
+    );
+  }
+  return out;
+}
+
+const pads4 = (attrs: Attrs) => intsAttr(attrs, "pads") ?? [0, 0, 0, 0];
+const kernel2 = (attrs: Attrs) => intsAttr(attrs, "kernel_shape")!;
+const strides2 = (attrs: Attrs) => intsAttr(attrs, "strides") ?? [1, 1];
+
+/** The static box a Slice node cuts, per input axis: `[start, end)`. */
+function sliceBox(x: Shape, inputs: readonly Value[], where: string) {
+  const [starts, ends, axes] = inputs.slice(1).map((v) => knownOf(v, where) as number[]);
+  const box = x.map((d) => ({ start: 0, end: d }));
+  axes.forEach((a0, i) => {
+    const a = a0 < 0 ? a0 + x.length : a0;
+    const d = x[a];
+    if (typeof d !== "number") {
+      throw new AutoencoderError(
+        `Cannot build ${where}: axis ${a} of ${showShape(x)} is not static`,
+      );
+    }
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+    box[a] = { start: clamp(starts[i]), end: Math.max(clamp(starts[i]), clamp(ends[i])) };
+  });
+  return box;
 }
 
 // ---------------------------------------------------------------------------
@@ -420,5 +487,189 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     },
     ref: ([x]) => [x],
     vjp: "none",
+  },
+
+  // Cross-correlation, group 1, stride 1: y = conv(x, w) + b; x [N,C,H,W], w [M,C,kh,kw].
+  Conv: {
+    attrs: { kernel_shape: "ints", pads: "ints", strides: "ints" },
+    infer(inputs, attrs, where) {
+      if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
+      inputs.forEach((v) => expectFloat(v, where));
+      const [x, w, bias] = inputs;
+      if (strides2(attrs).some((s) => s !== 1)) {
+        throw new AutoencoderError(`Cannot build ${where}: only stride 1 is supported`);
+      }
+      if (w.shape.length !== 4 || w.shape[1] !== x.shape[1]) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: input ${showShape(x.shape)} has ${
+            x.shape[1]
+          } channels but the kernel ${showShape(w.shape)} expects ${w.shape[1]}`,
+        );
+      }
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== w.shape[0])) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: bias ${showShape(bias.shape)} does not match ${
+            w.shape[0]
+          } filters`,
+        );
+      }
+      const kernel = w.shape.slice(2) as number[];
+      return same("float32", [
+        x.shape[0],
+        w.shape[0],
+        ...windowed(x, kernel, pads4(attrs), [1, 1], where),
+      ]);
+    },
+    ref([x, w, bias], attrs) {
+      const y = conv2d(x, w, pads4(attrs));
+      return [bias ? zipWith(y, tensor([bias.shape[0], 1, 1], bias.data), (a, b) => a + b) : y];
+    },
+    // dx: the transposed convolution of g with the same kernel and pads;
+    // dw: a convolution of x and g with batch and channels swapped (the batch is summed
+    //     as the "channel" of that convolution); db: g summed over batch and space.
+    vjp(b, { inputs: [x, w, bias], attrs }, [g]) {
+      const pads = pads4(attrs);
+      const kernel = w.shape.slice(2) as number[];
+      const dx = b.op1("ConvTranspose", [g!, w], { kernel_shape: kernel, pads });
+      const swap = [1, 0, 2, 3];
+      const dwSwapped = b.op1("Conv", [b.transpose(x, swap), b.transpose(g!, swap)], {
+        kernel_shape: g!.shape.slice(2) as number[],
+        pads,
+      });
+      return [dx, b.transpose(dwSwapped, swap), bias && b.reduceSum(g!, [0, 2, 3], false)];
+    },
+  },
+
+  // The adjoint of Conv with respect to its input (stride 1, group 1); w [M,C,kh,kw].
+  ConvTranspose: {
+    attrs: { kernel_shape: "ints", pads: "ints" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 2, where);
+      const [g, w] = inputs;
+      if (g.shape.length !== 4 || w.shape.length !== 4 || g.shape[1] !== w.shape[0]) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: shapes ${showShape(g.shape)} and ${
+            showShape(w.shape)
+          } do not match`,
+        );
+      }
+      const p = pads4(attrs);
+      const [, , kh, kw] = w.shape as number[], [, , h, wd] = g.shape as number[];
+      return same("float32", [
+        g.shape[0],
+        w.shape[1],
+        h + kh - 1 - p[0] - p[2],
+        wd + kw - 1 - p[1] - p[3],
+      ]);
+    },
+    ref: ([g, w], attrs) => [convTranspose2d(g, w, pads4(attrs))],
+    vjp: "none",
+  },
+
+  MaxPool: {
+    attrs: { kernel_shape: "ints", pads: "ints", strides: "ints" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 1, where);
+      const [x] = inputs;
+      expectFloat(x, where);
+      return same("float32", [
+        x.shape[0],
+        x.shape[1],
+        ...windowed(x, kernel2(attrs), pads4(attrs), strides2(attrs), where),
+      ]);
+    },
+    ref: (
+      [x],
+      attrs,
+    ) => [
+      maxPool2d(x, {
+        kernel: kernel2(attrs) as [number, number],
+        pads: pads4(attrs),
+        strides: strides2(attrs),
+      }),
+    ],
+    // For non-overlapping windows (kernel = strides): spread y and g back over each
+    // window (nearest upsampling, cropped to x), and keep g where x equals the window's
+    // maximum: mask = 1 - sign(up(y) - x), as up(y) >= x. Ties share the gradient;
+    // that is exact where it matters: the only ties that occur in practice are zeros
+    // after a ReLU, and there the ReLU's own gradient is already zero.
+    vjp(b, { inputs: [x], outputs: [y], attrs }, [g]) {
+      const kernel = kernel2(attrs), strides = strides2(attrs), pads = pads4(attrs);
+      if (kernel.join() !== strides.join() || kernel[0] !== kernel[1]) {
+        throw new AutoencoderError(
+          "Cannot differentiate MaxPool: only square windows with stride equal to the window are supported",
+        );
+      }
+      const [, , h, w] = x.shape as number[];
+      const spread = (v: Value) => {
+        const up = b.upsampleNearest(v, kernel[0]);
+        return up.shape[2] === h && up.shape[3] === w && pads[0] === 0 && pads[1] === 0
+          ? up
+          : b.slice(up, [pads[0], pads[1]], [pads[0] + h, pads[1] + w], [2, 3]);
+      };
+      const mask = b.sub(b.scalar(1), b.sign(b.sub(spread(y), x)));
+      return [b.mul(spread(g!), mask)];
+    },
+  },
+
+  Slice: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 4, where);
+      const box = sliceBox(inputs[0].shape, inputs, where);
+      return same(
+        inputs[0].dtype,
+        box.map(({ start, end }, i) => typeof end === "number" ? end - start : inputs[0].shape[i]),
+      );
+    },
+    ref: ([x, starts, ends, axes]) => [
+      slice(
+        x,
+        [...starts.data],
+        [...ends.data],
+        [...axes.data].map((a) => (a < 0 ? a + x.shape.length : a)),
+      ),
+    ],
+    vjp(b, { inputs }, [g]) {
+      const x = inputs[0];
+      const box = sliceBox(x.shape, inputs, "gradient");
+      const pads = [
+        ...box.map(({ start }) => start),
+        ...box.map(({ end }, i) => (typeof end === "number" ? (x.shape[i] as number) - end : 0)),
+      ];
+      return [b.op1("Pad", [g!, b.ints(pads)]), undefined, undefined, undefined];
+    },
+  },
+
+  // Constant padding with zeros: pads = [begin_0..begin_r, end_0..end_r].
+  Pad: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 2, where);
+      const [x, padsValue] = inputs;
+      const pads = knownOf(padsValue, where) as number[];
+      const r = x.shape.length;
+      if (pads.length !== 2 * r || pads.some((p) => p < 0)) {
+        throw new AutoencoderError(`Cannot build ${where}: pads [${pads}] do not fit rank ${r}`);
+      }
+      return same(
+        x.dtype,
+        x.shape.map((d, i) => {
+          if (pads[i] + pads[i + r] === 0) return d;
+          if (typeof d !== "number") {
+            throw new AutoencoderError(`Cannot build ${where}: cannot pad symbolic axis ${i}`);
+          }
+          return d + pads[i] + pads[i + r];
+        }),
+      );
+    },
+    ref: ([x, pads]) => [pad(x, [...pads.data], 0)],
+    vjp(b, { inputs: [x, padsValue] }, [g]) {
+      const pads = padsValue.known as number[], r = x.shape.length;
+      const axes = [...Array(r).keys()].filter((i) => pads[i] + pads[i + r] > 0);
+      const starts = axes.map((i) => pads[i]);
+      const ends = axes.map((i) => pads[i] + (x.shape[i] as number));
+      return [b.slice(g!, starts, ends, axes), undefined];
+    },
   },
 };

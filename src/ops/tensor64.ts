@@ -167,3 +167,174 @@ export function matmul(a: Tensor64, b: Tensor64): Tensor64 {
   }
   return out;
 }
+
+/** Options of the 2-D window ops: `[top, left, bottom, right]` padding. */
+export interface Window2d {
+  /** Kernel height and width. */
+  kernel: readonly [number, number];
+  /** Padding `[top, left, bottom, right]`. */
+  pads: readonly number[];
+  /** Strides (default 1). */
+  strides?: readonly number[];
+}
+
+/**
+ * 2-D cross-correlation (ONNX Conv, group 1).
+ *
+ * @param x `[N, C, H, W]`.
+ * @param w `[M, C, kh, kw]`.
+ * @param pads `[top, left, bottom, right]`.
+ * @returns `[N, M, H', W']`.
+ */
+export function conv2d(x: Tensor64, w: Tensor64, pads: readonly number[]): Tensor64 {
+  const [n, c, h, wd] = x.shape, [m, , kh, kw] = w.shape;
+  const oh = h + pads[0] + pads[2] - kh + 1, ow = wd + pads[1] + pads[3] - kw + 1;
+  const out = tensor([n, m, oh, ow]);
+  for (let b = 0; b < n; b++) {
+    for (let o = 0; o < m; o++) {
+      for (let y = 0; y < oh; y++) {
+        for (let xx = 0; xx < ow; xx++) {
+          let sum = 0;
+          for (let i = 0; i < c; i++) {
+            for (let p = 0; p < kh; p++) {
+              const iy = y + p - pads[0];
+              if (iy < 0 || iy >= h) continue;
+              for (let q = 0; q < kw; q++) {
+                const ix = xx + q - pads[1];
+                if (ix < 0 || ix >= wd) continue;
+                sum += x.data[((b * c + i) * h + iy) * wd + ix] *
+                  w.data[((o * c + i) * kh + p) * kw + q];
+              }
+            }
+          }
+          out.data[((b * m + o) * oh + y) * ow + xx] = sum;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * 2-D transposed convolution, stride 1 (ONNX ConvTranspose, group 1): the adjoint
+ * of {@link conv2d} with respect to its input.
+ *
+ * @param g `[N, M, H', W']`.
+ * @param w `[M, C, kh, kw]`.
+ * @param pads `[top, left, bottom, right]`.
+ * @returns `[N, C, H' + kh - 1 - top - bottom, W' + kw - 1 - left - right]`.
+ */
+export function convTranspose2d(g: Tensor64, w: Tensor64, pads: readonly number[]): Tensor64 {
+  const [n, m, gh, gw] = g.shape, [, c, kh, kw] = w.shape;
+  const h = gh + kh - 1 - pads[0] - pads[2], wd = gw + kw - 1 - pads[1] - pads[3];
+  const out = tensor([n, c, h, wd]);
+  for (let b = 0; b < n; b++) {
+    for (let o = 0; o < m; o++) {
+      for (let y = 0; y < gh; y++) {
+        for (let xx = 0; xx < gw; xx++) {
+          const gv = g.data[((b * m + o) * gh + y) * gw + xx];
+          for (let i = 0; i < c; i++) {
+            for (let p = 0; p < kh; p++) {
+              const iy = y + p - pads[0];
+              if (iy < 0 || iy >= h) continue;
+              for (let q = 0; q < kw; q++) {
+                const ix = xx + q - pads[1];
+                if (ix < 0 || ix >= wd) continue;
+                out.data[((b * c + i) * h + iy) * wd + ix] += gv *
+                  w.data[((o * c + i) * kh + p) * kw + q];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * 2-D max pooling; padded positions never win.
+ *
+ * @param x `[N, C, H, W]`.
+ * @param window Kernel, pads, strides.
+ * @returns `[N, C, H', W']`.
+ */
+export function maxPool2d(x: Tensor64, window: Window2d): Tensor64 {
+  const [n, c, h, wd] = x.shape, [kh, kw] = window.kernel, pads = window.pads;
+  const [sh, sw] = window.strides ?? [1, 1];
+  const oh = Math.floor((h + pads[0] + pads[2] - kh) / sh) + 1;
+  const ow = Math.floor((wd + pads[1] + pads[3] - kw) / sw) + 1;
+  const out = tensor([n, c, oh, ow]);
+  for (let plane = 0; plane < n * c; plane++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xx = 0; xx < ow; xx++) {
+        let best = -Infinity;
+        for (let p = 0; p < kh; p++) {
+          const iy = y * sh + p - pads[0];
+          if (iy < 0 || iy >= h) continue;
+          for (let q = 0; q < kw; q++) {
+            const ix = xx * sw + q - pads[1];
+            if (ix >= 0 && ix < wd) best = Math.max(best, x.data[(plane * h + iy) * wd + ix]);
+          }
+        }
+        out.data[(plane * oh + y) * ow + xx] = best;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Copies a box of `x`: `starts[i] <= index < ends[i]` along `axes[i]`.
+ *
+ * @param x Operand.
+ * @param starts First index per axis.
+ * @param ends One past the last index per axis.
+ * @param axes The axes (non-negative).
+ * @returns The box.
+ */
+export function slice(x: Tensor64, starts: number[], ends: number[], axes: number[]): Tensor64 {
+  const lo = x.shape.map(() => 0), hi = [...x.shape];
+  axes.forEach((a, i) => {
+    lo[a] = Math.min(Math.max(starts[i] < 0 ? starts[i] + x.shape[a] : starts[i], 0), x.shape[a]);
+    hi[a] = Math.min(Math.max(ends[i] < 0 ? ends[i] + x.shape[a] : ends[i], 0), x.shape[a]);
+  });
+  const outShape = hi.map((h, i) => Math.max(h - lo[i], 0));
+  const out = tensor(outShape);
+  const st = strides(x.shape), outSt = strides(outShape);
+  for (let i = 0; i < out.data.length; i++) {
+    let rem = i, src = 0;
+    for (let d = 0; d < outShape.length; d++) {
+      const coord = Math.floor(rem / outSt[d]);
+      rem -= coord * outSt[d];
+      src += (coord + lo[d]) * st[d];
+    }
+    out.data[i] = x.data[src];
+  }
+  return out;
+}
+
+/**
+ * Pads with a constant: `pads` is `[begin_0, ..., begin_r, end_0, ..., end_r]` (ONNX order).
+ *
+ * @param x Operand.
+ * @param pads Non-negative padding per axis, begins then ends.
+ * @param value The fill value.
+ * @returns The padded tensor.
+ */
+export function pad(x: Tensor64, pads: number[], value: number): Tensor64 {
+  const r = x.shape.length;
+  const outShape = x.shape.map((d, i) => d + pads[i] + pads[i + r]);
+  const out = tensor(outShape, new Array(outShape.reduce((a, b) => a * b, 1)).fill(value));
+  const st = strides(x.shape), outSt = strides(outShape);
+  for (let i = 0; i < x.data.length; i++) {
+    let rem = i, dst = 0;
+    for (let d = 0; d < r; d++) {
+      const coord = Math.floor(rem / st[d]);
+      rem -= coord * st[d];
+      dst += (coord + pads[d]) * outSt[d];
+    }
+    out.data[dst] = x.data[i];
+  }
+  return out;
+}
