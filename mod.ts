@@ -34,6 +34,10 @@ export {
   type ModelOptions,
 } from "./src/autoencoder.ts";
 export { UndercompleteAutoencoder, type UndercompleteOptions } from "./models/undercomplete.ts";
+export { SparseAutoencoder, type SparseOptions } from "./models/sparse.ts";
+export { DeepAutoencoder } from "./models/deep.ts";
+export { ConvAutoencoder } from "./models/conv.ts";
+export { DenoisingAutoencoder, type DenoisingOptions } from "./models/denoising.ts";
 export {
   type Activation,
   Dense,

@@ -21,8 +21,10 @@ import { decodeModel, encodeModel } from "./onnx/model.ts";
 import { defaultRuntime } from "./runtime/default.ts";
 import type { Provider, Runtime, Session } from "./runtime/types.ts";
 import {
+  type EpochLogs,
   fitLoop,
   type History,
+  type LoopOptions,
   openEvaluator,
   type Samples,
   type TrainState,
@@ -58,9 +60,7 @@ export interface FitOptions {
   /** Held-out data, evaluated after each epoch. */
   validationData?: Float32Array | ImageBatch;
   /** Called after each epoch with its losses. */
-  onEpochEnd?: (
-    logs: { epoch: number; loss: number; valLoss?: number; seconds: number },
-  ) => void | Promise<void>;
+  onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
 }
 
 /** Images as the data loaders return them. */
@@ -151,7 +151,26 @@ export class Autoencoder {
    * @param options Epochs, batch size, optimizer, validation data, callback.
    * @returns Losses and wall time per epoch.
    */
-  async fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
+  fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
+    return this.train(x, options);
+  }
+
+  /**
+   * `fit` with the hooks of models trained on corrupted inputs.
+   *
+   * @param x Clean training samples.
+   * @param options As for `fit`.
+   * @param corruption How inputs are corrupted, and the corrupted validation inputs.
+   * @returns The history.
+   */
+  protected async train(
+    x: Float32Array | ImageBatch,
+    options: FitOptions,
+    corruption?: (
+      train: Samples,
+      validation?: Samples,
+    ) => Pick<LoopOptions, "corrupt" | "validationInput">,
+  ): Promise<History> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 256;
     const train = this.#samples(x, "fit");
@@ -166,14 +185,18 @@ export class Autoencoder {
     const optimizer = typeof options.optimizer === "object"
       ? options.optimizer
       : optimizerByName(options.optimizer ?? "adam");
+    const validation = options.validationData
+      ? this.#samples(options.validationData, "fit")
+      : undefined;
     return await fitLoop(this.#state, train, {
       epochs,
       batchSize: Math.min(batchSize, train.count),
       shuffle: options.shuffle ?? true,
       optimizer,
       learningRate: options.learningRate ?? optimizer.learningRate,
-      validation: options.validationData ? this.#samples(options.validationData, "fit") : undefined,
+      validation,
       onEpochEnd: options.onEpochEnd,
+      ...corruption?.(train, validation),
     });
   }
 
@@ -190,6 +213,20 @@ export class Autoencoder {
     } finally {
       await evaluator.release();
     }
+  }
+
+  /**
+   * Mean activation of the code over `x`: the figure the blog compares between the
+   * sparse model and the plain one.
+   *
+   * @param x Samples.
+   * @returns The mean of every code value.
+   */
+  async meanCodeActivation(x: Float32Array | ImageBatch): Promise<number> {
+    const codes = await this.encode(x);
+    let sum = 0;
+    for (const v of codes) sum += v;
+    return sum / codes.length;
   }
 
   /**

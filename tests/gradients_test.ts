@@ -223,6 +223,8 @@ interface OpCase {
   build(b: Builder, xs: Value[]): Value;
   /** Finite-difference step in float32 (smaller for ops with kinks, such as MaxPool's argmax). */
   eps32?: number;
+  /** The inputs to differentiate with respect to (default all). */
+  wrt?: string[];
 }
 
 /** `loss = sum(op(x...) * c)` with a random cotangent `c`, and its gradients. */
@@ -235,12 +237,13 @@ function opProblem(c: OpCase): Problem {
   const loss = weighted.shape.length
     ? b.reduceSum(weighted, [...weighted.shape.keys()], false)
     : weighted;
-  outputLossAndGrads(b, loss, new Map(c.inputs.map((s, i) => [s.name, xs[i]])));
-  return {
-    graph: b.graph,
-    inputs: [...c.inputs, spec("cotangent", y.shape)],
-    wrt: c.inputs.map((s) => s.name),
-  };
+  const wrt = c.wrt ?? c.inputs.map((s) => s.name);
+  outputLossAndGrads(
+    b,
+    loss,
+    new Map(c.inputs.map((s, i) => [s.name, xs[i]] as const).filter(([n]) => wrt.includes(n))),
+  );
+  return { graph: b.graph, inputs: [...c.inputs, spec("cotangent", y.shape)], wrt };
 }
 
 const BINARY: [OpType, Gen, Gen][] = [
@@ -429,11 +432,23 @@ const CASES: OpCase[] = [
     eps32: 1e-3,
   })),
   {
-    op: "Expand",
-    name: "nearest upsampling 2x [N, 2, 3, 4] (Reshape, Expand, Reshape)",
+    op: "Resize",
+    name: "nearest upsampling 2x [N, 2, 3, 4]",
     inputs: [spec("x", ["N", 2, 3, 4])],
     build: (b, [x]) => b.upsampleNearest(x, 2),
   },
+  ...([
+    [[3, 4], [3, 4], [3, 4]],
+    [[3, 4], [4], []],
+    [["N", 4], [], ["N", 1]],
+  ] as Shape[][]).map(([sc, sa, sb]): OpCase => ({
+    op: "Where",
+    name: `Where ${showShape(sc)} ${showShape(sa)} ${showShape(sb)}`,
+    inputs: [spec("c", sc), spec("a", sa), spec("b", sb)],
+    // The condition comes from a comparison of the first input with 0.
+    build: (b, [c, x, y]) => b.where(b.op1("Greater", [c, b.scalar(0)]), x, y),
+    wrt: ["a", "b"],
+  })),
   {
     op: "Slice",
     name: "Slice [N, 2, 8, 8] to [N, 2, 7, 6]",

@@ -23,8 +23,13 @@ export interface Samples {
 
 /** Per-epoch record of a run. */
 export interface History {
-  /** Training loss of each epoch (sample-weighted mean of the batch losses). */
+  /**
+   * Training loss of each epoch (sample-weighted mean of the batch losses),
+   * activity penalties included, as Keras reports it.
+   */
   loss: number[];
+  /** The activity penalty's share of `loss` (empty for models without one). */
+  penalty: number[];
   /** Validation loss after each epoch (empty without validation data). */
   valLoss: number[];
   /** Wall time of each epoch's training loop, in seconds (validation excluded). */
@@ -37,6 +42,8 @@ export interface EpochLogs {
   epoch: number;
   /** Training loss of the epoch. */
   loss: number;
+  /** Its activity penalty, for models with one. */
+  penalty?: number;
   /** Validation loss, when there is validation data. */
   valLoss?: number;
   /** Seconds the epoch's training took. */
@@ -75,6 +82,14 @@ export interface LoopOptions {
   learningRate: number;
   /** Held-out samples evaluated after each epoch. */
   validation?: Samples;
+  /**
+   * For models trained on corrupted inputs (denoising): fills `into` with the
+   * inputs for the clean samples `rows` (indices into the training set), whose
+   * clean values are the targets. Validation then uses `validationInput`.
+   */
+  corrupt?: (into: Float32Array, rows: Uint32Array, epoch: number) => void;
+  /** Corrupted validation inputs (targets: `validation`). */
+  validationInput?: Float32Array;
   /** Called after each epoch. */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
 }
@@ -95,11 +110,14 @@ export async function fitLoop(
   const { arch, runtime } = state;
   const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
   const { optimizer, batchSize, epochs } = options;
+  const separateTarget = options.corrupt !== undefined;
+  const stepGraph = buildTrainStep(arch, optimizer, { separateTarget }).graph;
+  const hasPenalty = stepGraph.outputs.some((o) => o.name === "penalty");
   const session = await runtime.createSession(
-    encodeModel(buildTrainStep(arch, optimizer).graph, { name: "train_step" }),
+    encodeModel(stepGraph, { name: "train_step" }),
     state.session,
   );
-  const evaluator = options.validation ? await openEvaluator(state) : undefined;
+  const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
 
   const feeds: Record<string, RuntimeTensor> = {};
   const carried: string[] = [];
@@ -117,21 +135,32 @@ export async function fitLoop(
   }
   feeds.lr = runtime.tensor(new Float32Array([options.learningRate]), []);
 
-  const history: History = { loss: [], valLoss: [], epochSeconds: [] };
+  const history: History = { loss: [], penalty: [], valLoss: [], epochSeconds: [] };
   const order = new Uint32Array(train.count).map((_, i) => i);
   const batch = new Float32Array(batchSize * sampleSize);
+  const corrupted = separateTarget ? new Float32Array(batchSize * sampleSize) : undefined;
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       if (options.shuffle) state.rng.shuffle(order);
       const start = performance.now();
-      let lossSum = 0;
+      let lossSum = 0, penaltySum = 0;
       for (let first = 0; first < train.count; first += batchSize) {
         const n = Math.min(batchSize, train.count - first);
+        const rows = order.subarray(first, first + n);
         for (let i = 0; i < n; i++) {
-          const row = order[first + i] * sampleSize;
+          const row = rows[i] * sampleSize;
           batch.set(train.data.subarray(row, row + sampleSize), i * sampleSize);
         }
-        feeds.input = runtime.tensor(batch.subarray(0, n * sampleSize), [n, ...arch.inputShape]);
+        const dims = [n, ...arch.inputShape];
+        const clean = batch.subarray(0, n * sampleSize);
+        if (corrupted) {
+          const input = corrupted.subarray(0, n * sampleSize);
+          options.corrupt!(input, rows, epoch);
+          feeds.input = runtime.tensor(input, dims);
+          feeds.target = runtime.tensor(clean, dims);
+        } else {
+          feeds.input = runtime.tensor(clean, dims);
+        }
         feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
         const out = await session.run(feeds);
         const loss = (await runtime.read(out.loss))[0];
@@ -145,13 +174,18 @@ export async function fitLoop(
           );
         }
         lossSum += loss * n;
+        if (hasPenalty) penaltySum += (await runtime.read(out.penalty))[0] * n;
         for (const name of carried) feeds[name] = out[nextName(name)];
       }
       const seconds = (performance.now() - start) / 1000;
       await saveState(state, feeds, optimizer);
       const logs: EpochLogs = { epoch, loss: lossSum / train.count, seconds };
-      if (evaluator) logs.valLoss = await evaluator.evaluate(options.validation!);
+      if (hasPenalty) logs.penalty = penaltySum / train.count;
+      if (evaluator) {
+        logs.valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
+      }
       history.loss.push(logs.loss);
+      if (logs.penalty !== undefined) history.penalty.push(logs.penalty);
       history.epochSeconds.push(seconds);
       if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
       await options.onEpochEnd?.(logs);
@@ -180,8 +214,12 @@ async function saveState(
 
 /** A session computing the mean loss of samples with the model's current parameters. */
 export interface Evaluator {
-  /** @returns Mean per-pixel binary cross-entropy over all samples. */
-  evaluate(samples: Samples): Promise<number>;
+  /**
+   * @param samples The targets (and inputs, unless `input` is given).
+   * @param input Inputs that differ from the targets (corrupted, for denoising).
+   * @returns Mean per-pixel binary cross-entropy over all samples.
+   */
+  evaluate(samples: Samples, input?: Float32Array): Promise<number>;
   /** Frees the session. */
   release(): Promise<void>;
 }
@@ -190,17 +228,23 @@ export interface Evaluator {
  * Opens an evaluation session for a model's state.
  *
  * @param state The model state (parameters are read at each `evaluate`).
+ * @param separateTarget Whether inputs and targets differ (denoising).
  * @returns The evaluator.
  */
-export async function openEvaluator(state: TrainState): Promise<Evaluator> {
+export async function openEvaluator(state: TrainState, separateTarget = false): Promise<Evaluator> {
   const { arch, runtime } = state;
   const session: Session = await runtime.createSession(
-    encodeModel(buildEvalStep(arch).graph, { name: "eval" }),
+    encodeModel(buildEvalStep(arch, { separateTarget }).graph, { name: "eval" }),
     state.session,
   );
   const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
   return {
-    async evaluate(samples) {
+    async evaluate(samples, input) {
+      if (separateTarget !== (input !== undefined)) {
+        throw new AutoencoderError(
+          "Cannot evaluate: pass corrupted inputs exactly when the evaluator was opened for them",
+        );
+      }
       const feeds: Record<string, RuntimeTensor> = {};
       for (const spec of paramSpecs(arch)) {
         feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
@@ -209,8 +253,10 @@ export async function openEvaluator(state: TrainState): Promise<Evaluator> {
       const chunk = 1000;
       for (let first = 0; first < samples.count; first += chunk) {
         const n = Math.min(chunk, samples.count - first);
-        const data = samples.data.subarray(first * sampleSize, (first + n) * sampleSize);
-        feeds.input = runtime.tensor(data, [n, ...arch.inputShape]);
+        const [from, to] = [first * sampleSize, (first + n) * sampleSize];
+        const dims = [n, ...arch.inputShape];
+        feeds.input = runtime.tensor((input ?? samples.data).subarray(from, to), dims);
+        if (input) feeds.target = runtime.tensor(samples.data.subarray(from, to), dims);
         const out = await session.run(feeds);
         sum += (await runtime.read(out.loss))[0] * n;
       }

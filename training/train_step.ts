@@ -4,7 +4,14 @@
  * ```
  * inputs:  input [N, ...], (target [N, ...]), every parameter, every optimizer
  *          state tensor (`<slot>.<param>`), step, lr
- * outputs: loss, `next.<param>` for every parameter, `next.<slot>.<param>`
+ * outputs: (penalty), loss, `next.<param>` for every parameter, `next.<slot>.<param>`
+ * ```
+ *
+ * `loss` is what the optimizer minimises and what Keras reports as the training
+ * loss: the binary cross-entropy plus the activity penalties, which `penalty`
+ * also gives alone when the architecture has any.
+ *
+ * ```
  * ```
  *
  * The fit loop feeds the `next.*` outputs back as the next step's inputs.
@@ -68,9 +75,16 @@ export function buildTrainStep(
   const x = g.input("input", "float32", ["N", ...arch.inputShape]);
   const target = options.separateTarget ? g.input("target", "float32", x.shape) : x;
   const { ctx, inputs: params } = paramsAsInputs(b);
+  const penalties: Value[] = [];
+  ctx.penalize = (p) => penalties.push(p);
   for (const spec of paramSpecs(arch)) ctx.param(spec); // inputs in layer order
   const { output: logits } = emitForward(ctx, arch, "autoencoder", x, true);
-  const loss = g.withScope("loss", () => binaryCrossEntropyFromLogits(b, logits, target));
+  let loss = g.withScope("loss", () => binaryCrossEntropyFromLogits(b, logits, target));
+  if (penalties.length) {
+    const penalty = penalties.reduce((a, p) => b.add(a, p));
+    loss = b.add(loss, penalty);
+    g.output("penalty", penalty);
+  }
   const grads = grad(b, loss, [...params.values()]);
 
   const step = g.input("step", "float32", []);

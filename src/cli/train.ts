@@ -10,16 +10,39 @@ import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { AutoencoderError, loadMnist, nodeRuntime, UndercompleteAutoencoder } from "../../mod.ts";
+import {
+  AutoencoderError,
+  ConvAutoencoder,
+  DeepAutoencoder,
+  DenoisingAutoencoder,
+  loadMnist,
+  nodeRuntime,
+  SparseAutoencoder,
+  UndercompleteAutoencoder,
+} from "../../mod.ts";
 import type { Autoencoder, ModelOptions } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
-import { renderGrid } from "../viz/grid.ts";
+import { renderCodes, renderGrid } from "../viz/grid.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
-import { optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
+import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
 import type { Provider } from "../runtime/types.ts";
 
-const MODELS: Record<string, (o: ModelOptions) => Autoencoder> = {
-  undercomplete: (o) => new UndercompleteAutoencoder(o),
+/** Options only some models take. */
+interface CliModelOptions extends ModelOptions {
+  noiseFactor: number;
+  noise: "fresh" | "fixed";
+}
+
+/** Each model with the blog's epochs and batch size. */
+const MODELS: Record<
+  string,
+  { make: (o: CliModelOptions) => Autoencoder; epochs: number; batchSize: number }
+> = {
+  undercomplete: { make: (o) => new UndercompleteAutoencoder(o), epochs: 50, batchSize: 256 },
+  sparse: { make: (o) => new SparseAutoencoder(o), epochs: 100, batchSize: 256 },
+  deep: { make: (o) => new DeepAutoencoder(o), epochs: 100, batchSize: 256 },
+  conv: { make: (o) => new ConvAutoencoder(o), epochs: 50, batchSize: 128 },
+  denoising: { make: (o) => new DenoisingAutoencoder(o), epochs: 100, batchSize: 128 },
 };
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
@@ -28,16 +51,19 @@ Usage: deno task train [options]
 
 Options:
   --model NAME        ${Object.keys(MODELS).join(" | ")} (default undercomplete)
-  --epochs N          epochs (default 50)
-  --batch-size N      samples per update (default 256)
+  --epochs N          epochs (default: the blog's, 50 or 100)
+  --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
   --limit N           use only the first N training (and test) images
   --data DIR          MNIST directory (default: $AUTOENCODERS_DATA_DIR, ./data/mnist, ../shared/data/mnist)
   --seed S            seed of initialisation and shuffling (default 0)
+  --noise-factor X    denoising: noise standard deviation (default 0.5)
+  --noise MODE        denoising: fresh (new noise each epoch, default) | fixed (drawn once, as the blog)
   --threads N         ONNX Runtime intra-op threads (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
-  --out DIR           write model.onnx, train_step.onnx, history.json, reconstructions.png
+  --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
+                      reconstructions.png; codes.png (conv models), denoised.png (denoising)
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -57,6 +83,42 @@ function dataDir(given: string | undefined): string | undefined {
   return ["data/mnist", "../shared/data/mnist"].find((d) => existsSync(d));
 }
 
+/** Writes the models, the training graph, the history and the figures; returns the paths. */
+async function writeOutputs(
+  out: string,
+  model: Autoencoder,
+  optimizer: Optimizer,
+  testImages: Float32Array,
+  history: object,
+): Promise<string[]> {
+  const files: [string, Uint8Array | Promise<Uint8Array>][] = [
+    ["model.onnx", model.toOnnx()],
+    ["encoder.onnx", model.toOnnx("encoder")],
+    ["decoder.onnx", model.toOnnx("decoder")],
+    [
+      "train_step.onnx",
+      encodeModel(
+        buildTrainStep(model.config, optimizer, {
+          separateTarget: model instanceof DenoisingAutoencoder,
+        }).graph,
+      ),
+    ],
+    ["history.json", new TextEncoder().encode(JSON.stringify(history, null, 2))],
+  ];
+  const digits = testImages.subarray(0, 10 * 784);
+  files.push(["reconstructions.png", renderGrid([digits, await model.predict(digits)])]);
+  if (model.codeShape.length === 3) {
+    const [channels, height, width] = model.codeShape;
+    files.push(["codes.png", renderCodes(await model.encode(digits), channels, height, width)]);
+  }
+  if (model instanceof DenoisingAutoencoder) {
+    const noisy = model.addNoise(digits, 1);
+    files.push(["denoised.png", renderGrid([noisy, await model.denoise(noisy)])]);
+  }
+  for (const [name, bytes] of files) await nodeRuntime.writeFile(join(out, name), await bytes);
+  return files.map(([name]) => join(out, name));
+}
+
 /**
  * Runs the command.
  *
@@ -74,6 +136,8 @@ export async function main(args: string[]): Promise<void> {
       limit: { type: "string" },
       data: { type: "string" },
       seed: { type: "string" },
+      "noise-factor": { type: "string", default: "0.5" },
+      noise: { type: "string", default: "fresh" },
       threads: { type: "string" },
       passive: { type: "boolean", default: false },
       out: { type: "string" },
@@ -86,8 +150,8 @@ export async function main(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const make = MODELS[values.model];
-  if (!make) {
+  const spec = MODELS[values.model];
+  if (!spec) {
     throw new AutoencoderError(
       `Cannot train model "${values.model}": it is not known; choose one of ${
         Object.keys(MODELS).join(", ")
@@ -95,8 +159,13 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   const optimizer = optimizerByName(values.optimizer);
-  const epochs = intOption(values.epochs, "epochs", 50);
-  const batchSize = intOption(values["batch-size"], "batch-size", 256);
+  const epochs = intOption(values.epochs, "epochs", spec.epochs);
+  const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize);
+  const noiseFactor = Number(values["noise-factor"]);
+  const noise = values.noise;
+  if (noise !== "fresh" && noise !== "fixed") {
+    throw new AutoencoderError(`Cannot use --noise "${noise}": choose fresh or fixed`);
+  }
   const seed = intOption(values.seed, "seed", 0);
   const threads = values.threads ? intOption(values.threads, "threads", 0) : undefined;
   const learningRate = values["learning-rate"] ? Number(values["learning-rate"]) : undefined;
@@ -107,7 +176,14 @@ export async function main(args: string[]): Promise<void> {
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
 
   const provider: Provider = "cpu";
-  const model = make({ seed, provider, threads, spinning: !values.passive });
+  const model = spec.make({
+    seed,
+    provider,
+    threads,
+    spinning: !values.passive,
+    noiseFactor,
+    noise,
+  });
   const log = (line: string) => {
     if (!values.quiet) (values.json ? console.error : console.log)(line);
   };
@@ -122,10 +198,10 @@ export async function main(args: string[]): Promise<void> {
     optimizer,
     learningRate,
     validationData: testImages,
-    onEpochEnd: ({ epoch, loss, valLoss, seconds }) =>
+    onEpochEnd: ({ epoch, loss, penalty, valLoss, seconds }) =>
       log(
-        `Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(2)}s - loss: ${
-          loss.toFixed(4)
+        `Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(2)}s - loss: ${loss.toFixed(4)}${
+          penalty === undefined ? "" : ` - penalty: ${penalty.toFixed(4)}`
         } - val_loss: ${valLoss!.toFixed(4)}`,
       ),
   });
@@ -138,6 +214,8 @@ export async function main(args: string[]): Promise<void> {
     train_samples: trainImages.length / 784,
     loss: history.loss.at(-1),
     val_loss: history.valLoss.at(-1),
+    ...(history.penalty.length ? { penalty: history.penalty.at(-1) } : {}),
+    mean_code: await model.meanCodeActivation(testImages),
     samples_per_sec: (epochs * trainImages.length / 784) / trainSeconds,
     train_seconds: trainSeconds,
     epoch_seconds: history.epochSeconds,
@@ -146,25 +224,11 @@ export async function main(args: string[]): Promise<void> {
   };
 
   if (values.out) {
-    const out = values.out;
-    const writeFile = nodeRuntime.writeFile;
-    await model.save(join(out, "model.onnx"));
-    await writeFile(
-      join(out, "train_step.onnx"),
-      encodeModel(buildTrainStep(model.config, optimizer).graph),
-    );
-    const json = JSON.stringify({ ...history, ...result }, null, 2);
-    await writeFile(join(out, "history.json"), new TextEncoder().encode(json));
-    const originals = testImages.subarray(0, 10 * 784);
-    const png = await renderGrid([originals, await model.predict(originals)], { scale: 2 });
-    await writeFile(join(out, "reconstructions.png"), png);
-    log(
-      `Wrote ${
-        ["model.onnx", "train_step.onnx", "history.json", "reconstructions.png"].map((f) =>
-          join(out, f)
-        ).join(", ")
-      }`,
-    );
+    const written = await writeOutputs(values.out, model, optimizer, testImages, {
+      ...history,
+      ...result,
+    });
+    log(`Wrote ${written.join(", ")}`);
   }
   await model.dispose();
   if (values.json) console.log(JSON.stringify(result));

@@ -9,8 +9,8 @@
 
 import { AutoencoderError } from "../errors.ts";
 
-/** Element types the library emits. */
-export type DType = "float32" | "int64";
+/** Element types the library emits (`bool` only for masks between ops). */
+export type DType = "float32" | "int64" | "bool";
 
 /** A dimension: a fixed size, or a symbol such as `"N"` for the batch. */
 export type Dim = number | string;
@@ -41,8 +41,8 @@ export interface Value {
   /** Graph input, constant, or the output of a node. */
   readonly source: Source;
   /**
-   * For int64 shape-like vectors whose entries are known when the graph is built
-   * (constants, `Shape` outputs): the entries, possibly symbolic.
+   * For vectors whose entries are known when the graph is built (1-D constants,
+   * `Shape` outputs): the entries, possibly symbolic.
    */
   readonly known?: readonly Dim[];
 }
@@ -153,7 +153,7 @@ export class Graph {
       );
     }
     const dtype: DType = data instanceof Float32Array ? "float32" : "int64";
-    const known = dtype === "int64" && shape.length === 1 ? [...data].map(Number) : undefined;
+    const known = shape.length === 1 ? Array.from(data, Number) : undefined;
     const v = this.#value({ dtype, shape, known }, { kind: "constant", name, data });
     this.constants.push(v);
     return v;

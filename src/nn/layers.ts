@@ -33,6 +33,20 @@ export interface LayerContext {
    * a constant in exported models).
    */
   param(spec: ParamSpec): Value;
+  /**
+   * Adds a scalar penalty to the training loss (activity regularizers); absent
+   * where no loss is being built (inference, evaluation).
+   */
+  penalize?(penalty: Value): void;
+}
+
+/** Options common to the layers with weights. */
+export interface LayerOptions {
+  /**
+   * Keras-1 L1 activity regularizer on the layer's output `h`: adds
+   * `l1 * sum_over_units(mean_over_batch(|h|))` to the training loss only.
+   */
+  activityL1?: number;
 }
 
 /** An activation applied after a layer's linear part. */
@@ -59,15 +73,30 @@ export interface Layer {
   apply(ctx: LayerContext, x: Value, name: string, logits?: boolean): Value;
 }
 
-/** Applies an activation. */
-function activate(b: Builder, x: Value, activation: Activation): Value {
-  switch (activation) {
-    case "relu":
-      return b.relu(x);
-    case "sigmoid":
-      return b.sigmoid(x);
-    default:
-      return x;
+/** Applies the activation (or stops before a final sigmoid) and the activity penalty. */
+function finish(
+  ctx: LayerContext,
+  z: Value,
+  activation: Activation,
+  logits: boolean,
+  options: LayerOptions,
+): Value {
+  const b = ctx.b;
+  if (logits && activation === "sigmoid") return z;
+  const h = activation === "relu" ? b.relu(z) : activation === "sigmoid" ? b.sigmoid(z) : z;
+  if (options.activityL1 && ctx.penalize) {
+    const perUnit = b.reduceMean(b.abs(h), [0], false);
+    const total = b.reduceSum(perUnit, [...perUnit.shape.keys()], false);
+    ctx.penalize(b.mul(b.scalar(options.activityL1), total));
+  }
+  return h;
+}
+
+function positiveInteger(n: number, what: string, layer: string): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new AutoencoderError(
+      `Cannot create ${layer} layer: ${what} must be a positive integer, got ${n}`,
+    );
   }
 }
 
@@ -90,13 +119,14 @@ export class Dense implements Layer {
   /**
    * @param units Output features.
    * @param activation Activation after the affine map (default linear).
+   * @param options Activity regularizer.
    */
-  constructor(readonly units: number, readonly activation: Activation = "linear") {
-    if (!Number.isInteger(units) || units < 1) {
-      throw new AutoencoderError(
-        `Cannot create Dense layer: units must be a positive integer, got ${units}`,
-      );
-    }
+  constructor(
+    readonly units: number,
+    readonly activation: Activation = "linear",
+    readonly options: LayerOptions = {},
+  ) {
+    positiveInteger(units, "units", "Dense");
   }
 
   /** @inheritdoc */
@@ -135,6 +165,190 @@ export class Dense implements Layer {
       );
     }
     const z = ctx.b.op1("Gemm", [x, kernel, bias]);
-    return logits && this.activation === "sigmoid" ? z : activate(ctx.b, z, this.activation);
+    return finish(ctx, z, this.activation, logits, this.options);
+  }
+}
+
+/** Keras padding modes. */
+export type Padding = "same" | "valid";
+
+function expectImages(input: Shape, name: string, layer: string): number[] {
+  if (input.length !== 3 || input.some((d) => typeof d !== "number")) {
+    throw new AutoencoderError(
+      `Cannot build ${layer} layer "${name}": it expects images [channels, height, width], got ${
+        showShape(input)
+      }`,
+    );
+  }
+  return input as number[];
+}
+
+/**
+ * 2-D convolution, stride 1: `y = activation(conv(x, kernel) + bias)`,
+ * `x: [N, C, H, W]` to `y: [N, filters, H', W']` with `H' = H` for `"same"`
+ * padding and `H - k + 1` for `"valid"`; `kernel: [filters, C, k, k]`
+ * glorot-uniform (fan-in `C k²`, fan-out `filters k²`, as Keras), `bias: [filters]` zeros.
+ *
+ * @example
+ * ```ts
+ * import { Conv2D } from "./layers.ts";
+ * const layer = new Conv2D(16, 3, "relu", "same");
+ * console.assert(layer.outputShape([1, 28, 28], "encoder.0").join() === "16,28,28");
+ * ```
+ */
+export class Conv2D implements Layer {
+  /** Always `"Conv2D"`. */
+  readonly type = "Conv2D";
+
+  /**
+   * @param filters Output channels.
+   * @param kernelSize Square kernel size (default 3).
+   * @param activation Activation (default linear).
+   * @param padding `"same"` (default) or `"valid"`.
+   * @param options Activity regularizer.
+   */
+  constructor(
+    readonly filters: number,
+    readonly kernelSize = 3,
+    readonly activation: Activation = "linear",
+    readonly padding: Padding = "same",
+    readonly options: LayerOptions = {},
+  ) {
+    positiveInteger(filters, "filters", "Conv2D");
+    positiveInteger(kernelSize, "kernel size", "Conv2D");
+  }
+
+  /** `[top, left, bottom, right]` padding (Keras puts the odd pixel at the end). */
+  get pads(): number[] {
+    const total = this.padding === "same" ? this.kernelSize - 1 : 0;
+    const before = Math.floor(total / 2);
+    return [before, before, total - before, total - before];
+  }
+
+  /** @inheritdoc */
+  outputShape(input: Shape, name: string): number[] {
+    const [, h, w] = expectImages(input, name, "Conv2D");
+    const shrink = this.padding === "same" ? 0 : this.kernelSize - 1;
+    if (h - shrink < 1 || w - shrink < 1) {
+      throw new AutoencoderError(
+        `Cannot build Conv2D layer "${name}": a ${this.kernelSize}x${this.kernelSize} "valid" kernel does not fit ${h}x${w} images`,
+      );
+    }
+    return [this.filters, h - shrink, w - shrink];
+  }
+
+  /** @inheritdoc */
+  params(input: Shape, name: string): ParamSpec[] {
+    const [c] = expectImages(input, name, "Conv2D");
+    const k = this.kernelSize;
+    return [
+      {
+        name: `${name}.kernel`,
+        shape: [this.filters, c, k, k],
+        init: { kind: "glorot_uniform", fanIn: c * k * k, fanOut: this.filters * k * k },
+      },
+      { name: `${name}.bias`, shape: [this.filters], init: { kind: "zeros" } },
+    ];
+  }
+
+  /** @inheritdoc */
+  apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
+    this.outputShape(x.shape.slice(1), name);
+    const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
+    if (kernel.shape[1] !== x.shape[1]) {
+      throw new AutoencoderError(
+        `Cannot build Conv2D layer "${name}": input has ${
+          x.shape[1]
+        } channels but the layer expects ${kernel.shape[1]}`,
+      );
+    }
+    const k = this.kernelSize;
+    const z = ctx.b.op1("Conv", [x, kernel, bias], { kernel_shape: [k, k], pads: this.pads });
+    return finish(ctx, z, this.activation, logits, this.options);
+  }
+}
+
+/**
+ * 2×2 max pooling, stride 2: `[N, C, H, W]` to `[N, C, ⌈H/2⌉, ⌈W/2⌉]` with
+ * `"same"` padding (7 → 4, the padded row never wins) or `⌊H/2⌋` with `"valid"`.
+ *
+ * @example
+ * ```ts
+ * import { MaxPool2D } from "./layers.ts";
+ * console.assert(new MaxPool2D("same").outputShape([8, 7, 7], "encoder.5")[1] === 4);
+ * ```
+ */
+export class MaxPool2D implements Layer {
+  /** Always `"MaxPool2D"`. */
+  readonly type = "MaxPool2D";
+  /** Pooling has no activation. */
+  readonly activation: Activation = "linear";
+
+  /** @param padding `"same"` (default, as the blog) or `"valid"`. */
+  constructor(readonly padding: Padding = "same") {}
+
+  /** @inheritdoc */
+  outputShape(input: Shape, name: string): number[] {
+    const [c, h, w] = expectImages(input, name, "MaxPool2D");
+    const out = (d: number) => (this.padding === "same" ? Math.ceil(d / 2) : Math.floor(d / 2));
+    if (out(h) < 1 || out(w) < 1) {
+      throw new AutoencoderError(
+        `Cannot build MaxPool2D layer "${name}": ${h}x${w} images are too small`,
+      );
+    }
+    return [c, out(h), out(w)];
+  }
+
+  /** @inheritdoc */
+  params(): ParamSpec[] {
+    return [];
+  }
+
+  /** @inheritdoc */
+  apply(ctx: LayerContext, x: Value, name: string): Value {
+    const [, oh, ow] = this.outputShape(x.shape.slice(1), name);
+    const [, , h, w] = x.shape as number[];
+    const pads = this.padding === "same" ? [0, 0, 2 * oh - h, 2 * ow - w] : [0, 0, 0, 0];
+    return ctx.b.op1("MaxPool", [x], { kernel_shape: [2, 2], strides: [2, 2], pads });
+  }
+}
+
+/**
+ * Nearest-neighbour upsampling by an integer factor: `[N, C, H, W]` to
+ * `[N, C, fH, fW]`, each pixel copied into an `f×f` block (Keras'
+ * `UpSampling2D`); its gradient sums each block.
+ *
+ * @example
+ * ```ts
+ * import { UpSampling2D } from "./layers.ts";
+ * console.assert(new UpSampling2D().outputShape([8, 4, 4], "decoder.1")[1] === 8);
+ * ```
+ */
+export class UpSampling2D implements Layer {
+  /** Always `"UpSampling2D"`. */
+  readonly type = "UpSampling2D";
+  /** Upsampling has no activation. */
+  readonly activation: Activation = "linear";
+
+  /** @param factor Integer scale (default 2). */
+  constructor(readonly factor = 2) {
+    positiveInteger(factor, "factor", "UpSampling2D");
+  }
+
+  /** @inheritdoc */
+  outputShape(input: Shape, name: string): number[] {
+    const [c, h, w] = expectImages(input, name, "UpSampling2D");
+    return [c, h * this.factor, w * this.factor];
+  }
+
+  /** @inheritdoc */
+  params(): ParamSpec[] {
+    return [];
+  }
+
+  /** @inheritdoc */
+  apply(ctx: LayerContext, x: Value, name: string): Value {
+    this.outputShape(x.shape.slice(1), name);
+    return ctx.b.upsampleNearest(x, this.factor);
   }
 }

@@ -136,7 +136,7 @@ function valueInfo(name: string, dtype: DType, shape: Shape) {
     name,
     type: {
       tensorType: {
-        elemType: dtype === "float32" ? DataType.FLOAT : DataType.INT64,
+        elemType: { float32: DataType.FLOAT, int64: DataType.INT64, bool: DataType.BOOL }[dtype],
         shape: {
           dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
         },

@@ -115,7 +115,7 @@ const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto: protobuf.Type = root.lookupType("onnx.ModelProto");
 
 /** ONNX `TensorProto.DataType` codes the library uses. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
 
 /** ONNX `AttributeProto.AttributeType` codes the library uses. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;

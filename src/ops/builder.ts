@@ -131,6 +131,17 @@ export class Builder {
   sign(a: Value): Value {
     return this.op1("Sign", [a]);
   }
+  /**
+   * Elementwise choice.
+   *
+   * @param condition A bool mask.
+   * @param a Taken where the mask is true.
+   * @param b Taken elsewhere.
+   * @returns `condition ? a : b`.
+   */
+  where(condition: Value, a: Value, b: Value): Value {
+    return this.op1("Where", [condition, a, b]);
+  }
   /** @param a Operand. @returns `sqrt(a)`. */
   sqrt(a: Value): Value {
     return this.op1("Sqrt", [a]);
@@ -276,19 +287,24 @@ export class Builder {
   }
 
   /**
-   * Nearest-neighbour upsampling of the last two axes of `[N, C, H, W]` by an
-   * integer factor, composed of Reshape and Expand (so its gradient, a sum over
-   * each block, comes from their rules).
+   * Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor (ONNX
+   * Resize; its gradient sums each `factor×factor` block).
    *
-   * @param a `[N, C, H, W]` with static C, H, W.
+   * @param a `[N, C, H, W]` with static H and W.
    * @param factor Integer scale.
    * @returns `[N, C, H * factor, W * factor]`.
    */
   upsampleNearest(a: Value, factor: number): Value {
-    const [, c, h, w] = a.shape as number[];
-    const blocks = this.reshape(a, [0, c, h, 1, w, 1]);
-    const spread = this.op1("Expand", [blocks, this.ints([1, 1, 1, factor, 1, factor])]);
-    return this.reshape(spread, [0, c, h * factor, w * factor]);
+    const roi = this.#shared("roi:empty", () => this.graph.constant(new Float32Array(0), [0]));
+    const scales = this.#shared(
+      `scales:${factor}`,
+      () => this.graph.constant(new Float32Array([1, 1, factor, factor]), [4]),
+    );
+    return this.op1("Resize", [a, roi, scales], {
+      mode: "nearest",
+      coordinate_transformation_mode: "asymmetric",
+      nearest_mode: "floor",
+    });
   }
 
   /**

@@ -338,3 +338,50 @@ export function pad(x: Tensor64, pads: number[], value: number): Tensor64 {
   }
   return out;
 }
+
+/**
+ * Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor.
+ *
+ * @param x Operand.
+ * @param f Factor.
+ * @returns `[N, C, fH, fW]`.
+ */
+export function resizeNearest(x: Tensor64, f: number): Tensor64 {
+  const [n, c, h, w] = x.shape;
+  const out = tensor([n, c, h * f, w * f]);
+  for (let p = 0; p < n * c; p++) {
+    for (let y = 0; y < h * f; y++) {
+      for (let xx = 0; xx < w * f; xx++) {
+        out.data[(p * h * f + y) * w * f + xx] =
+          x.data[(p * h + Math.floor(y / f)) * w + Math.floor(xx / f)];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Average pooling with a square kernel, no padding.
+ *
+ * @param x `[N, C, H, W]`.
+ * @param k Kernel size.
+ * @param s Stride.
+ * @returns `[N, C, (H - k) / s + 1, (W - k) / s + 1]`.
+ */
+export function averagePool2d(x: Tensor64, k: number, s: number): Tensor64 {
+  const [n, c, h, w] = x.shape;
+  const oh = Math.floor((h - k) / s) + 1, ow = Math.floor((w - k) / s) + 1;
+  const out = tensor([n, c, oh, ow]);
+  for (let p = 0; p < n * c; p++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xx = 0; xx < ow; xx++) {
+        let sum = 0;
+        for (let i = 0; i < k; i++) {
+          for (let j = 0; j < k; j++) sum += x.data[(p * h + y * s + i) * w + xx * s + j];
+        }
+        out.data[(p * oh + y) * ow + xx] = sum / (k * k);
+      }
+    }
+  }
+  return out;
+}

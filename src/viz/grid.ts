@@ -70,3 +70,41 @@ export async function renderGrid(
   });
   return new Uint8Array(await image.getBuffer("image/png"));
 }
+
+/**
+ * Draws convolutional codes as the blog does: one row per channel, one column per
+ * image, each `height×width` map magnified by nearest-neighbour copying (no
+ * interpolation) and scaled so that the largest value is white.
+ *
+ * @param codes `count × channels × height × width` values, row-major.
+ * @param channels Code channels.
+ * @param height Map height.
+ * @param width Map width.
+ * @returns The PNG file's bytes.
+ *
+ * @example
+ * ```ts
+ * import { renderCodes } from "./grid.ts";
+ * const png = await renderCodes(new Float32Array(2 * 8 * 4 * 4).fill(1), 8, 4, 4);
+ * console.assert(png.length > 0);
+ * ```
+ */
+export function renderCodes(
+  codes: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+): Promise<Uint8Array> {
+  const size = height * width, count = codes.length / (channels * size);
+  let max = 0;
+  for (const v of codes) max = Math.max(max, v);
+  const rows = Array.from({ length: channels }, (_, c) => {
+    const row = new Float32Array(count * size);
+    for (let i = 0; i < count; i++) {
+      const map = codes.subarray((i * channels + c) * size, (i * channels + c + 1) * size);
+      row.set(map.map((v) => (max > 0 ? v / max : 0)), i * size);
+    }
+    return row;
+  });
+  return renderGrid(rows, { height, width, scale: Math.max(1, Math.round(28 / height)) });
+}

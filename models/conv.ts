@@ -1,0 +1,51 @@
+/**
+ * The blog's fourth model: a convolutional autoencoder.
+ *
+ * @module
+ */
+
+import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
+import { Conv2D, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
+
+/**
+ * Input `[N, 1, 28, 28]` (flat 784-float images are fine);
+ * encoder `Conv16 → MaxPool → Conv8 → MaxPool → Conv8 → MaxPool`, code `[N, 8, 4, 4]`;
+ * decoder `Conv8 → Up → Conv8 → Up → Conv16 (valid) → Up → Conv1 (sigmoid)`. Every
+ * convolution is 3×3, relu, `"same"` unless noted; pooling 2×2 with `"same"` padding
+ * (28 → 14 → 7 → 4), upsampling nearest 2× (4 → 8 → 16, the valid conv → 14, → 28).
+ *
+ * @example
+ * ```ts ignore
+ * import { ConvAutoencoder, loadMnist } from "@autoencoders/onnx";
+ * const { train, test } = await loadMnist({ dir: "data/mnist" });
+ * const model = new ConvAutoencoder();
+ * await model.fit(train, { epochs: 50, batchSize: 128, validationData: test }); // val ≈ 0.094
+ * const codes = await model.encode(test); // 10000 × 8 × 4 × 4
+ * ```
+ */
+export class ConvAutoencoder extends Autoencoder {
+  /** @param options Seed, runtime, provider, threads. */
+  constructor(options: ModelOptions = {}) {
+    super({
+      name: "conv",
+      inputShape: [1, 28, 28],
+      encoder: [
+        new Conv2D(16, 3, "relu"),
+        new MaxPool2D("same"),
+        new Conv2D(8, 3, "relu"),
+        new MaxPool2D("same"),
+        new Conv2D(8, 3, "relu"),
+        new MaxPool2D("same"),
+      ],
+      decoder: [
+        new Conv2D(8, 3, "relu"),
+        new UpSampling2D(2),
+        new Conv2D(8, 3, "relu"),
+        new UpSampling2D(2),
+        new Conv2D(16, 3, "relu", "valid"),
+        new UpSampling2D(2),
+        new Conv2D(1, 3, "sigmoid"),
+      ],
+    }, options);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The blog's second model: the undercomplete autoencoder with a sparsity
+ * constraint on its code.
+ *
+ * @module
+ */
+
+import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
+import { Dense } from "../src/nn/layers.ts";
+
+/** Options of {@link SparseAutoencoder}. */
+export interface SparseOptions extends ModelOptions {
+  /** Code size (default 32). */
+  codeSize?: number;
+  /** Weight of the L1 activity penalty on the code (default 1e-4, the blog's). */
+  l1?: number;
+}
+
+/**
+ * `784 → Dense(32, relu) with an L1 activity penalty → Dense(784, sigmoid)`:
+ * training minimises the per-pixel binary cross-entropy plus
+ * `l1 * sum_over_units(mean_over_batch(|code|))` (Keras 1's `activity_regularizer`),
+ * which drives most code units to zero for any one digit. The penalty is part of
+ * the training loss only; validation loss is the cross-entropy alone, as in Keras.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadMnist, SparseAutoencoder } from "@autoencoders/onnx";
+ * const { train, test } = await loadMnist({ dir: "data/mnist" });
+ * const model = new SparseAutoencoder();
+ * const history = await model.fit(train, { epochs: 100, validationData: test });
+ * console.log(history.penalty.at(-1), await model.meanCodeActivation(test));
+ * ```
+ */
+export class SparseAutoencoder extends Autoencoder {
+  /** @param options Code size, penalty weight, seed, runtime, provider, threads. */
+  constructor(options: SparseOptions = {}) {
+    const { codeSize = 32, l1 = 1e-4 } = options;
+    super({
+      name: "sparse",
+      inputShape: [784],
+      encoder: [new Dense(codeSize, "relu", { activityL1: l1 })],
+      decoder: [new Dense(784, "sigmoid")],
+    }, options);
+  }
+}
