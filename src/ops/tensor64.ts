@@ -216,43 +216,6 @@ export function conv2d(x: Tensor64, w: Tensor64, pads: readonly number[]): Tenso
 }
 
 /**
- * 2-D transposed convolution, stride 1 (ONNX ConvTranspose, group 1): the adjoint
- * of {@link conv2d} with respect to its input.
- *
- * @param g `[N, M, H', W']`.
- * @param w `[M, C, kh, kw]`.
- * @param pads `[top, left, bottom, right]`.
- * @returns `[N, C, H' + kh - 1 - top - bottom, W' + kw - 1 - left - right]`.
- */
-export function convTranspose2d(g: Tensor64, w: Tensor64, pads: readonly number[]): Tensor64 {
-  const [n, m, gh, gw] = g.shape, [, c, kh, kw] = w.shape;
-  const h = gh + kh - 1 - pads[0] - pads[2], wd = gw + kw - 1 - pads[1] - pads[3];
-  const out = tensor([n, c, h, wd]);
-  for (let b = 0; b < n; b++) {
-    for (let o = 0; o < m; o++) {
-      for (let y = 0; y < gh; y++) {
-        for (let xx = 0; xx < gw; xx++) {
-          const gv = g.data[((b * m + o) * gh + y) * gw + xx];
-          for (let i = 0; i < c; i++) {
-            for (let p = 0; p < kh; p++) {
-              const iy = y + p - pads[0];
-              if (iy < 0 || iy >= h) continue;
-              for (let q = 0; q < kw; q++) {
-                const ix = xx + q - pads[1];
-                if (ix < 0 || ix >= wd) continue;
-                out.data[((b * c + i) * h + iy) * wd + ix] += gv *
-                  w.data[((o * c + i) * kh + p) * kw + q];
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/**
  * 2-D max pooling; padded positions never win.
  *
  * @param x `[N, C, H, W]`.
