@@ -14,7 +14,9 @@ import {
   codeShape,
   paramSpecs,
   type Part,
+  placeLayers,
 } from "./nn/architecture.ts";
+import { showShape } from "./ir/graph.ts";
 import type { Layer, ParamSpec } from "./nn/layers.ts";
 import { Random } from "./nn/random.ts";
 import { decodeModel, encodeModel } from "./onnx/model.ts";
@@ -213,6 +215,42 @@ export class Autoencoder {
     } finally {
       await evaluator.release();
     }
+  }
+
+  /**
+   * A Keras-like table of the layers: name and type, output shape, parameter
+   * count, and the totals.
+   *
+   * @returns The table's text (print it).
+   */
+  summary(): string {
+    const rows = [["Layer (type)", "Output shape", "Param #"]];
+    rows.push(["input (Input)", showShape(["N", ...this.inputShape]), "0"]);
+    let total = 0;
+    for (const { name, layer, input, output } of placeLayers(this.config)) {
+      const count = layer.params(input, name).reduce((n, p) => n + size(p.shape), 0);
+      total += count;
+      rows.push([
+        `${name} (${layer.type})`,
+        showShape(["N", ...output]),
+        count.toLocaleString("en-US"),
+      ]);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) =>
+      r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("   ");
+    const rule = "=".repeat(widths.reduce((a, b) => a + b + 3, -3));
+    return [
+      `Model: "${this.config.name}"`,
+      rule,
+      line(rows[0]),
+      rule.replaceAll("=", "-"),
+      ...rows.slice(1).map(line),
+      rule,
+      `Total params: ${total.toLocaleString("en-US")}`,
+      `Trainable params: ${total.toLocaleString("en-US")}`,
+      "Non-trainable params: 0",
+    ].join("\n");
   }
 
   /**

@@ -187,6 +187,7 @@ export async function main(args: string[]): Promise<void> {
   const log = (line: string) => {
     if (!values.quiet) (values.json ? console.error : console.log)(line);
   };
+  log(model.summary());
   log(
     `Training ${values.model} on ${
       trainImages.length / 784
