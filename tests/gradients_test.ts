@@ -412,6 +412,9 @@ const CASES: OpCase[] = [
     { x: [2, 3, 5, 5], w: [4, 3, 3, 3], pads: [1, 1, 1, 1], bias: true }, // "same"
     { x: ["N", 2, 6, 5], w: [3, 2, 3, 3], pads: [0, 0, 0, 0], bias: true }, // "valid"
     { x: [1, 1, 4, 4], w: [2, 1, 3, 3], pads: [1, 1, 1, 1], bias: false },
+    // Fewer filters than input channels: the kernel gradient takes the other orientation.
+    { x: [2, 4, 5, 5], w: [2, 4, 3, 3], pads: [1, 1, 1, 1], bias: true },
+    { x: ["N", 3, 6, 5], w: [1, 3, 3, 3], pads: [0, 0, 0, 0], bias: false },
   ] as { x: Shape; w: number[]; pads: number[]; bias: boolean }[]).map(
     ({ x, w, pads, bias }): OpCase => ({
       op: "Conv",

@@ -226,8 +226,8 @@ export async function main(args: string[]): Promise<void> {
 
   if (values.out) {
     const written = await writeOutputs(values.out, model, optimizer, testImages, {
-      ...history,
       ...result,
+      history,
     });
     log(`Wrote ${written.join(", ")}`);
   }
