@@ -29,6 +29,7 @@ setDefaultRuntime(nodeRuntime);
 export {
   Autoencoder,
   type AutoencoderConfig,
+  type CheckpointInfo,
   type FitOptions,
   type ImageBatch,
   type ModelOptions,
@@ -46,8 +47,21 @@ export {
   type ParamSpec,
 } from "./src/nn/layers.ts";
 export type { Architecture, Part } from "./src/nn/architecture.ts";
-export type { EpochLogs, History } from "./training/fit.ts";
+export type { BatchLogs, EpochControl, EpochLogs, History } from "./training/fit.ts";
 export { adadelta, adam, type Optimizer, sgd } from "./training/optimizers.ts";
+export {
+  type Callback,
+  type CheckpointOptions,
+  earlyStopping,
+  type EarlyStoppingOptions,
+  historyLogger,
+  type HistoryLoggerOptions,
+  modelCheckpoint,
+  type Monitor,
+  reduceLrOnPlateau,
+  type ReduceLrOptions,
+  type TrainingModel,
+} from "./training/callbacks.ts";
 export { AutoencoderError } from "./src/errors.ts";
 export {
   type ImageSet,

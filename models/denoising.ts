@@ -50,7 +50,7 @@ export class DenoisingAutoencoder extends Autoencoder {
   readonly noiseFactor: number;
   /** Noise mode used by `fit`. */
   readonly noise: "fresh" | "fixed";
-  #rng: Random;
+  #seed: number;
 
   /** @param options Noise factor and mode, seed, runtime, provider, threads. */
   constructor(options: DenoisingOptions = {}) {
@@ -73,12 +73,12 @@ export class DenoisingAutoencoder extends Autoencoder {
     }, options);
     this.noiseFactor = options.noiseFactor ?? 0.5;
     this.noise = options.noise ?? "fresh";
+    this.#seed = options.seed ?? 0;
     if (!(this.noiseFactor >= 0 && Number.isFinite(this.noiseFactor))) {
       throw new AutoencoderError(
         `Cannot create denoising model: the noise factor must be a finite number >= 0, got ${this.noiseFactor}`,
       );
     }
-    this.#rng = new Random((options.seed ?? 0) + 2);
   }
 
   /**
@@ -89,7 +89,7 @@ export class DenoisingAutoencoder extends Autoencoder {
    * @returns New noisy images.
    */
   addNoise(images: Float32Array, seed?: number): Float32Array {
-    return corrupt(seed === undefined ? this.#rng : new Random(seed), images, this.noiseFactor);
+    return corrupt(seed === undefined ? this.noiseRng : new Random(seed), images, this.noiseFactor);
   }
 
   /**
@@ -103,7 +103,8 @@ export class DenoisingAutoencoder extends Autoencoder {
   override fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     return this.train(x, options, (train, validation) => {
       const size = train.data.length / train.count;
-      const fixed = this.noise === "fixed" ? this.addNoise(train.data) : undefined;
+      // Fixed noise comes from its own seed, so a resumed run draws the same noise.
+      const fixed = this.noise === "fixed" ? this.addNoise(train.data, this.#seed + 3) : undefined;
       return {
         corrupt: (into, rows) => {
           rows.forEach((row, i) => {
@@ -111,7 +112,7 @@ export class DenoisingAutoencoder extends Autoencoder {
             if (fixed) into.set(fixed.subarray(from, from + size), at);
             else {
               corrupt(
-                this.#rng,
+                this.noiseRng,
                 train.data.subarray(from, from + size),
                 this.noiseFactor,
                 into.subarray(at, at + size),

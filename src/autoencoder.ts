@@ -19,10 +19,14 @@ import {
 import { showShape } from "./ir/graph.ts";
 import type { Layer, ParamSpec } from "./nn/layers.ts";
 import { Random } from "./nn/random.ts";
-import { decodeModel, encodeModel } from "./onnx/model.ts";
+import { type DecodedModel, decodeModel, encodeModel } from "./onnx/model.ts";
 import { defaultRuntime } from "./runtime/default.ts";
 import type { Provider, Runtime, Session } from "./runtime/types.ts";
+import type { Callback, TrainingModel } from "../training/callbacks.ts";
 import {
+  type BatchLogs,
+  emptyHistory,
+  type EpochControl,
   type EpochLogs,
   fitLoop,
   type History,
@@ -63,6 +67,10 @@ export interface FitOptions {
   validationData?: Float32Array | ImageBatch;
   /** Called after each epoch with its losses. */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
+  /** Called after each batch with the epoch's progress (for progress bars). */
+  onBatchEnd?: (logs: BatchLogs) => void;
+  /** Keras-style callbacks: early stopping, checkpoints, learning-rate schedules, logs. */
+  callbacks?: Callback[];
 }
 
 /** Images as the data loaders return them. */
@@ -81,6 +89,32 @@ export interface AutoencoderConfig extends Architecture {
 
 /** Metadata key under which a saved model records its name. */
 const MODEL_KEY = "autoencoders.model";
+/** Metadata key of a checkpoint's training state (JSON). */
+const CHECKPOINT_KEY = "autoencoders.checkpoint";
+/** Name prefix of a checkpoint's optimizer-state initializers. */
+const CHECKPOINT_PREFIX = "optimizer.";
+
+/** The training state a checkpoint records besides the tensors. */
+export interface CheckpointInfo {
+  /** Format version (1). */
+  format: 1;
+  /** Model name. */
+  model: string;
+  /** Optimizer of the run, if it has trained. */
+  optimizer?: string;
+  /** Learning rate of the last epoch, if changed by a schedule or set by the user. */
+  learningRate?: number;
+  /** Updates applied. */
+  step: number;
+  /** Epochs done. */
+  epoch: number;
+  /** Shuffling generator state. */
+  rng: number[];
+  /** Corruption generator state. */
+  noiseRng: number[];
+  /** Every epoch so far. */
+  history: History;
+}
 
 /**
  * An autoencoder built from an encoder and a decoder layer list.
@@ -128,7 +162,25 @@ export class Autoencoder {
         spinning: options.spinning,
       },
       rng: new Random(seed + 1),
+      noiseRng: new Random(seed + 2),
+      epoch: 0,
+      history: emptyHistory(),
     };
+  }
+
+  /** The generator of input corruption, for models trained on corrupted inputs. */
+  protected get noiseRng(): Random {
+    return this.#state.noiseRng;
+  }
+
+  /** Epochs trained so far, over every `fit` call (and before a checkpoint was taken). */
+  get epoch(): number {
+    return this.#state.epoch;
+  }
+
+  /** The record of every epoch trained so far, over every `fit` call. */
+  get history(): History {
+    return this.#state.history;
   }
 
   /** Shape of one input sample, e.g. `[784]`. */
@@ -190,16 +242,43 @@ export class Autoencoder {
     const validation = options.validationData
       ? this.#samples(options.validationData, "fit")
       : undefined;
-    return await fitLoop(this.#state, train, {
+    const callbacks = options.callbacks ?? [];
+    const target: TrainingModel = {
+      params: this.params,
+      checkpoint: () => this.checkpoint(),
+      writeFile: (path, bytes) => this.#state.runtime.writeFile(path, bytes),
+    };
+    const state = this.#state;
+    if (state.optimizer !== undefined && state.optimizer !== optimizer.name) {
+      state.optimizerState.clear(); // another optimizer's state means nothing to this one
+      state.learningRate = undefined;
+    }
+    state.optimizer = optimizer.name;
+    const history = await fitLoop(state, train, {
       epochs,
       batchSize: Math.min(batchSize, train.count),
       shuffle: options.shuffle ?? true,
       optimizer,
-      learningRate: options.learningRate ?? optimizer.learningRate,
+      learningRate: options.learningRate ?? state.learningRate ?? optimizer.learningRate,
       validation,
-      onEpochEnd: options.onEpochEnd,
+      onBatchEnd: (logs) => {
+        options.onBatchEnd?.(logs);
+        for (const c of callbacks) c.onBatchEnd?.(logs);
+      },
+      onEpochEnd: async (logs) => {
+        await options.onEpochEnd?.(logs);
+        const control: EpochControl = {};
+        for (const c of callbacks) {
+          const asked = await c.onEpochEnd?.(logs, target);
+          if (asked?.stop) control.stop = true;
+          if (asked?.learningRate !== undefined) control.learningRate = asked.learningRate;
+        }
+        return control;
+      },
       ...corruption?.(train, validation),
     });
+    for (const c of callbacks) await c.onTrainEnd?.(target);
+    return history;
   }
 
   /**
@@ -326,7 +405,12 @@ export class Autoencoder {
    * @param file Names the source in error messages.
    */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
-    const model = decodeModel(bytes, file);
+    const weights = this.#weightsFrom(decodeModel(bytes, file), file);
+    for (const [name, data] of weights) this.params.set(name, data);
+  }
+
+  /** This architecture's weights from a decoded model, all checked before any is used. */
+  #weightsFrom(model: DecodedModel, file: string): Map<string, Float32Array> {
     const saved = model.metadata[MODEL_KEY];
     if (saved !== undefined && saved !== this.config.name) {
       throw new AutoencoderError(
@@ -345,7 +429,88 @@ export class Autoencoder {
       }
       weights.set(spec.name, found.data);
     }
+    return weights;
+  }
+
+  /**
+   * The full training state as one ONNX file: the inference model with the
+   * current weights (so any ONNX runtime can run it), plus the optimizer state as
+   * extra initializers (`optimizer.<slot>.<param>`) and, in the metadata
+   * `autoencoders.checkpoint`, the step, epoch, learning rate, generator states and
+   * the history. {@link restore} continues training from it exactly.
+   *
+   * @returns The file's bytes.
+   */
+  checkpoint(): Uint8Array {
+    const state = this.#state;
+    const specs = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape]));
+    const extra = new Map<string, { dims: number[]; data: Float32Array }>();
+    for (const [name, data] of state.optimizerState) {
+      const param = name.slice(name.indexOf(".") + 1);
+      extra.set(`${CHECKPOINT_PREFIX}${name}`, { dims: specs.get(param)!, data });
+    }
+    const info: CheckpointInfo = {
+      format: 1,
+      model: this.config.name,
+      optimizer: state.optimizer,
+      learningRate: state.learningRate,
+      step: state.step,
+      epoch: state.epoch,
+      rng: state.rng.state,
+      noiseRng: state.noiseRng.state,
+      history: state.history,
+    };
+    return encodeModel(buildInference(this.config, "autoencoder", this.params).graph, {
+      name: `${this.config.name}.checkpoint`,
+      metadata: { [MODEL_KEY]: this.config.name, [CHECKPOINT_KEY]: JSON.stringify(info) },
+      extraInitializers: extra,
+    });
+  }
+
+  /**
+   * Restores the full training state saved by {@link checkpoint}: weights,
+   * optimizer state, step, epoch, learning rate, generators and history. Nothing
+   * changes if the file is not a checkpoint of this architecture.
+   *
+   * @param bytes The checkpoint's bytes.
+   * @param file Names the source in error messages.
+   * @returns What the checkpoint says of the run (optimizer, epochs done).
+   */
+  restore(bytes: Uint8Array, file = "checkpoint"): CheckpointInfo {
+    const model = decodeModel(bytes, file);
+    let info: CheckpointInfo;
+    try {
+      info = JSON.parse(model.metadata[CHECKPOINT_KEY] ?? "null");
+    } catch (cause) {
+      throw new AutoencoderError(`Cannot restore "${file}": its training state is corrupt`, {
+        cause,
+      });
+    }
+    if (!info || info.format !== 1 || !Array.isArray(info.rng) || !info.history) {
+      throw new AutoencoderError(
+        `Cannot restore "${file}": it is not a checkpoint of this library (no training state); load weights with loadOnnx`,
+      );
+    }
+    const weights = this.#weightsFrom(model, file);
+    const optimizerState = new Map<string, Float32Array>();
+    for (const [name, { data }] of model.initializers) {
+      if (name.startsWith(CHECKPOINT_PREFIX)) {
+        optimizerState.set(name.slice(CHECKPOINT_PREFIX.length), data);
+      }
+    }
+    const state = this.#state;
     for (const [name, data] of weights) this.params.set(name, data);
+    state.optimizerState = optimizerState;
+    Object.assign(state, {
+      optimizer: info.optimizer,
+      learningRate: info.learningRate,
+      step: info.step,
+      epoch: info.epoch,
+      history: info.history,
+    });
+    state.rng.state = info.rng;
+    state.noiseRng.state = info.noiseRng;
+    return info;
   }
 
   /**

@@ -38,8 +38,10 @@ export interface History {
 
 /** What the loop reports after each epoch. */
 export interface EpochLogs {
-  /** 0-based epoch. */
+  /** 0-based epoch, counted over every `fit` call of the model. */
   epoch: number;
+  /** Learning rate the epoch ran with. */
+  learningRate: number;
   /** Training loss of the epoch. */
   loss: number;
   /** Its activity penalty, for models with one. */
@@ -58,14 +60,24 @@ export interface TrainState {
   params: Map<string, Float32Array>;
   /** Optimizer state by input name (`<slot>.<param>`), kept between `fit` calls. */
   optimizerState: Map<string, Float32Array>;
+  /** Name of the optimizer that state belongs to. */
+  optimizer?: string;
+  /** Learning rate at the end of the last epoch, when a callback or the user set one. */
+  learningRate?: number;
   /** Updates applied so far. */
   step: number;
+  /** Epochs completed so far, over every `fit` call. */
+  epoch: number;
+  /** The record of every epoch so far, over every `fit` call (checkpoints keep it). */
+  history: History;
   /** Runtime and session options. */
   runtime: Runtime;
   /** Provider and threads. */
   session: SessionOptions;
   /** Shuffling generator. */
   rng: Random;
+  /** Generator of input corruption (denoising). */
+  noiseRng: Random;
 }
 
 /** Options of {@link fitLoop}. */
@@ -90,8 +102,35 @@ export interface LoopOptions {
   corrupt?: (into: Float32Array, rows: Uint32Array, epoch: number) => void;
   /** Corrupted validation inputs (targets: `validation`). */
   validationInput?: Float32Array;
-  /** Called after each epoch. */
-  onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
+  /**
+   * Called after each epoch; may stop training or change the learning rate for
+   * the next epochs.
+   */
+  onEpochEnd?: (logs: EpochLogs) => void | EpochControl | Promise<void | EpochControl>;
+  /** Called after each batch. */
+  onBatchEnd?: (logs: BatchLogs) => void;
+}
+
+/** What an epoch-end callback may ask of the loop. */
+export interface EpochControl {
+  /** Stop after this epoch. */
+  stop?: boolean;
+  /** Learning rate from the next epoch on. */
+  learningRate?: number;
+}
+
+/** What the loop reports after each batch. */
+export interface BatchLogs {
+  /** 0-based epoch (over every `fit` call). */
+  epoch: number;
+  /** Samples of this epoch done so far. */
+  samples: number;
+  /** Samples in the epoch. */
+  total: number;
+  /** Mean loss of the epoch so far. */
+  loss: number;
+  /** Seconds since the epoch started. */
+  seconds: number;
 }
 
 /**
@@ -133,14 +172,19 @@ export async function fitLoop(
       carried.push(name);
     }
   }
-  feeds.lr = runtime.tensor(new Float32Array([options.learningRate]), []);
+  let learningRate = options.learningRate;
+  feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);
 
-  const history: History = { loss: [], penalty: [], valLoss: [], epochSeconds: [] };
+  const history = emptyHistory();
   const order = new Uint32Array(train.count).map((_, i) => i);
   const batch = new Float32Array(batchSize * sampleSize);
   const corrupted = separateTarget ? new Float32Array(batchSize * sampleSize) : undefined;
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let run = 0; run < epochs; run++) {
+      const epoch = state.epoch;
+      // Each epoch shuffles the identity order, so that an epoch depends only on the
+      // generator's state (which checkpoints keep), not on earlier epochs' orders.
+      order.forEach((_, i) => (order[i] = i));
       if (options.shuffle) state.rng.shuffle(order);
       const start = performance.now();
       let lossSum = 0, penaltySum = 0;
@@ -176,25 +220,48 @@ export async function fitLoop(
         lossSum += loss * n;
         if (hasPenalty) penaltySum += (await runtime.read(out.penalty))[0] * n;
         for (const name of carried) feeds[name] = out[nextName(name)];
+        options.onBatchEnd?.({
+          epoch,
+          samples: first + n,
+          total: train.count,
+          loss: lossSum / (first + n),
+          seconds: (performance.now() - start) / 1000,
+        });
       }
       const seconds = (performance.now() - start) / 1000;
       await saveState(state, feeds, optimizer);
-      const logs: EpochLogs = { epoch, loss: lossSum / train.count, seconds };
+      state.epoch++;
+      const logs: EpochLogs = { epoch, learningRate, loss: lossSum / train.count, seconds };
       if (hasPenalty) logs.penalty = penaltySum / train.count;
       if (evaluator) {
         logs.valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
       }
-      history.loss.push(logs.loss);
-      if (logs.penalty !== undefined) history.penalty.push(logs.penalty);
-      history.epochSeconds.push(seconds);
-      if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
-      await options.onEpochEnd?.(logs);
+      for (const h of [history, state.history]) record(h, logs);
+      const control = await options.onEpochEnd?.(logs);
+      if (control?.learningRate !== undefined && control.learningRate !== learningRate) {
+        learningRate = state.learningRate = control.learningRate;
+        feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);
+      }
+      if (control?.stop) break;
     }
   } finally {
     await session.release();
     await evaluator?.release();
   }
   return history;
+}
+
+/** Appends an epoch's logs to a history. */
+function record(history: History, logs: EpochLogs): void {
+  history.loss.push(logs.loss);
+  if (logs.penalty !== undefined) history.penalty.push(logs.penalty);
+  history.epochSeconds.push(logs.seconds);
+  if (logs.valLoss !== undefined) history.valLoss.push(logs.valLoss);
+}
+
+/** An empty history. */
+export function emptyHistory(): History {
+  return { loss: [], penalty: [], valLoss: [], epochSeconds: [] };
 }
 
 /** Copies the carried tensors back into the model's state. */

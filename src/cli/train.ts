@@ -23,6 +23,8 @@ import {
 import type { Autoencoder, ModelOptions } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
+import { emptyHistory } from "../../training/fit.ts";
+import { progress } from "./progress.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
 import type { Provider } from "../runtime/types.ts";
@@ -63,7 +65,9 @@ Options:
   --threads N         ONNX Runtime intra-op threads (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
-                      reconstructions.png; codes.png (conv models), denoised.png (denoising)
+                      reconstructions.png; codes.png (conv models), denoised.png (denoising);
+                      and checkpoint.onnx (the whole training state) after every epoch
+  --resume            continue the run saved in --out DIR up to --epochs epochs in all
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -140,6 +144,7 @@ export async function main(args: string[]): Promise<void> {
       noise: { type: "string", default: "fresh" },
       threads: { type: "string" },
       passive: { type: "boolean", default: false },
+      resume: { type: "boolean", default: false },
       out: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -184,50 +189,78 @@ export async function main(args: string[]): Promise<void> {
     noiseFactor,
     noise,
   });
+  const out = values.out;
+  const print = values.json ? console.error : console.log;
   const log = (line: string) => {
-    if (!values.quiet) (values.json ? console.error : console.log)(line);
+    if (!values.quiet) print(line);
   };
+  const checkpoint = out && join(out, "checkpoint.onnx");
+  if (values.resume) {
+    if (!checkpoint) {
+      throw new AutoencoderError(
+        "Cannot resume: pass --out DIR, the directory of the run to continue",
+      );
+    }
+    if (!existsSync(checkpoint)) {
+      throw new AutoencoderError(
+        `Cannot resume: there is no checkpoint "${checkpoint}"; start the run without --resume`,
+      );
+    }
+    const info = model.restore(await nodeRuntime.readFile(checkpoint), checkpoint);
+    if (info.optimizer !== undefined && info.optimizer !== optimizer.name) {
+      throw new AutoencoderError(
+        `Cannot resume "${checkpoint}" with ${optimizer.name}: the run was trained with ${info.optimizer}; pass --optimizer ${info.optimizer}`,
+      );
+    }
+    log(`Resuming "${checkpoint}" after epoch ${model.epoch}`);
+  }
   log(model.summary());
   log(
     `Training ${values.model} on ${
       trainImages.length / 784
     } images with ${optimizer.name}, ${model.backend}`,
   );
-  const history = await model.fit(trainImages, {
-    epochs,
+  const terminal = !values.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
+  const bar = progress(epochs, (text) => {
+    if (!values.quiet) (values.json ? process.stderr : process.stdout).write(text);
+  }, terminal);
+  const history = model.epoch >= epochs ? emptyHistory() : await model.fit(trainImages, {
+    epochs: epochs - model.epoch,
     batchSize,
     optimizer,
     learningRate,
     validationData: testImages,
-    onEpochEnd: ({ epoch, loss, penalty, valLoss, seconds }) =>
-      log(
-        `Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(2)}s - loss: ${loss.toFixed(4)}${
-          penalty === undefined ? "" : ` - penalty: ${penalty.toFixed(4)}`
-        } - val_loss: ${valLoss!.toFixed(4)}`,
-      ),
+    onBatchEnd: bar.onBatchEnd,
+    onEpochEnd: bar.onEpochEnd,
+    // After every epoch, the whole training state: --resume continues from it.
+    callbacks: checkpoint
+      ? [{ onEpochEnd: (_, m) => m.writeFile(checkpoint, m.checkpoint()) }]
+      : [],
   });
+  // This invocation's speed; the losses are the run's (resumed runs included).
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
+  const run = model.history;
   const result = {
     model: values.model,
     optimizer: optimizer.name,
-    epochs,
+    epochs: model.epoch,
     batch_size: batchSize,
     train_samples: trainImages.length / 784,
-    loss: history.loss.at(-1),
-    val_loss: history.valLoss.at(-1),
-    ...(history.penalty.length ? { penalty: history.penalty.at(-1) } : {}),
+    loss: run.loss.at(-1),
+    val_loss: run.valLoss.at(-1),
+    ...(run.penalty.length ? { penalty: run.penalty.at(-1) } : {}),
     mean_code: await model.meanCodeActivation(testImages),
-    samples_per_sec: (epochs * trainImages.length / 784) / trainSeconds,
+    samples_per_sec: (history.loss.length * trainImages.length / 784) / trainSeconds,
     train_seconds: trainSeconds,
     epoch_seconds: history.epochSeconds,
     provider,
     runtime: model.backend,
   };
 
-  if (values.out) {
-    const written = await writeOutputs(values.out, model, optimizer, testImages, {
+  if (out) {
+    const written = await writeOutputs(out, model, optimizer, testImages, {
       ...result,
-      history,
+      history: run,
     });
     log(`Wrote ${written.join(", ")}`);
   }

@@ -20,6 +20,11 @@ export interface EncodeOptions {
   name?: string;
   /** Key-value metadata stored in the model (`metadata_props`). */
   metadata?: Record<string, string>;
+  /**
+   * Float32 tensors stored as initializers although no node reads them (the
+   * optimizer state in checkpoints); ONNX runtimes ignore them.
+   */
+  extraInitializers?: ReadonlyMap<string, { dims: readonly number[]; data: Float32Array }>;
 }
 
 /**
@@ -124,7 +129,20 @@ export function encodeModel(graph: Graph, options: EncodeOptions = {}): Uint8Arr
             dataType: data instanceof Float32Array ? DataType.FLOAT : DataType.INT64,
             rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
           };
-        }),
+        })
+        .concat(
+          [...(options.extraInitializers ?? [])].map(([name, { dims, data }]) => {
+            if (taken.has(name)) {
+              throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`);
+            }
+            return {
+              name,
+              dims: [...dims],
+              dataType: DataType.FLOAT,
+              rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+            };
+          }),
+        ),
     },
     metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
