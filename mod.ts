@@ -64,11 +64,15 @@ export {
 } from "./training/callbacks.ts";
 export { AutoencoderError } from "./src/errors.ts";
 export {
+  type DownloadProgress,
   type ImageSet,
+  loadFashionMnist,
   loadMnist,
   type LoadMnistOptions,
+  loadMnistSubset,
   type MnistData,
 } from "./src/data/mnist.ts";
+export { type DatasetName, DATASETS, type DatasetSpec } from "./src/data/datasets.ts";
 export { nodeRuntime } from "./src/runtime/node.ts";
 export type {
   Provider,

@@ -1,9 +1,9 @@
 import { DATA_DIR } from "./helpers.ts";
 import assert from "node:assert/strict";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { AutoencoderError } from "../src/errors.ts";
 import { decodeIdx, sha256Hex } from "../src/data/idx.ts";
-import { loadMnist } from "../src/data/mnist.ts";
+import { loadFashionMnist, loadMnist, loadMnistSubset } from "../src/data/mnist.ts";
 
 const NAMES = [
   "train-images-idx3-ubyte",
@@ -97,11 +97,17 @@ Deno.test("loadMnist rejects a bad file with a message naming it", async (t) => 
     ["corrupt gzip", `${LABELS}.gz`, new Uint8Array([...gz.subarray(0, 10), ...raw]), false, [
       "the gzip data is corrupt; download it again",
     ]],
-    ["wrong checksum", `${LABELS}.gz`, gz.map((b, i) => i === 1000 ? b ^ 0xff : b), true, [
-      "SHA-256 does not match",
-      "expected f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6, found ",
-      "download it again",
-    ]],
+    [
+      "another file's content",
+      LABELS,
+      (await labelsRaw()).map((b, i) => i === 100 ? (b + 1) % 10 : b),
+      true,
+      [
+        "content's SHA-256 is not that of t10k-labels-idx1-ubyte",
+        "expected ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2, found ",
+        "download it again",
+      ],
+    ],
   ];
   for (const [name, file, bytes, verify, parts] of cases) {
     await t.step(name, async () => {
@@ -130,14 +136,147 @@ Deno.test("loadMnist names the missing folder or file", async () => {
   }
 });
 
-Deno.test("loadMnist without a folder says where it looked", async () => {
+/** Runs `fn` with AUTOENCODERS_DATA_DIR set to `value` (or unset). */
+async function withDataDir<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
   const saved = Deno.env.get("AUTOENCODERS_DATA_DIR");
-  Deno.env.delete("AUTOENCODERS_DATA_DIR");
+  if (value === undefined) Deno.env.delete("AUTOENCODERS_DATA_DIR");
+  else Deno.env.set("AUTOENCODERS_DATA_DIR", value);
   try {
-    await assertFails(loadMnist(), "`dir`", "AUTOENCODERS_DATA_DIR", "train-images-idx3-ubyte.gz");
+    return await fn();
   } finally {
-    if (saved !== undefined) Deno.env.set("AUTOENCODERS_DATA_DIR", saved);
+    if (saved === undefined) Deno.env.delete("AUTOENCODERS_DATA_DIR");
+    else Deno.env.set("AUTOENCODERS_DATA_DIR", saved);
   }
+}
+
+Deno.test("with nothing to find and no download, the error lists where it looked", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  await withDataDir(undefined, () =>
+    assertFails(
+      loadMnist({ cacheDir, download: false }),
+      `"${cacheDir}" (missing train-images-idx3-ubyte`,
+      "pass `dir`",
+      "AUTOENCODERS_DATA_DIR",
+      "train-images-idx3-ubyte.gz",
+    ));
+});
+
+Deno.test("AUTOENCODERS_DATA_DIR is searched, as <dir>/mnist or as the folder itself", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.symlink(DATA_DIR, `${root}/mnist`);
+  const cacheDir = await Deno.makeTempDir();
+  for (const dir of [root, DATA_DIR]) {
+    const data = await withDataDir(dir, () => loadMnist({ cacheDir, download: false }));
+    assert.equal(data.train.count, 60000);
+    assert.ok(data.source.startsWith(dir), data.source);
+  }
+});
+
+/** Serves `routes` (path -> response maker) on 127.0.0.1 while `fn` runs. */
+async function withServer(
+  routes: Record<string, () => Response>,
+  fn: (base: string, hits: string[]) => Promise<void>,
+) {
+  const hits: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    hits.push(path);
+    return routes[path]?.() ?? new Response("not found", { status: 404 });
+  });
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`, hits);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test("downloads reject bad mirrors, fall through to a good one and fill the cache atomically", async () => {
+  const real: Record<string, Uint8Array<ArrayBuffer>> = Object.fromEntries(
+    await Promise.all(NAMES.map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)])),
+  );
+  const routes: Record<string, () => Response> = {};
+  for (const name of NAMES) {
+    const gz = real[name];
+    // Valid gzip of other content: one byte of the data changed.
+    const other = gunzipSync(gz).map((b, i) => (i === 20 ? b ^ 1 : b));
+    routes[`/wrong/${name}.gz`] = () => new Response(new Uint8Array(gzipSync(other)));
+    routes[`/short/${name}.gz`] = () =>
+      new Response(gz.slice(0, gz.length / 2), {
+        headers: { "content-length": String(gz.length / 2) },
+      });
+    routes[`/error/${name}.gz`] = () => new Response("busy", { status: 503 });
+    routes[`/good/${name}.gz`] = () => new Response(gz);
+  }
+  await withServer(routes, async (base, hits) => {
+    const cacheDir = `${await Deno.makeTempDir()}/cache`;
+    const seen: number[] = [];
+    const mirrors = ["wrong", "short", "error", "good"].map((m) => `${base}/${m}/`);
+    const data = await withDataDir(
+      undefined,
+      () => loadMnist({ cacheDir, mirrors, onProgress: (p) => void seen.push(p.received) }),
+    );
+    assert.equal(data.train.count, 60000);
+    assert.equal(data.source, cacheDir);
+    assert.ok(seen.length > 0);
+    assert.ok(hits.includes(`/error/${NAMES[0]}.gz`) && hits.includes(`/good/${NAMES[0]}.gz`));
+    // Only whole, verified files in the cache: no temporary or partial ones.
+    assert.deepEqual(
+      [...Deno.readDirSync(cacheDir)].map((e) => e.name).sort(),
+      NAMES.map((n) => `${n}.gz`).sort(),
+    );
+    for (const n of NAMES) assert.deepEqual(await Deno.readFile(`${cacheDir}/${n}.gz`), real[n]);
+    // The next load reads the cache without the network.
+    const again = await withDataDir(undefined, () => loadMnist({ cacheDir, mirrors: [] }));
+    assert.equal(again.source, cacheDir);
+
+    // A server that announces the whole file, sends 1000 bytes and hangs up.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const cut = (async () => {
+      for await (const conn of listener) {
+        const head = `HTTP/1.1 200 OK\r\ncontent-length: ${real[NAMES[0]].length}\r\n\r\n`;
+        await conn.write(new TextEncoder().encode(head));
+        await conn.write(real[NAMES[0]].slice(0, 1000));
+        conn.close();
+      }
+    })();
+    const empty = `${await Deno.makeTempDir()}/cache`;
+    const truncating = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`;
+    const error = await withDataDir(undefined, () =>
+      assertFails(
+        loadMnist({ cacheDir: empty, mirrors: [truncating, `${base}/wrong/`] }),
+        /127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz: the download broke off/,
+        "content's SHA-256",
+      ));
+    listener.close();
+    await cut.catch(() => {});
+    assert.ok(error.message.includes("the mirrors"));
+    assert.deepEqual([...Deno.readDirSync(empty)], [], "nothing half-written stays in the cache");
+  });
+});
+
+Deno.test("Fashion-MNIST is found where Debian's dataset-fashion-mnist installs it", async () => {
+  const debian = "/usr/share/datasets/fashion-mnist";
+  assert.ok(
+    (await Deno.stat(debian).catch(() => null))?.isDirectory,
+    `${debian} is missing: apt-get install dataset-fashion-mnist (.ci/setup does)`,
+  );
+  const cacheDir = await Deno.makeTempDir();
+  const data = await withDataDir(undefined, () => loadFashionMnist({ cacheDir, download: false }));
+  assert.equal(data.source, debian);
+  assert.equal(data.train.count, 60000);
+  assert.equal(data.test.count, 10000);
+  // Fashion-MNIST's first test items: ankle boot, pullover, trouser, trouser.
+  assert.deepEqual([...data.test.labels.subarray(0, 4)], [9, 2, 1, 1]);
+});
+
+Deno.test("the embedded subset loads without data or network", async () => {
+  const { train, test, source } = await loadMnistSubset();
+  assert.equal(train.count, 3000);
+  assert.equal(test.count, 1000);
+  assert.ok(source.includes("mnist_subset"));
+  const full = await loadMnist({ dir: DATA_DIR });
+  assert.deepEqual(test.images, full.test.images.subarray(0, 1000 * 784));
+  assert.deepEqual(train.labels, full.train.labels.subarray(0, 3000));
 });
 
 Deno.test("decodeIdx reads raw and gzipped bytes and checks the header", async () => {

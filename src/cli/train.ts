@@ -15,7 +15,10 @@ import {
   ConvAutoencoder,
   DeepAutoencoder,
   DenoisingAutoencoder,
+  type DownloadProgress,
+  loadFashionMnist,
   loadMnist,
+  loadMnistSubset,
   nodeRuntime,
   SparseAutoencoder,
   UndercompleteAutoencoder,
@@ -58,7 +61,11 @@ Options:
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
   --limit N           use only the first N training (and test) images
-  --data DIR          MNIST directory (default: $AUTOENCODERS_DATA_DIR, ./data/mnist, ../shared/data/mnist)
+  --dataset NAME      mnist (default) | fashion-mnist
+  --data DIR          folder with the four IDX files (default: $AUTOENCODERS_DATA_DIR, the cache,
+                      else download to the cache)
+  --or-subset         without the data set and without a network, train on the MNIST subset
+                      embedded in the library (the demo does)
   --seed S            seed of initialisation and shuffling (default 0)
   --noise-factor X    denoising: noise standard deviation (default 0.5)
   --noise MODE        denoising: fresh (new noise each epoch, default) | fixed (drawn once, as the blog)
@@ -82,9 +89,40 @@ function intOption(value: string | undefined, name: string, fallback: number): n
   return n;
 }
 
-function dataDir(given: string | undefined): string | undefined {
-  if (given || process.env.AUTOENCODERS_DATA_DIR) return given;
-  return ["data/mnist", "../shared/data/mnist"].find((d) => existsSync(d));
+/** Loads the data set, falling back to the embedded subset when asked and needed. */
+async function loadData(
+  values: { dataset: string; data?: string; "or-subset": boolean },
+  log: (s: string) => void,
+) {
+  const loaders: Record<string, typeof loadMnist> = {
+    mnist: loadMnist,
+    "fashion-mnist": loadFashionMnist,
+  };
+  const load = loaders[values.dataset];
+  if (!load) {
+    throw new AutoencoderError(
+      `Cannot load data set "${values.dataset}": it is not known; choose mnist or fashion-mnist`,
+    );
+  }
+  let lastShown = 0;
+  const onProgress = ({ url, received, total }: DownloadProgress) => {
+    if (performance.now() - lastShown < 1000 && received !== total) return;
+    lastShown = performance.now();
+    log(
+      `Downloading ${url}: ${(received / 1e6).toFixed(1)}${
+        total ? ` of ${(total / 1e6).toFixed(1)}` : ""
+      } MB`,
+    );
+  };
+  try {
+    return await load({ dir: values.data, onProgress });
+  } catch (e) {
+    if (!(e instanceof AutoencoderError) || !values["or-subset"] || values.data) throw e;
+    log(
+      `${e.message}\nFalling back to the MNIST subset embedded in the library (3000 training, 1000 test digits)`,
+    );
+    return await loadMnistSubset();
+  }
 }
 
 /** Writes the models, the training graph, the history and the figures; returns the paths. */
@@ -139,6 +177,8 @@ export async function main(args: string[]): Promise<void> {
       "learning-rate": { type: "string" },
       limit: { type: "string" },
       data: { type: "string" },
+      dataset: { type: "string", default: "mnist" },
+      "or-subset": { type: "boolean", default: false },
       seed: { type: "string" },
       "noise-factor": { type: "string", default: "0.5" },
       noise: { type: "string", default: "fresh" },
@@ -155,6 +195,11 @@ export async function main(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  const out = values.out;
+  const print = values.json ? console.error : console.log;
+  const log = (line: string) => {
+    if (!values.quiet) print(line);
+  };
   const spec = MODELS[values.model];
   if (!spec) {
     throw new AutoencoderError(
@@ -175,7 +220,8 @@ export async function main(args: string[]): Promise<void> {
   const threads = values.threads ? intOption(values.threads, "threads", 0) : undefined;
   const learningRate = values["learning-rate"] ? Number(values["learning-rate"]) : undefined;
 
-  const { train, test } = await loadMnist({ dir: dataDir(values.data) });
+  const { train, test, source } = await loadData(values, log);
+  log(`Data: ${values.dataset} from ${source}`);
   const limit = intOption(values.limit, "limit", train.count);
   const trainImages = train.images.subarray(0, Math.min(limit, train.count) * 784);
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
@@ -189,11 +235,6 @@ export async function main(args: string[]): Promise<void> {
     noiseFactor,
     noise,
   });
-  const out = values.out;
-  const print = values.json ? console.error : console.log;
-  const log = (line: string) => {
-    if (!values.quiet) print(line);
-  };
   const checkpoint = out && join(out, "checkpoint.onnx");
   if (values.resume) {
     if (!checkpoint) {

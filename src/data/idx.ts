@@ -13,7 +13,8 @@ import { AutoencoderError } from "../errors.ts";
  * @example
  * ```ts
  * import type { IdxArray } from "./idx.ts";
- * const labels: IdxArray = { dims: [3], data: new Uint8Array([7, 2, 1]) };
+ * const raw = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]);
+ * const labels: IdxArray = { dims: [3], data: raw.subarray(8), raw };
  * console.assert(labels.data.length === labels.dims[0]);
  * ```
  */
@@ -22,6 +23,8 @@ export interface IdxArray {
   dims: number[];
   /** The values, row-major; `data.length` is the product of `dims`. */
   data: Uint8Array;
+  /** The whole decompressed file, header included (what content hashes cover). */
+  raw: Uint8Array;
 }
 
 /** The IDX type byte of unsigned bytes, the only type MNIST uses. */
@@ -91,7 +94,7 @@ export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArr
       `the file has ${extra} extra bytes (expected ${expected} bytes of data, found ${found})`,
     );
   }
-  return { dims, data: raw.subarray(headerLength) };
+  return { dims, data: raw.subarray(headerLength), raw };
 }
 
 /** Inflates gzip data with the web-standard `DecompressionStream`. */

@@ -1,176 +1,346 @@
 /**
- * Loads the MNIST handwritten digits from a local folder holding the four original
- * IDX files. A leaf module: it reads files through `node:fs`, so it runs unchanged
- * in Deno and Node 20.
+ * Loads MNIST and Fashion-MNIST in Deno and Node: from a folder you name, the
+ * `AUTOENCODERS_DATA_DIR` folder, the cache, the folder an operating-system
+ * package installs, or else by downloading from the canonical mirrors (content
+ * verified by SHA-256, written to the cache atomically). A leaf module: it reads
+ * files through `node:fs`, so it runs unchanged in Deno and Node 20.
  *
  * @module
  */
 
-import { readFile, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { AutoencoderError } from "../errors.ts";
-import { decodeIdx, sha256Hex } from "./idx.ts";
+import {
+  type DatasetFile,
+  DATASETS,
+  type DatasetSpec,
+  decodeDatasetFile,
+  type MnistData,
+  toImageSet,
+} from "./datasets.ts";
 
-/**
- * A set of images with their labels.
- *
- * @example
- * ```ts
- * import type { ImageSet } from "./mnist.ts";
- * // One 2x2 image labelled 3.
- * const set: ImageSet = {
- *   images: new Float32Array([0, 0.5, 1, 0]),
- *   labels: new Uint8Array([3]),
- *   count: 1,
- *   height: 2,
- *   width: 2,
- * };
- * console.assert(set.images.length === set.count * set.height * set.width);
- * ```
- */
-export interface ImageSet {
-  /** `count * height * width` pixel values scaled to [0, 1], row-major. */
-  images: Float32Array;
-  /** One digit (0 to 9) per image. */
-  labels: Uint8Array;
-  /** The number of images. */
-  count: number;
-  /** The height of each image in pixels (28). */
-  height: number;
-  /** The width of each image in pixels (28). */
-  width: number;
+export type { ImageSet, MnistData } from "./datasets.ts";
+
+/** Progress of a download. */
+export interface DownloadProgress {
+  /** The URL being fetched. */
+  url: string;
+  /** Bytes received so far. */
+  received: number;
+  /** Bytes announced by the server, when it says. */
+  total?: number;
 }
 
 /**
- * The MNIST training set (60000 images) and test set (10000 images).
- *
- * @example
- * ```ts
- * import type { ImageSet, MnistData } from "./mnist.ts";
- * const empty: ImageSet = {
- *   images: new Float32Array(0),
- *   labels: new Uint8Array(0),
- *   count: 0,
- *   height: 28,
- *   width: 28,
- * };
- * const data: MnistData = { train: empty, test: empty };
- * console.assert(data.train.count + data.test.count === 0);
- * ```
- */
-export interface MnistData {
-  /** The 60000 training images. */
-  train: ImageSet;
-  /** The 10000 test images. */
-  test: ImageSet;
-}
-
-/**
- * Options of {@linkcode loadMnist}.
+ * Options of {@linkcode loadMnist} and {@linkcode loadFashionMnist}.
  *
  * @example
  * ```ts
  * import type { LoadMnistOptions } from "./mnist.ts";
- * const options: LoadMnistOptions = { dir: "data/mnist", verify: true };
- * console.assert(options.verify);
+ * const options: LoadMnistOptions = { dir: "data/mnist", download: false };
+ * console.assert(options.download === false);
  * ```
  */
 export interface LoadMnistOptions {
-  /** The folder holding the four files; defaults to `$AUTOENCODERS_DATA_DIR`. */
+  /** Folder holding the four files; when given, it is the only place looked at. */
   dir?: string;
-  /** Check the SHA-256 of each `.gz` file against the published value (default `true`). */
+  /** Check each file's content SHA-256 (default `true`). */
   verify?: boolean;
+  /** Cache folder (default `~/.cache/autoencoders/<name>` or the platform's equivalent). */
+  cacheDir?: string;
+  /** Download what is not found locally (default `true`). */
+  download?: boolean;
+  /** Mirrors to download from instead of the canonical ones. */
+  mirrors?: readonly string[];
+  /** Called as download bytes arrive. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
-/** The published SHA-256 of the four gzipped files. */
-const SHA256: Record<string, string> = {
-  "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-  "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-  "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-  "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-};
-
-const NAMES = Object.keys(SHA256).map((file) => file.slice(0, -".gz".length));
-const FILES = Object.keys(SHA256).join(", ");
+/**
+ * Loads MNIST (60000 training and 10000 test digits, 28×28, pixels scaled to
+ * [0, 1]). It looks, in order, in `dir` (only there, when given),
+ * `$AUTOENCODERS_DATA_DIR/mnist` or `$AUTOENCODERS_DATA_DIR`, the cache folder,
+ * then downloads from the mirrors PyTorch and TensorFlow use into the cache. The
+ * files may be gzipped (`.gz`) or raw; their content's SHA-256 is checked.
+ *
+ * @param options Where to look, whether to download.
+ * @returns The training and test sets and the folder they came from.
+ * @throws {AutoencoderError} Listing where it looked and why each failed, and how to get the data.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadMnist } from "@autoencoders/onnx";
+ * const { train, test, source } = await loadMnist();
+ * console.log(train.count, test.count, source); // 60000 10000 /home/me/.cache/autoencoders/mnist
+ * ```
+ */
+export function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
+  return loadDataset(DATASETS.mnist, options);
+}
 
 /**
- * Loads MNIST from a folder holding `train-images-idx3-ubyte`,
- * `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`,
- * each gzipped (`.gz`, preferred when both exist) or raw. The SHA-256 of each `.gz`
- * file is checked against the published value; a raw (uncompressed) file cannot be
- * checked against those values, so raw files are loaded without verification.
+ * Loads Fashion-MNIST (Zalando's 28×28 clothing images, same layout as MNIST),
+ * looking where {@linkcode loadMnist} does and also where Debian's
+ * `dataset-fashion-mnist` package installs it (`/usr/share/datasets/fashion-mnist`).
  *
- * @param options `dir`: the folder (default: the `AUTOENCODERS_DATA_DIR` environment
- * variable); `verify`: check the `.gz` checksums (default `true`).
- * @returns The training and test sets, pixels scaled to [0, 1].
- * @throws {AutoencoderError} If no folder is given, the folder or a file is missing
- * or unreadable, a checksum differs, or a file is not a valid MNIST file.
+ * @param options Where to look, whether to download.
+ * @returns The training and test sets and the folder they came from.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadFashionMnist } from "@autoencoders/onnx";
+ * const { train } = await loadFashionMnist();
+ * ```
+ */
+export function loadFashionMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
+  return loadDataset(DATASETS["fashion-mnist"], options);
+}
+
+/**
+ * Loads the small MNIST subset embedded in the library (the first 3000 training
+ * and 1000 test digits), for demos on machines with neither the data nor a network.
+ *
+ * @returns The subset.
  *
  * @example
  * ```ts
- * import { loadMnist } from "./mnist.ts";
- * import { AutoencoderError } from "../errors.ts";
- * try {
- *   const { train, test } = await loadMnist({ dir: "data/mnist" });
- *   console.log(train.count, test.count, train.height, train.width); // 60000 10000 28 28
- * } catch (e) {
- *   // Without the data, the error says where it looked and what to do.
- *   if (!(e instanceof AutoencoderError)) throw e;
- * }
+ * import { loadMnistSubset } from "./mnist.ts";
+ * const { train, test } = await loadMnistSubset();
+ * console.assert(train.count === 3000 && test.count === 1000);
  * ```
  */
-export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
-  const dir = options.dir ?? envDataDir();
-  const todo =
-    `pass \`dir\` or set AUTOENCODERS_DATA_DIR to a folder holding the four MNIST files (${FILES})`;
-  if (!dir) {
-    throw new AutoencoderError(
-      "Cannot load MNIST: no data folder was given (neither the `dir` option nor the " +
-        `AUTOENCODERS_DATA_DIR environment variable is set); ${todo}`,
+export async function loadMnistSubset(): Promise<MnistData> {
+  const base = new URL("./mnist_subset/", import.meta.url);
+  const spec = DATASETS["mnist-subset"];
+  const bytes = await Promise.all(spec.files.map(async ({ name }) => {
+    const url = new URL(`${name}.gz`, base);
+    if (url.protocol === "file:") return new Uint8Array(await readFile(fileURLToPath(url)));
+    const response = await fetch(url);
+    if (!response.ok) throw new AutoencoderError(`Cannot load "${url}": HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }));
+  return await decodeAll(spec, bytes, base.href, true);
+}
+
+/** Loads a data set from the first place that has it. */
+async function loadDataset(spec: DatasetSpec, options: LoadMnistOptions): Promise<MnistData> {
+  const verify = options.verify ?? true;
+  if (options.dir !== undefined) return await readFolder(spec, options.dir, verify, true);
+  const tried: string[] = [];
+  const cache = options.cacheDir ?? cacheFolder(spec.name);
+  const env = envDataDir(spec);
+  const local = [
+    ...(env ? [join(env, spec.name), env] : []),
+    cache,
+    ...spec.systemDirs,
+  ];
+  for (const dir of local) {
+    if (!(await isFolder(dir))) {
+      tried.push(`"${dir}" (no such folder)`);
+      continue;
+    }
+    const paths = await Promise.all(spec.files.map((f) => findFile(dir, f.name)));
+    if (paths.every(Boolean)) return await readFolder(spec, dir, verify, false);
+    tried.push(
+      `"${dir}" (missing ${spec.files.filter((_, i) => !paths[i]).map((f) => f.name).join(", ")})`,
     );
   }
+  if (options.download ?? true) {
+    try {
+      return await download(spec, cache, options);
+    } catch (e) {
+      if (!(e instanceof AutoencoderError)) throw e;
+      tried.push(`the mirrors (${e.message})`);
+    }
+  }
+  throw new AutoencoderError(
+    `Cannot load ${spec.title}: it is not in ${tried.join(", ")}; put the four files ` +
+      `(${spec.files.map((f) => `${f.name}.gz`).join(", ")}) in a folder and pass \`dir\` ` +
+      "or set AUTOENCODERS_DATA_DIR, or let the loader download them",
+  );
+}
+
+/** Reads the four files of a folder. */
+async function readFolder(spec: DatasetSpec, dir: string, verify: boolean, explicit: boolean) {
+  const todo =
+    `pass \`dir\` or set AUTOENCODERS_DATA_DIR to a folder holding the four ${spec.title} files`;
   const info = await stat(dir).catch((cause) => {
     if (cause?.code === "ENOENT") return undefined;
     throw new AutoencoderError(
-      `Cannot load MNIST: the folder "${dir}" cannot be read (${cause?.message}); ` +
-        "check that it is readable",
+      `Cannot load ${spec.title}: the folder "${dir}" cannot be read (${cause?.message}); check that it is readable`,
       { cause },
     );
   });
   if (!info?.isDirectory()) {
-    const problem = info ? "is not a folder" : "does not exist";
-    throw new AutoencoderError(`Cannot load MNIST: "${dir}" ${problem}; ${todo}`);
-  }
-  const paths = await Promise.all(NAMES.map((name) => findFile(dir, name)));
-  const missing = NAMES.filter((_, i) => !paths[i]).map((name) => `"${join(dir, name)}.gz"`);
-  if (missing.length > 0) {
     throw new AutoencoderError(
-      `Cannot load MNIST: missing ${missing.join(", ")} (or the same without ".gz"); ` +
-        `download the missing files into "${dir}"`,
+      `Cannot load ${spec.title}: "${dir}" ${info ? "is not a folder" : "does not exist"}; ${todo}`,
     );
   }
-  const verify = options.verify ?? true;
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    paths.map((path) => readIdx(path!, verify)),
-  );
-  return { train: toSet(trainImages, trainLabels), test: toSet(testImages, testLabels) };
+  const paths = await Promise.all(spec.files.map((f) => findFile(dir, f.name)));
+  const missing = spec.files.filter((_, i) => !paths[i]).map((f) => `"${join(dir, f.name)}.gz"`);
+  if (missing.length > 0) {
+    throw new AutoencoderError(
+      `Cannot load ${spec.title}: missing ${missing.join(", ")} (or the same without ".gz"); ` +
+        `${explicit ? `download the missing files into "${dir}"` : todo}`,
+    );
+  }
+  const bytes = await Promise.all(paths.map(async (path) => {
+    try {
+      return new Uint8Array(await readFile(path!));
+    } catch (cause) {
+      throw new AutoencoderError(
+        `Cannot read "${path}": ${(cause as Error).message}; check that it is readable`,
+        { cause },
+      );
+    }
+  }));
+  return await decodeAll(spec, bytes, dir, verify, paths as string[]);
 }
 
-/** A decoded file and where it came from. */
-type Loaded = { path: string; dims: number[]; data: Uint8Array };
+/** Decodes and verifies the four files and pairs them into sets. */
+async function decodeAll(
+  spec: DatasetSpec,
+  bytes: Uint8Array[],
+  source: string,
+  verify: boolean,
+  paths = spec.files.map((f) => `${source}${f.name}.gz`),
+): Promise<MnistData> {
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+    bytes.map(async (b, i) => ({
+      path: paths[i],
+      ...await decodeDatasetFile(b, spec.files[i], paths[i], verify),
+    })),
+  );
+  return {
+    train: toImageSet(trainImages, trainLabels),
+    test: toImageSet(testImages, testLabels),
+    source,
+  };
+}
 
-/** The AUTOENCODERS_DATA_DIR environment variable, or `undefined` when it is unset. */
-function envDataDir(): string | undefined {
+/**
+ * Downloads each file from the first mirror that serves it whole and with the right
+ * content, and writes it to the cache atomically (temporary file, then rename).
+ */
+async function download(spec: DatasetSpec, cache: string, options: LoadMnistOptions) {
+  const mirrors = options.mirrors ?? spec.mirrors;
+  const bytes: Uint8Array[] = [];
+  for (const file of spec.files) {
+    const failures: string[] = [];
+    let got: Uint8Array | undefined;
+    for (const mirror of mirrors) {
+      const url = new URL(`${file.name}.gz`, mirror.endsWith("/") ? mirror : `${mirror}/`).href;
+      try {
+        got = await fetchVerified(url, file, options.onProgress);
+        break;
+      } catch (e) {
+        if (!(e instanceof AutoencoderError)) throw e;
+        failures.push(e.message);
+      }
+    }
+    if (!got) {
+      throw new AutoencoderError(
+        `no mirror served ${file.name}.gz: ${failures.join("; ") || "no mirrors"}`,
+      );
+    }
+    await mkdir(cache, { recursive: true });
+    const path = join(cache, `${file.name}.gz`);
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await writeFile(tmp, got);
+      await rename(tmp, path);
+    } catch (cause) {
+      await rm(tmp, { force: true });
+      throw new AutoencoderError(`Cannot write "${path}": ${(cause as Error).message}`, { cause });
+    }
+    bytes.push(got);
+  }
+  return await decodeAll(
+    spec,
+    bytes,
+    cache,
+    false,
+    spec.files.map((f) => join(cache, `${f.name}.gz`)),
+  );
+}
+
+/** Fetches one file, checking the status, the announced length and the content hash. */
+async function fetchVerified(
+  url: string,
+  file: DatasetFile,
+  onProgress?: (progress: DownloadProgress) => void,
+): Promise<Uint8Array> {
+  let response: Response;
   try {
-    return process.env.AUTOENCODERS_DATA_DIR;
-  } catch (cause) { // Deno without --allow-env
+    response = await fetch(url);
+  } catch (cause) {
+    throw new AutoencoderError(`${url}: ${(cause as Error).message}`, { cause });
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new AutoencoderError(`${url}: HTTP ${response.status}`);
+  }
+  const announced = Number(response.headers.get("content-length") ?? NaN);
+  const total = Number.isFinite(announced) ? announced : undefined;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  try {
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      received += chunk.length;
+      onProgress?.({ url, received, total });
+    }
+  } catch (cause) {
+    throw new AutoencoderError(`${url}: the download broke off (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  if (total !== undefined && received !== total) {
+    throw new AutoencoderError(`${url}: received ${received} of ${total} bytes`);
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+  try {
+    await decodeDatasetFile(bytes, file, url);
+  } catch (e) {
+    if (!(e instanceof AutoencoderError)) throw e;
+    throw new AutoencoderError(`${url}: ${e.message}`, { cause: e });
+  }
+  return bytes;
+}
+
+/** `$AUTOENCODERS_DATA_DIR`, or `undefined` when unset or unreadable (Deno without --allow-env). */
+function envDataDir(spec: DatasetSpec): string | undefined {
+  try {
+    return process.env.AUTOENCODERS_DATA_DIR || undefined;
+  } catch (cause) {
     throw new AutoencoderError(
-      "Cannot load MNIST: no data folder was given and the AUTOENCODERS_DATA_DIR environment " +
-        `variable cannot be read (${(cause as Error).message}); pass \`dir\` or allow reading it`,
+      `Cannot load ${spec.title}: the AUTOENCODERS_DATA_DIR environment variable cannot be read ` +
+        `(${(cause as Error).message}); pass \`dir\` or allow reading it`,
       { cause },
     );
   }
+}
+
+/** The platform's cache folder for a data set. */
+function cacheFolder(name: string): string {
+  const env = process.env;
+  const base = env.XDG_CACHE_HOME ||
+    (process.platform === "win32"
+      ? env.LOCALAPPDATA || join(homedir(), "AppData", "Local")
+      : process.platform === "darwin"
+      ? join(homedir(), "Library", "Caches")
+      : join(homedir(), ".cache"));
+  return join(base, "autoencoders", name);
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return await stat(path).then((s) => s.isDirectory(), () => false);
 }
 
 /** The path of `<name>.gz` in `dir` if it exists, else of `<name>` if it exists. */
@@ -180,48 +350,4 @@ async function findFile(dir: string, name: string): Promise<string | undefined> 
     if (await stat(path).then(() => true, (e) => e?.code !== "ENOENT")) return path;
   }
   return undefined;
-}
-
-/** Reads and decodes one file, first checking the SHA-256 of a known `.gz` file. */
-async function readIdx(path: string, verify: boolean): Promise<Loaded> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (cause) {
-    throw new AutoencoderError(
-      `Cannot read MNIST file "${path}": ${(cause as Error).message}; check that it is readable`,
-      { cause },
-    );
-  }
-  const want = SHA256[basename(path)];
-  if (verify && want) {
-    const found = await sha256Hex(bytes);
-    if (found !== want) {
-      throw new AutoencoderError(
-        `Cannot load MNIST file "${path}": its SHA-256 does not match the published one ` +
-          `(expected ${want}, found ${found}); download it again`,
-      );
-    }
-  }
-  return { path, ...await decodeIdx(bytes, path) };
-}
-
-/** Checks that an image file and a label file fit together, and scales the pixels. */
-function toSet(images: Loaded, labels: Loaded): ImageSet {
-  const [count, height, width] = images.dims;
-  if (images.dims.length !== 3 || height !== 28 || width !== 28) {
-    throw new AutoencoderError(
-      `Cannot load MNIST file "${images.path}": expected images of shape [count, 28, 28], ` +
-        `found [${images.dims.join(", ")}]; check that it is an MNIST image file`,
-    );
-  }
-  if (labels.dims.length !== 1 || labels.dims[0] !== count) {
-    throw new AutoencoderError(
-      `Cannot load MNIST file "${labels.path}": expected ${count} labels, one per image of ` +
-        `"${images.path}", found shape [${labels.dims.join(", ")}]; download the files again`,
-    );
-  }
-  const pixels = new Float32Array(images.data.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i] / 255;
-  return { images: pixels, labels: labels.data, count, height, width };
 }
