@@ -363,7 +363,7 @@ export class Autoencoder {
    * @returns Reconstructions, values in (0, 1).
    */
   async decode(codes: Float32Array): Promise<Float32Array> {
-    return await this.#infer("decoder", toSamples(codes, this.codeShape, "decode"));
+    return await this.#infer("decoder", toSamples(codes, this.codeShape, "decode", false));
   }
 
   /**
@@ -569,12 +569,30 @@ function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function toSamples(data: Float32Array, shape: readonly number[], what: string): Samples {
+function toSamples(
+  data: Float32Array,
+  shape: readonly number[],
+  what: string,
+  unitRange = true,
+): Samples {
   const n = size(shape);
   if (data.length === 0 || data.length % n !== 0) {
     throw new AutoencoderError(
       `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
     );
+  }
+  // Images are targets of binary cross-entropy, so probabilities; codes may be any
+  // finite number. A NaN would poison every weight.
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (unitRange ? !(v >= 0 && v <= 1) : !Number.isFinite(v)) {
+      const problem = unitRange
+        ? "outside [0, 1]; scale images to [0, 1] (divide bytes by 255) and remove NaN or Infinity"
+        : "not finite; remove NaN or Infinity";
+      throw new AutoencoderError(
+        `Cannot ${what}: value ${v} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
+      );
+    }
   }
   return { data, count: data.length / n };
 }

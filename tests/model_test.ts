@@ -146,6 +146,18 @@ Deno.test("wrong input sizes and bad options give clear errors", async () => {
     model.fit(await subset(10), { optimizer: "rmsprop" as "adam" }),
     /optimizer "rmsprop".*adam, adadelta, sgd/,
   );
+  for (const bad of [NaN, Infinity, -0.5, 2]) {
+    const x = (await subset(3)).slice();
+    x[800] = bad;
+    await assert.rejects(
+      model.fit(x, { epochs: 1 }),
+      new RegExp(`Cannot fit: value ${bad} at index 800 \\(sample 1\\) is outside \\[0, 1\\]`),
+    );
+  }
+  await assert.rejects(
+    model.decode(new Float32Array(32).fill(NaN)),
+    /Cannot decode: value NaN at index 0 \(sample 0\) is not finite/,
+  );
 });
 
 Deno.test("a diverging run stops with a clear error and keeps the last good weights", async () => {
