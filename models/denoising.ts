@@ -50,7 +50,8 @@ export class DenoisingAutoencoder extends Autoencoder {
   readonly noiseFactor: number;
   /** Noise mode used by `fit`. */
   readonly noise: "fresh" | "fixed";
-  #seed: number;
+  /** Seed of the `"fixed"` noise: `fit` trains on `addNoise(x, fixedNoiseSeed)`. */
+  readonly fixedNoiseSeed: number;
 
   /** @param options Noise factor and mode, seed, runtime, provider, threads. */
   constructor(options: DenoisingOptions = {}) {
@@ -73,7 +74,7 @@ export class DenoisingAutoencoder extends Autoencoder {
     }, options);
     this.noiseFactor = options.noiseFactor ?? 0.5;
     this.noise = options.noise ?? "fresh";
-    this.#seed = options.seed ?? 0;
+    this.fixedNoiseSeed = (options.seed ?? 0) + 3;
     if (!(this.noiseFactor >= 0 && Number.isFinite(this.noiseFactor))) {
       throw new AutoencoderError(
         `Cannot create denoising model: the noise factor must be a finite number >= 0, got ${this.noiseFactor}`,
@@ -104,7 +105,9 @@ export class DenoisingAutoencoder extends Autoencoder {
     return this.train(x, options, (train, validation) => {
       const size = train.data.length / train.count;
       // Fixed noise comes from its own seed, so a resumed run draws the same noise.
-      const fixed = this.noise === "fixed" ? this.addNoise(train.data, this.#seed + 3) : undefined;
+      const fixed = this.noise === "fixed"
+        ? this.addNoise(train.data, this.fixedNoiseSeed)
+        : undefined;
       return {
         corrupt: (into, rows) => {
           rows.forEach((row, i) => {

@@ -26,7 +26,10 @@ import {
 import type { Autoencoder, ModelOptions } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
-import { emptyHistory } from "../../training/fit.ts";
+import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
+import { TensorBoardLog } from "../viz/tensorboard_file.ts";
+import type { TrainingModel } from "../../training/callbacks.ts";
+import { emptyHistory, type EpochLogs } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
@@ -72,9 +75,12 @@ Options:
   --threads N         ONNX Runtime intra-op threads (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
-                      reconstructions.png; codes.png (conv models), denoised.png (denoising);
+                      reconstructions.png; codes.png (conv models), denoised.png (denoising),
+                      architecture.svg and report.html (all of it in one page);
                       and checkpoint.onnx (the whole training state) after every epoch
   --resume            continue the run saved in --out DIR up to --epochs epochs in all
+  --logdir DIR        write TensorBoard event files (loss, val_loss, penalty, lr; reconstructions
+                      each epoch): tensorboard --logdir DIR
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -125,15 +131,67 @@ async function loadData(
   }
 }
 
-/** Writes the models, the training graph, the history and the figures; returns the paths. */
+/** The result line of a run (printed with --json, kept in history.json). */
+type Result = {
+  optimizer: string;
+  batch_size: number;
+  train_samples: number;
+  mean_code: number;
+  runtime: string;
+};
+
+/**
+ * Writes the models, the training graph, the history, the figures, the
+ * architecture diagram and the report; returns the paths.
+ */
 async function writeOutputs(
   out: string,
   model: Autoencoder,
   optimizer: Optimizer,
   testImages: Float32Array,
-  history: object,
+  result: Result,
 ): Promise<string[]> {
-  const files: [string, Uint8Array | Promise<Uint8Array>][] = [
+  const digits = testImages.subarray(0, 10 * 784);
+  const figures: ReportFigure[] = [{
+    title: "Reconstructions",
+    png: await renderGrid([digits, await model.predict(digits)]),
+    caption: "Test digits (top) and their reconstructions (bottom)",
+  }];
+  if (model.codeShape.length === 3) {
+    const [channels, height, width] = model.codeShape;
+    figures.push({
+      title: "Codes",
+      png: await renderCodes(await model.encode(digits), channels, height, width),
+      caption: "Each code channel (rows) of each test digit (columns)",
+    });
+  }
+  if (model instanceof DenoisingAutoencoder) {
+    const noisy = model.addNoise(digits, 1);
+    figures.push({
+      title: "Denoising",
+      png: await renderGrid([noisy, await model.denoise(noisy)]),
+      caption: "Noisy test digits (top) and the model's output (bottom)",
+    });
+  }
+  const text = (s: string) => new TextEncoder().encode(s);
+  const report = reportHtml({
+    model,
+    history: model.history,
+    figures,
+    trainSamples: result.train_samples,
+    details: {
+      optimizer: result.optimizer,
+      "batch size": result.batch_size,
+      "mean code": result.mean_code,
+      runtime: result.runtime,
+    },
+  });
+  const figureFile = {
+    Reconstructions: "reconstructions.png",
+    Codes: "codes.png",
+    Denoising: "denoised.png",
+  };
+  const files: [string, Uint8Array][] = [
     ["model.onnx", model.toOnnx()],
     ["encoder.onnx", model.toOnnx("encoder")],
     ["decoder.onnx", model.toOnnx("decoder")],
@@ -145,19 +203,14 @@ async function writeOutputs(
         }).graph,
       ),
     ],
-    ["history.json", new TextEncoder().encode(JSON.stringify(history, null, 2))],
+    ["history.json", text(JSON.stringify({ ...result, history: model.history }, null, 2))],
+    ...figures.map((
+      f,
+    ): [string, Uint8Array] => [figureFile[f.title as keyof typeof figureFile], f.png]),
+    ["architecture.svg", text(architectureSvg(model))],
+    ["report.html", text(report)],
   ];
-  const digits = testImages.subarray(0, 10 * 784);
-  files.push(["reconstructions.png", renderGrid([digits, await model.predict(digits)])]);
-  if (model.codeShape.length === 3) {
-    const [channels, height, width] = model.codeShape;
-    files.push(["codes.png", renderCodes(await model.encode(digits), channels, height, width)]);
-  }
-  if (model instanceof DenoisingAutoencoder) {
-    const noisy = model.addNoise(digits, 1);
-    files.push(["denoised.png", renderGrid([noisy, await model.denoise(noisy)])]);
-  }
-  for (const [name, bytes] of files) await nodeRuntime.writeFile(join(out, name), await bytes);
+  for (const [name, bytes] of files) await nodeRuntime.writeFile(join(out, name), bytes);
   return files.map(([name]) => join(out, name));
 }
 
@@ -185,6 +238,7 @@ export async function main(args: string[]): Promise<void> {
       threads: { type: "string" },
       passive: { type: "boolean", default: false },
       resume: { type: "boolean", default: false },
+      logdir: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -261,6 +315,7 @@ export async function main(args: string[]): Promise<void> {
       trainImages.length / 784
     } images with ${optimizer.name}, ${model.backend}`,
   );
+  const board = values.logdir ? await TensorBoardLog.open(values.logdir) : undefined;
   const terminal = !values.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
   const bar = progress(epochs, (text) => {
     if (!values.quiet) (values.json ? process.stderr : process.stdout).write(text);
@@ -273,11 +328,25 @@ export async function main(args: string[]): Promise<void> {
     validationData: testImages,
     onBatchEnd: bar.onBatchEnd,
     onEpochEnd: bar.onEpochEnd,
-    // After every epoch, the whole training state: --resume continues from it.
-    callbacks: checkpoint
-      ? [{ onEpochEnd: (_, m) => m.writeFile(checkpoint, m.checkpoint()) }]
-      : [],
+    callbacks: [
+      // After every epoch, the whole training state: --resume continues from it.
+      ...(checkpoint
+        ? [{
+          onEpochEnd: (_: EpochLogs, m: TrainingModel) => m.writeFile(checkpoint, m.checkpoint()),
+        }]
+        : []),
+      ...(board
+        ? [{
+          onEpochEnd: async (logs: EpochLogs) => {
+            const sample = testImages.subarray(0, 10 * 784);
+            const reconstructions = await renderGrid([sample, await model.predict(sample)]);
+            await board.logEpoch(logs, { reconstructions });
+          },
+        }]
+        : []),
+    ],
   });
+  if (board) log(`TensorBoard log: ${board.path} (tensorboard --logdir ${values.logdir})`);
   // This invocation's speed; the losses are the run's (resumed runs included).
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
   const run = model.history;
@@ -299,10 +368,7 @@ export async function main(args: string[]): Promise<void> {
   };
 
   if (out) {
-    const written = await writeOutputs(out, model, optimizer, testImages, {
-      ...result,
-      history: run,
-    });
+    const written = await writeOutputs(out, model, optimizer, testImages, result);
     log(`Wrote ${written.join(", ")}`);
   }
   await model.dispose();
