@@ -14,41 +14,16 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { join } from "node:path";
-import { DenoisingAutoencoder, type ImageSet, loadMnist, nodeRuntime } from "../mod.ts";
+import { DenoisingAutoencoder } from "../mod.ts";
 import { renderGrid } from "../src/viz/grid.ts";
+import { epochLines, setUp, writeFigure } from "./common.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    epochs: { type: "string", default: "100" },
-    noise: { type: "string", default: "fresh" },
-    limit: { type: "string" },
-    data: {
-      type: "string",
-      default: Deno.env.get("AUTOENCODERS_DATA_DIR") ?? "../shared/data/mnist",
-    },
-    out: { type: "string", default: "out/denoising" },
-  },
-});
-const epochs = Number(values.epochs);
-const noise = values.noise;
+// x_train and x_test: clean digits, [N, 1, 28, 28] in [0, 1].
+const { epochs, out, train, test, extra } = await setUp("denoising", 100, { noise: "fresh" });
+const noise = extra.noise;
 if (noise !== "fresh" && noise !== "fixed") {
   throw new Error(`Cannot use --noise "${noise}": choose fresh or fixed`);
 }
-const limit = values.limit === undefined ? Infinity : Number(values.limit);
-if (!(limit >= 1)) throw new Error(`Cannot use --limit "${values.limit}": expected a count >= 1`);
-
-/** The first `limit` images of a set (all of them by default). */
-const first = (set: ImageSet) => {
-  const count = Math.min(set.count, Math.floor(limit));
-  return { images: set.images.subarray(0, count * 784), count };
-};
-
-// x_train and x_test: clean digits, [N, 1, 28, 28] in [0, 1].
-const data = await loadMnist({ dir: values.data });
-const train = first(data.train), test = first(data.test);
 
 // noise_factor = 0.5
 // x_noisy = np.clip(x + noise_factor * np.random.normal(0.0, 1.0, size=x.shape), 0., 1.)
@@ -62,36 +37,22 @@ console.log(autoencoder.summary());
 // digits? Let's find out."
 const digits = test.images.subarray(0, 10 * 784);
 const noisyDigits = autoencoder.addNoise(digits, 1);
-const noisyFigure = join(values.out, "noisy.png");
-await nodeRuntime.writeFile(noisyFigure, await renderGrid([noisyDigits]));
-console.log(`Noisy test digits: ${noisyFigure}`);
+await writeFigure(out, "noisy.png", await renderGrid([noisyDigits]), "Noisy test digits");
 
 // autoencoder.fit(x_train_noisy, x_train, epochs=100, batch_size=128, shuffle=True,
 //                 validation_data=(x_test_noisy, x_test))
 console.log(`\n${epochs} epochs, batch 128, ${noise} noise, binary cross-entropy`);
-const history = await autoencoder.fit(train, {
+console.log("(val_loss: the cleaned noisy test digits against the clean ones)");
+await autoencoder.fit(train, {
   epochs,
   batchSize: 128,
   shuffle: true,
   validationData: test,
-  onEpochEnd: ({ epoch, loss, valLoss, seconds }) =>
-    console.log(
-      `Epoch ${epoch + 1}/${epochs} - ${seconds.toFixed(1)}s - loss: ${
-        loss.toFixed(4)
-      } - val_loss: ${valLoss?.toFixed(4)}`,
-    ),
+  onEpochEnd: epochLines(epochs),
 });
-console.log(
-  `Final loss: ${history.loss.at(-1)!.toFixed(4)} - val_loss (cleaned noisy test digits ` +
-    `against the clean ones): ${history.valLoss.at(-1)!.toFixed(4)}`,
-);
 
 // "Top, the noisy digits fed to the network, and bottom, the digits are
 // reconstructed by the network. It seems to work pretty well."
-const denoisedFigure = join(values.out, "denoised.png");
-await nodeRuntime.writeFile(
-  denoisedFigure,
-  await renderGrid([noisyDigits, await autoencoder.denoise(noisyDigits)]),
-);
-console.log(`Noisy test digits over the cleaned ones: ${denoisedFigure}`);
+const png = await renderGrid([noisyDigits, await autoencoder.denoise(noisyDigits)]);
+await writeFigure(out, "denoised.png", png, "Noisy test digits over the cleaned ones");
 await autoencoder.dispose();

@@ -11,43 +11,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { join } from "node:path";
-import {
-  type Autoencoder,
-  type ImageSet,
-  loadMnist,
-  nodeRuntime,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../mod.ts";
+import { type Autoencoder, SparseAutoencoder, UndercompleteAutoencoder } from "../mod.ts";
 import { renderGrid } from "../src/viz/grid.ts";
+import { epochLines, setUp, writeFigure } from "./common.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    epochs: { type: "string", default: "100" },
-    limit: { type: "string" },
-    data: {
-      type: "string",
-      default: Deno.env.get("AUTOENCODERS_DATA_DIR") ?? "../shared/data/mnist",
-    },
-    out: { type: "string", default: "out/sparse" },
-  },
-});
-const epochs = Number(values.epochs);
-const limit = values.limit === undefined ? Infinity : Number(values.limit);
-if (!(limit >= 1)) throw new Error(`Cannot use --limit "${values.limit}": expected a count >= 1`);
-
-/** The first `limit` images of a set (all of them by default). */
-const first = (set: ImageSet) => {
-  const count = Math.min(set.count, Math.floor(limit));
-  return { images: set.images.subarray(0, count * 784), count };
-};
-
-// x_train and x_test: 60000 and 10000 digits, 784 floats each in [0, 1].
-const data = await loadMnist({ dir: values.data });
-const train = first(data.train), test = first(data.test);
+const { epochs, out, train, test } = await setUp("sparse", 100);
 
 async function trainAndReport(name: string, autoencoder: Autoencoder) {
   // "Let's train this model for 100 epochs (with the added regularization the model
@@ -58,12 +26,7 @@ async function trainAndReport(name: string, autoencoder: Autoencoder) {
     batchSize: 256,
     shuffle: true,
     validationData: test,
-    onEpochEnd: ({ epoch, loss, penalty, valLoss }) =>
-      console.log(
-        `Epoch ${epoch + 1}/${epochs} - loss: ${loss.toFixed(4)}${
-          penalty === undefined ? "" : ` (penalty ${penalty.toFixed(4)})`
-        } - val_loss: ${valLoss?.toFixed(4)}`,
-      ),
+    onEpochEnd: epochLines(epochs),
   });
   // encoded_imgs.mean(): the average code value over the test digits.
   const meanCode = await autoencoder.meanCodeActivation(test);
@@ -106,8 +69,11 @@ console.log(
 // being the sparsity of the encoded representations."
 const digits = test.images.subarray(0, 10 * 784);
 const decoded = await sparse.decode(await sparse.encode(digits));
-const figure = join(values.out, "reconstructions-sparse.png");
-await nodeRuntime.writeFile(figure, await renderGrid([digits, decoded]));
-console.log(`Test digits over their reconstructions by the sparse model: ${figure}`);
+await writeFigure(
+  out,
+  "reconstructions-sparse.png",
+  await renderGrid([digits, decoded]),
+  "Test digits over their reconstructions by the sparse model",
+);
 await sparse.dispose();
 await plain.dispose();

@@ -9,26 +9,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { join } from "node:path";
-import { loadMnist, nodeRuntime, UndercompleteAutoencoder } from "../mod.ts";
+import { UndercompleteAutoencoder } from "../mod.ts";
 import { renderGrid } from "../src/viz/grid.ts";
+import { epochLines, setUp, writeFigure } from "./common.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    epochs: { type: "string", default: "50" },
-    data: {
-      type: "string",
-      default: Deno.env.get("AUTOENCODERS_DATA_DIR") ?? "../shared/data/mnist",
-    },
-    out: { type: "string", default: "out/undercomplete" },
-  },
-});
-const epochs = Number(values.epochs);
-
-// x_train and x_test: 60000 and 10000 digits, 784 floats each in [0, 1].
-const { train, test } = await loadMnist({ dir: values.data });
+const { epochs, out, train, test } = await setUp("undercomplete", 50);
 
 for (const optimizer of ["adam", "adadelta"] as const) {
   // encoding_dim = 32; input -> Dense(32, relu) -> Dense(784, sigmoid)
@@ -40,20 +25,18 @@ for (const optimizer of ["adam", "adadelta"] as const) {
     shuffle: true,
     optimizer,
     validationData: test,
-    onEpochEnd: ({ epoch, loss, valLoss }) =>
-      console.log(
-        `Epoch ${epoch + 1}/${epochs} - loss: ${loss.toFixed(4)} - val_loss: ${
-          valLoss?.toFixed(4)
-        }`,
-      ),
+    onEpochEnd: epochLines(epochs),
   });
 
   // encoded_imgs = encoder.predict(x_test); decoded_imgs = decoder.predict(encoded_imgs)
   const digits = test.images.subarray(0, 10 * 784);
-  const encoded = await autoencoder.encode(digits);
-  const decoded = await autoencoder.decode(encoded);
-  const figure = join(values.out, `reconstructions-${optimizer}.png`);
-  await nodeRuntime.writeFile(figure, await renderGrid([digits, decoded]));
-  console.log(`Test digits over their reconstructions: ${figure}`);
+  const decoded = await autoencoder.decode(await autoencoder.encode(digits));
+  const png = await renderGrid([digits, decoded]);
+  await writeFigure(
+    out,
+    `reconstructions-${optimizer}.png`,
+    png,
+    "Test digits over their reconstructions",
+  );
   await autoencoder.dispose();
 }

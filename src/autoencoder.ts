@@ -139,7 +139,7 @@ export class Autoencoder {
   /** Parameter values by stable dotted name (`encoder.0.kernel`). */
   readonly params: Map<string, Float32Array>;
   #state: TrainState;
-  #sessions = new Map<Part, Promise<Session>>();
+  #sessions = new Map<Part, Promise<{ session: Session; params: string[] }>>();
 
   /**
    * @param config Name, input shape, encoder and decoder layers.
@@ -524,7 +524,7 @@ export class Autoencoder {
 
   /** Frees the model's inference sessions. */
   async dispose(): Promise<void> {
-    for (const s of this.#sessions.values()) await (await s).release();
+    for (const s of this.#sessions.values()) await (await s).session.release();
     this.#sessions.clear();
   }
 
@@ -536,17 +536,26 @@ export class Autoencoder {
     const { runtime } = this.#state;
     let session = this.#sessions.get(part);
     if (!session) {
-      const bytes = encodeModel(buildInference(this.config, part).graph, { name: part });
-      this.#sessions.set(part, session = runtime.createSession(bytes, this.#state.session));
+      const graph = buildInference(this.config, part).graph;
+      // The part's own parameters: runtimes differ on extra inputs (ORT-web rejects them).
+      const params = graph.inputs.map((v) => (v.source as { name: string }).name)
+        .filter((name) => name !== "input");
+      const bytes = encodeModel(graph, { name: part });
+      session = runtime.createSession(bytes, this.#state.session).then((s) => ({
+        session: s,
+        params,
+      }));
+      this.#sessions.set(part, session);
     }
-    const s = await session;
+    const { session: s, params } = await session;
     const inShape = part === "decoder" ? this.codeShape : this.inputShape;
     const outShape = part === "encoder" ? this.codeShape : this.inputShape;
     const inSize = size(inShape), outSize = size(outShape);
     const result = new Float32Array(samples.count * outSize);
+    const shapes = new Map(paramSpecs(this.config).map((p) => [p.name, p.shape]));
     const feeds: Record<string, ReturnType<Runtime["tensor"]>> = {};
-    for (const spec of paramSpecs(this.config)) {
-      feeds[spec.name] = runtime.tensor(this.params.get(spec.name)!, spec.shape);
+    for (const name of params) {
+      feeds[name] = runtime.tensor(this.params.get(name)!, shapes.get(name)!);
     }
     const chunk = 1000;
     for (let first = 0; first < samples.count; first += chunk) {

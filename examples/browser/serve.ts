@@ -1,0 +1,143 @@
+/**
+ * A tiny static server for the browser example (`deno task serve`): the page from
+ * `examples/browser/`, the browser build from `dist/web/` (`deno task build:web`
+ * makes it), the pretrained models from `models/pretrained/`, and the four MNIST
+ * files from the data folder under `/data/mnist/`.
+ *
+ * Usage: deno task serve [--port N] [--data DIR]
+ * (defaults: port 8000 or $PORT; data $AUTOENCODERS_DATA_DIR, else ../shared/data/mnist)
+ *
+ * @module
+ */
+
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+/** Where the server takes its files from. */
+export interface ServeOptions {
+  /** TCP port (0: any free port). Default 8000. */
+  port?: number;
+  /** Interface to listen on. Default `"127.0.0.1"` (localhost only). */
+  hostname?: string;
+  /** The MNIST folder served under `/data/mnist/`. */
+  dataDir?: string;
+  /** Called once listening, with the page's URL. */
+  onListen?: (url: string) => void;
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** URL prefix → folder; the page's own folder answers everything else. */
+function mounts(dataDir: string): [string, string][] {
+  return [
+    ["/dist/web/", join(ROOT, "dist", "web")],
+    ["/models/", join(ROOT, "models", "pretrained")],
+    ["/data/mnist/", dataDir],
+    ["/", join(ROOT, "examples", "browser")],
+  ];
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".md": "text/markdown; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+/**
+ * The default MNIST folder: `$AUTOENCODERS_DATA_DIR`, else `../shared/data/mnist`
+ * beside the checkout.
+ *
+ * @returns The folder's path.
+ */
+export function defaultDataDir(): string {
+  return Deno.env.get("AUTOENCODERS_DATA_DIR") || join(ROOT, "..", "shared", "data", "mnist");
+}
+
+/**
+ * Answers one request from the mounted folders (GET and HEAD only).
+ *
+ * @param request The request.
+ * @param dataDir The MNIST folder.
+ * @returns The file, or 404 / 405.
+ */
+export async function handle(request: Request, dataDir: string): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  let path = decodeURIComponent(new URL(request.url).pathname);
+  if (path === "/") path = "/index.html";
+  const [prefix, dir] = mounts(dataDir).find(([prefix]) => path.startsWith(prefix))!;
+  const file = normalize(join(dir, path.slice(prefix.length)));
+  if (file !== normalize(dir) && !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) {
+    return new Response("Not found\n", { status: 404 });
+  }
+  try {
+    const info = await Deno.stat(file);
+    if (!info.isFile) return new Response("Not found\n", { status: 404 });
+    const headers = {
+      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+      "content-length": String(info.size),
+      "cache-control": "no-cache",
+    };
+    if (request.method === "HEAD") return new Response(null, { headers });
+    const handle = await Deno.open(file);
+    return new Response(handle.readable, { headers });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return new Response("Not found\n", { status: 404 });
+    throw e;
+  }
+}
+
+/**
+ * Starts the server.
+ *
+ * @param options Port, interface, data folder, listen callback.
+ * @returns The running server (`shutdown()` stops it; `addr.port` is its port).
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * const server = serve({ port: 0 });
+ * console.log(`http://localhost:${server.addr.port}/`);
+ * await server.shutdown();
+ * ```
+ */
+export function serve(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+  const dataDir = normalize(options.dataDir ?? defaultDataDir());
+  return Deno.serve({
+    port: options.port ?? 8000,
+    hostname: options.hostname ?? "127.0.0.1",
+    onListen: ({ port }) => options.onListen?.(`http://localhost:${port}/`),
+  }, (request) => handle(request, dataDir));
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { port: { type: "string" }, data: { type: "string" } },
+  });
+  const port = Number(values.port ?? Deno.env.get("PORT") ?? 8000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`Cannot serve: --port must be a port number (0 to 65535), got "${values.port}"`);
+    Deno.exit(2);
+  }
+  const dataDir = values.data ?? defaultDataDir();
+  try {
+    await Deno.stat(join(ROOT, "dist", "web", "app.js"));
+  } catch {
+    console.warn("dist/web/app.js is missing: run `deno task build:web` first");
+  }
+  serve({
+    port,
+    dataDir,
+    onListen: (url) => console.log(`Serving the example on ${url} (MNIST from ${dataDir})`),
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * The browser entry point of `@autoencoders/onnx`: the same models, layers and
+ * optimizers as the main entry, with the `onnxruntime-web` adapter registered as
+ * the default runtime (providers `"wasm"` and `"webgpu"`), and MNIST fetched over
+ * HTTP instead of read from files. Nothing here reads files or imports
+ * `onnxruntime-node`; `deno task build:web` bundles it into `dist/web/autoencoders.js`
+ * with the WebAssembly binary of ORT-web beside it.
+ *
+ * @example
+ * ```ts ignore
+ * import { hasWebGpu, loadMnistFromUrl, UndercompleteAutoencoder } from "./autoencoders.js";
+ *
+ * const { train, test } = await loadMnistFromUrl("/data/mnist/", { trainLimit: 2000 });
+ * const provider = (await hasWebGpu()) ? "webgpu" : "wasm";
+ * const model = new UndercompleteAutoencoder({ provider });
+ * await model.fit(train, { epochs: 5, batchSize: 64, validationData: test });
+ * const reconstructions = await model.predict(test.images.subarray(0, 10 * 784));
+ * const onnx = model.toOnnx("decoder"); // bytes to offer as a download
+ * ```
+ *
+ * @module
+ */
+
+import { setDefaultRuntime } from "./runtime/default.ts";
+import { webRuntime } from "./runtime/web.ts";
+
+setDefaultRuntime(webRuntime);
+
+export {
+  Autoencoder,
+  type AutoencoderConfig,
+  type FitOptions,
+  type ImageBatch,
+  type ModelOptions,
+} from "./autoencoder.ts";
+export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
+export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
+export { DeepAutoencoder } from "../models/deep.ts";
+export { ConvAutoencoder } from "../models/conv.ts";
+export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
+export {
+  type Activation,
+  Conv2D,
+  Dense,
+  type Layer,
+  type LayerContext,
+  MaxPool2D,
+  type ParamSpec,
+  UpSampling2D,
+} from "./nn/layers.ts";
+export type { Architecture, Part } from "./nn/architecture.ts";
+export type { EpochLogs, History } from "../training/fit.ts";
+export { adadelta, adam, type Optimizer, sgd } from "../training/optimizers.ts";
+export { AutoencoderError } from "./errors.ts";
+export { decodeIdx, type IdxArray } from "./data/idx.ts";
+export type { ImageSet, MnistData } from "./data/datasets.ts";
+export { loadMnistFromUrl, type LoadMnistFromUrlOptions } from "./data/mnist_fetch.ts";
+export {
+  configureWebRuntime,
+  hasWebGpu,
+  ORT_WASM_FILE,
+  webRuntime,
+  type WebRuntimeOptions,
+} from "./runtime/web.ts";
+export type { Provider, Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";

@@ -1,0 +1,373 @@
+/// <reference lib="dom" />
+/**
+ * The browser build and the example page in a real browser: Debian's Chromium,
+ * headless, driven by playwright-core, with ORT-web on wasm and on WebGPU
+ * (SwiftShader's Vulkan on the CPU). The server is the example's own, started in
+ * this process on a free port.
+ *
+ * Needs: /usr/bin/chromium and libvulkan1 (.ci/setup installs them); permissions
+ * --allow-net (the server), --allow-run (the build and the browser), --allow-read,
+ * --allow-write, --allow-env, --allow-sys.
+ */
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { nativeReferences } from "../examples/browser/build.ts";
+import { serve } from "../examples/browser/serve.ts";
+import { loadMnistFromUrl } from "../src/data/mnist_fetch.ts";
+import { AutoencoderError } from "../src/errors.ts";
+import { DATA_DIR, mnistData } from "./helpers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--no-sandbox",
+  "--headless=new",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  // WebGPU on SwiftShader (Vulkan on the CPU), which Debian's chromium ships.
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--use-vulkan=swiftshader",
+  "--enable-features=Vulkan",
+  "--disable-vulkan-surface",
+];
+const PIXELS = 784;
+const CDN = "https://cdn.jsdelivr.net/npm/onnxruntime-web@1.30.0/dist/";
+
+// Sanitizers off: the browser's pipes and the server outlive single steps by design.
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+/**
+ * playwright-core, imported once the test runs. On import it probes
+ * /proc/sys/fs/binfmt_misc/WSLInterop (is this WSL?), which Deno lets only --allow-all
+ * read; the `is-wsl` package it bundles skips the probe when __IS_WSL_TEST__ is set.
+ */
+async function playwright() {
+  if (!Deno.env.get("__IS_WSL_TEST__")) Deno.env.set("__IS_WSL_TEST__", "1");
+  return await import("playwright-core");
+}
+
+let built: Promise<void> | undefined;
+
+/** Runs `deno task build:web` once per test process. */
+function build(): Promise<void> {
+  return built ??= (async () => {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "build:web"],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, `deno task build:web failed:\n${new TextDecoder().decode(stderr)}`);
+  })();
+}
+
+async function requireNet(): Promise<void> {
+  const { state } = await Deno.permissions.query({ name: "net", host: "127.0.0.1" });
+  assert.equal(
+    state,
+    "granted",
+    "The browser tests serve the page from this process: run them with --allow-net",
+  );
+}
+
+/** Pearson correlation of two images. */
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** A canvas's pixels as gray levels in [0, 1] (red channel), with its size. */
+async function canvasGray(page: Page, id: string) {
+  return await page.evaluate((id) => {
+    const canvas = document.getElementById(id) as HTMLCanvasElement;
+    const { width, height } = canvas;
+    const data = canvas.getContext("2d")!.getImageData(0, 0, width, height).data;
+    return {
+      width,
+      height,
+      gray: Array.from({ length: width * height }, (_, i) => data[4 * i] / 255),
+    };
+  }, id);
+}
+
+Deno.test("the browser build bundles onnxruntime-web and never pulls onnxruntime-node", async () => {
+  await build();
+  for (const file of ["autoencoders.js", "app.js"]) {
+    const text = await readFile(`${ROOT}/dist/web/${file}`, "utf8");
+    assert.deepEqual(nativeReferences(text), [], `dist/web/${file} pulls the native addon`);
+    assert.match(text, /ONNX Runtime Web v1\.30\.0/, `dist/web/${file} lacks onnxruntime-web`);
+  }
+  // The check itself catches what it is for.
+  assert.equal(nativeReferences('import*as o from"onnxruntime-node";').length, 1);
+  assert.equal(nativeReferences('require("../bin/onnxruntime_binding.node")').length, 2);
+  const wasm = await readFile(`${ROOT}/dist/web/ort-wasm-simd-threaded.jsep.wasm`);
+  assert.deepEqual([...wasm.subarray(0, 4)], [0, 0x61, 0x73, 0x6d], "not a wasm binary");
+});
+
+Deno.test("loadMnistFromUrl fetches, verifies and cuts the MNIST files", options, async () => {
+  await requireNet();
+  const server = serve({ port: 0, dataDir: DATA_DIR });
+  try {
+    const base = `http://localhost:${server.addr.port}/data/mnist`;
+    const { train, test, source } = await loadMnistFromUrl(base, { trainLimit: 5, testLimit: 3 });
+    assert.equal(source, `${base}/`);
+    assert.deepEqual([train.count, test.count], [5, 3]);
+    assert.deepEqual([...train.labels], [5, 0, 4, 1, 9]);
+    assert.deepEqual([...test.labels], [7, 2, 1]);
+    const { test: all } = await mnistData();
+    assert.deepEqual(test.images, all.images.subarray(0, 3 * PIXELS));
+
+    const none = await loadMnistFromUrl(base, { trainLimit: 0, testLimit: 0 });
+    assert.deepEqual([none.train.count, none.test.count], [0, 0]);
+    await assert.rejects(
+      loadMnistFromUrl(`http://localhost:${server.addr.port}/nowhere/`, { trainLimit: 0 }),
+      (e: Error) =>
+        e instanceof AutoencoderError &&
+        /^Cannot load MNIST: "http:\/\/localhost:\d+\/nowhere\/t10k-(images-idx3|labels-idx1)-ubyte\.gz" answered 404 Not Found; serve the four MNIST files/
+          .test(e.message),
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("the example page in Chromium: reconstructions, drawing, training on wasm and WebGPU", {
+  ...options,
+}, async (t) => {
+  await requireNet();
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Browser tests need ${CHROMIUM}: apt-get install chromium (.ci/setup does)`,
+  );
+  await build();
+  const server = serve({ port: 0, dataDir: DATA_DIR });
+  const url = `http://localhost:${server.addr.port}/`;
+  let browser: Browser | undefined;
+  const problems: string[] = [];
+  try {
+    const { chromium } = await playwright();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+    });
+    page.on("response", (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    const { test } = await mnistData();
+    const digit = (i: number) => Array.from(test.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+
+    await t.step("picking a test digit shows each model's reconstruction of it", async () => {
+      await page.goto(url);
+      await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 60_000 });
+      for (const model of ["undercomplete", "sparse", "deep", "conv", "denoising"]) {
+        assert.equal(
+          await page.getAttribute(`tr[data-model=${model}]`, "data-state"),
+          "ready",
+          `${model}: ${await page.textContent(`tr[data-model=${model}] .note`)}`,
+        );
+      }
+      await page.click("button.pick[data-index='3']"); // a 0
+      await page.waitForSelector("#pretrained-status[data-state=done][data-digit='test digit #3']");
+      const input = await canvasGray(page, "input");
+      const x = digit(3), other = digit(2); // a 0, and a 1 to compare with
+      assert.ok(
+        input.gray.every((v, i) => Math.abs(v - x[i]) <= 1 / 255 + 1e-6),
+        "the input canvas does not show test digit #3",
+      );
+      for (const model of ["undercomplete", "sparse", "deep", "conv"]) {
+        const { width, height, gray } = await canvasGray(page, `recon-${model}`);
+        assert.deepEqual([width, height], [28, 28]);
+        const own = correlation(gray, x), cross = correlation(gray, other);
+        console.log(
+          `${model}: correlation ${own.toFixed(3)} with the digit, ${
+            cross.toFixed(3)
+          } with another`,
+        );
+        assert.ok(own > 0.7, `${model}: the reconstruction correlates ${own} with the digit`);
+        assert.ok(
+          own > cross + 0.3,
+          `${model}: ${own} with the digit, ${cross} with another digit`,
+        );
+      }
+      // The denoising model's output is closer to the clean digit than its noisy input.
+      const noisy = (await canvasGray(page, "noisy-denoising")).gray;
+      const cleaned = (await canvasGray(page, "recon-denoising")).gray;
+      const [before, after] = [correlation(noisy, x), correlation(cleaned, x)];
+      console.log(`denoising: noisy input ${before.toFixed(3)}, output ${after.toFixed(3)}`);
+      assert.ok(after > 0.8 && after > before + 0.1, `denoising: ${before} → ${after}`);
+      // Codes are drawn: the undercomplete model's 32 values as 8 × 4 cells, not all black.
+      const code = await canvasGray(page, "code-undercomplete");
+      assert.deepEqual([code.width, code.height], [8 * 2 - 1, 4 * 2 - 1]);
+      assert.ok(code.gray.some((v) => v > 0.5));
+    });
+
+    await t.step("a digit drawn with the mouse is centred and reconstructed", async () => {
+      const box = (await page.locator("#draw").boundingBox())!;
+      const at = (u: number, v: number) =>
+        [box.x + u * box.width, box.y + v * box.height] as [number, number];
+      // A "0": an ellipse, drawn off-centre (the page centres it as MNIST does).
+      await page.mouse.move(...at(0.4, 0.2));
+      await page.mouse.down();
+      for (let k = 1; k <= 40; k++) {
+        const a = 2 * Math.PI * k / 40;
+        await page.mouse.move(...at(0.4 + 0.16 * Math.sin(a), 0.45 - 0.25 * Math.cos(a)));
+      }
+      await page.mouse.up();
+      await page.waitForSelector("#pretrained-status[data-state=done][data-digit='your drawing']");
+      const { gray } = await canvasGray(page, "input");
+      let mass = 0, mx = 0, my = 0;
+      gray.forEach((v, i) =>
+        [mass, mx, my] = [mass + v, mx + v * (i % 28), my + v * Math.floor(i / 28)]
+      );
+      assert.ok(mass > 20, `the drawing's input image is nearly empty (mass ${mass})`);
+      assert.ok(Math.abs(mx / mass - 13.5) < 1 && Math.abs(my / mass - 13.5) < 1, "not centred");
+      for (const model of ["undercomplete", "conv"]) {
+        const own = correlation((await canvasGray(page, `recon-${model}`)).gray, gray);
+        console.log(`drawn 0, ${model}: correlation ${own.toFixed(3)}`);
+        assert.ok(own > 0.55, `${model}: the drawing's reconstruction correlates ${own}`);
+      }
+    });
+
+    const train = async (provider: "wasm" | "webgpu") => {
+      await page.waitForSelector("#train-status[data-state=ready], #train-status[data-state=done]");
+      await page.selectOption("#train-model", "undercomplete");
+      await page.selectOption("#train-provider", provider);
+      await page.fill("#train-samples", "128");
+      await page.fill("#train-batch", "32");
+      await page.fill("#train-epochs", "2");
+      await page.fill("#train-validation", "100");
+      const start = performance.now();
+      await page.click("#train-button");
+      await page.waitForSelector(
+        "#train-status[data-state=done], #train-status[data-state=error]",
+        {
+          timeout: 150_000,
+        },
+      );
+      const status = page.locator("#train-status");
+      assert.equal(
+        await status.getAttribute("data-state"),
+        "done",
+        await status.textContent() ?? "",
+      );
+      const read = async (name: string) =>
+        JSON.parse((await status.getAttribute(name))!) as number[];
+      const result = {
+        provider: await status.getAttribute("data-provider"),
+        backend: await page.textContent("#train-backend"),
+        losses: await read("data-losses"),
+        valLosses: await read("data-val-losses"),
+        reconErrors: await read("data-recon-errors"),
+        seconds: (performance.now() - start) / 1000,
+      };
+      console.log(`${provider}:`, JSON.stringify(result));
+      assert.equal(result.provider, provider);
+      assert.equal(result.losses.length, 2);
+      assert.ok(result.losses[1] < result.losses[0], `loss did not fall: ${result.losses}`);
+      assert.ok(result.valLosses[2] < result.valLosses[0] - 0.01, `val loss: ${result.valLosses}`);
+      assert.ok(result.reconErrors[2] < result.reconErrors[0], `recon: ${result.reconErrors}`);
+      // The live figure: three rows of reconstructions (untrained, epochs 1 and 2) under the originals.
+      assert.equal(await page.locator("#train-recon .recon-row").count(), 4);
+      return result;
+    };
+
+    let wasm: Awaited<ReturnType<typeof train>> | undefined;
+    await t.step("training in the page lowers the loss on wasm", async () => {
+      wasm = await train("wasm");
+      assert.match(wasm.backend!, /on wasm: onnxruntime-web 1\.30\.0 \(wasm\)/);
+    });
+
+    await t.step("training in the page lowers the loss on WebGPU (SwiftShader)", async () => {
+      const gpu = await train("webgpu");
+      assert.match(gpu.backend!, /on WebGPU: onnxruntime-web 1\.30\.0 \(webgpu\)/);
+      // Same seed, same data, same graph: the providers agree to float32 rounding.
+      for (const [i, loss] of gpu.losses.entries()) {
+        const expected = wasm!.losses[i];
+        assert.ok(
+          Math.abs(loss - expected) <= 1e-4 * expected,
+          `epoch ${i + 1}: ${loss} vs ${expected}`,
+        );
+      }
+    });
+
+    await t.step(
+      "the README's snippet runs an exported model with plain onnxruntime-web",
+      async () => {
+        // The snippet imports ORT-web from a CDN; serve the same files from node_modules.
+        await page.route(`${CDN}*`, async (route) => {
+          const file = new URL(route.request().url()).pathname.split("/").pop()!;
+          await route.fulfill({
+            path: `${ROOT}/node_modules/onnxruntime-web/dist/${file}`,
+            contentType: file.endsWith(".wasm") ? "application/wasm" : "text/javascript",
+            headers: { "access-control-allow-origin": "*" },
+          });
+        });
+        await page.goto(`${url}snippet.html`);
+        await page.waitForSelector("#result[data-state=done], #result[data-state=error]", {
+          timeout: 60_000,
+        });
+        const text = (await page.textContent("#result"))!;
+        assert.equal(await page.getAttribute("#result", "data-state"), "done", text);
+        const { code, image } = JSON.parse(text) as { code: number[]; image: number[] };
+        assert.equal(code.length, 32);
+        assert.ok(
+          correlation(image, digit(0)) > 0.8,
+          "the snippet's reconstruction is not the digit",
+        );
+        // The README shows the very lines the page runs.
+        const html = await readFile(`${ROOT}/examples/browser/snippet.html`, "utf8");
+        const readme = await readFile(`${ROOT}/examples/browser/README.md`, "utf8");
+        const lines = html.split("// ---- the snippet (examples/browser/README.md) ----\n")[1]
+          .split("// ---- end of the snippet ----")[0].split("\n");
+        const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.search(/\S/)));
+        const snippet = lines.map((l) => l.slice(indent)).join("\n").trim();
+        assert.ok(readme.includes("```js\n" + snippet + "\n```"), "README.md's snippet differs");
+      },
+    );
+
+    await t.step("the library bundle runs on its own and refuses files", async () => {
+      const result = await page.evaluate(async () => {
+        const path = "/dist/web/autoencoders.js";
+        const lib = await import(path);
+        const model = new lib.UndercompleteAutoencoder({ provider: "wasm" });
+        const code = await model.encode(new Float32Array(784).fill(0.5));
+        const errors: string[] = [];
+        for (const call of [() => model.save("model.onnx"), () => model.load("model.onnx")]) {
+          try {
+            await call();
+          } catch (e) {
+            errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+          }
+        }
+        return { backend: model.backend, code: code.length, errors };
+      });
+      assert.equal(result.backend, "onnxruntime-web 1.30.0 (wasm)");
+      assert.equal(result.code, 32);
+      assert.deepEqual(result.errors, [
+        'AutoencoderError: Cannot write "model.onnx": the browser has no file system; use `toOnnx()` for the model\'s bytes and offer them as a download (a Blob)',
+        'AutoencoderError: Cannot read "model.onnx": the browser has no file system; fetch the file and pass its bytes to `loadOnnx()`',
+      ]);
+    });
+
+    assert.deepEqual(problems, [], "the pages logged errors");
+  } finally {
+    await browser?.close();
+    await server.shutdown();
+  }
+});
