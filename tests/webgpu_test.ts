@@ -39,12 +39,13 @@ for (const [name, make] of MODELS) {
     };
     const cpu = await run("cpu"), gpu = await run("webgpu");
     assert.ok(Math.abs(gpu.loss - cpu.loss) <= 1e-4 * cpu.loss, `loss ${gpu.loss} vs ${cpu.loss}`);
-    // Three Adam steps move a weight by at most about 3 · lr = 3e-3; float32 sums taken
-    // in another order may differ by a few 1e-6 after them.
+    // Three Adam steps move a weight by up to 3 · lr = 3e-3, and Adam's normalised step
+    // magnifies float32 differences in small gradients (sums in another order) to a
+    // few 1e-5; a wrong gradient would move weights by about lr = 1e-3 per step.
     for (const [param, expected] of cpu.params) {
       const actual = gpu.params.get(param)!;
       const worst = Math.max(...actual.map((v, i) => Math.abs(v - expected[i])));
-      assert.ok(worst <= 5e-5, `${param}: differs by ${worst}`);
+      assert.ok(worst <= 3e-4, `${param}: differs by ${worst}`);
     }
   });
 }

@@ -1,0 +1,89 @@
+/**
+ * `deno task export`: writes the inference models (`encoder.onnx`, `decoder.onnx`,
+ * `model.onnx`) of a saved model or checkpoint, with the weights inside.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import process from "node:process";
+import {
+  AutoencoderError,
+  ConvAutoencoder,
+  DeepAutoencoder,
+  DenoisingAutoencoder,
+  nodeRuntime,
+  SparseAutoencoder,
+  UndercompleteAutoencoder,
+} from "../../mod.ts";
+import type { Autoencoder } from "../autoencoder.ts";
+import type { Part } from "../nn/architecture.ts";
+import { decodeModel } from "../onnx/model.ts";
+
+const MODELS: Record<string, () => Autoencoder> = {
+  undercomplete: () => new UndercompleteAutoencoder(),
+  sparse: () => new SparseAutoencoder(),
+  deep: () => new DeepAutoencoder(),
+  conv: () => new ConvAutoencoder(),
+  denoising: () => new DenoisingAutoencoder(),
+};
+
+const HELP = `Export the inference models of a saved model or checkpoint.
+
+Usage: deno task export FILE --out DIR
+
+  FILE       model.onnx or checkpoint.onnx written by the train command (or Autoencoder.save)
+  --out DIR  where to write encoder.onnx, decoder.onnx and model.onnx
+`;
+
+/**
+ * Runs the command.
+ *
+ * @param args Command-line arguments.
+ */
+export async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+  });
+  if (values.help || positionals.length !== 1 || !values.out) {
+    console.log(HELP);
+    if (!values.help) process.exit(2);
+    return;
+  }
+  const [file] = positionals;
+  const bytes = await nodeRuntime.readFile(file);
+  const name = decodeModel(bytes, file).metadata["autoencoders.model"];
+  const make = MODELS[name];
+  if (!make) {
+    throw new AutoencoderError(
+      `Cannot export "${file}": it holds ${
+        name ? `a "${name}" model, which` : "no model name, so it"
+      } is not one of ${
+        Object.keys(MODELS).join(", ")
+      }; load it with Autoencoder.loadOnnx and call toOnnx`,
+    );
+  }
+  const model = make();
+  model.loadOnnx(bytes, file);
+  const parts: [string, Part][] = [["encoder.onnx", "encoder"], ["decoder.onnx", "decoder"], [
+    "model.onnx",
+    "autoencoder",
+  ]];
+  for (const [out, part] of parts) {
+    await nodeRuntime.writeFile(join(values.out, out), model.toOnnx(part));
+  }
+  console.log(`Wrote the ${name} model's ${parts.map(([f]) => join(values.out!, f)).join(", ")}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof AutoencoderError)) throw e;
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  }
+}
