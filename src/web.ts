@@ -26,34 +26,7 @@ import { webRuntime } from "./runtime/web.ts";
 
 setDefaultRuntime(webRuntime);
 
-export {
-  Autoencoder,
-  type AutoencoderConfig,
-  type FitOptions,
-  type ImageBatch,
-  type ModelOptions,
-} from "./autoencoder.ts";
-export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
-export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
-export { DeepAutoencoder } from "../models/deep.ts";
-export { ConvAutoencoder } from "../models/conv.ts";
-export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
-export {
-  type Activation,
-  Conv2D,
-  Dense,
-  type Layer,
-  type LayerContext,
-  MaxPool2D,
-  type ParamSpec,
-  UpSampling2D,
-} from "./nn/layers.ts";
-export type { Architecture, Part } from "./nn/architecture.ts";
-export type { EpochLogs, History } from "../training/fit.ts";
-export { adadelta, adam, type Optimizer, sgd } from "../training/optimizers.ts";
-export { AutoencoderError } from "./errors.ts";
-export { decodeIdx, type IdxArray } from "./data/idx.ts";
-export type { ImageSet, MnistData } from "./data/datasets.ts";
+export * from "./api.ts";
 export { loadMnistFromUrl, type LoadMnistFromUrlOptions } from "./data/mnist_fetch.ts";
 export {
   configureWebRuntime,
@@ -62,4 +35,3 @@ export {
   webRuntime,
   type WebRuntimeOptions,
 } from "./runtime/web.ts";
-export type { Provider, Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";

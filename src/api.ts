@@ -1,0 +1,67 @@
+/**
+ * The browser-safe public API, shared by both entry points: `mod.ts` (Deno and
+ * Node, with the onnxruntime-node runtime and file loaders) and `src/web.ts`
+ * (browsers, with the onnxruntime-web runtime and URL loaders).
+ *
+ * @module
+ */
+
+export {
+  Autoencoder,
+  type AutoencoderConfig,
+  type CheckpointInfo,
+  type FitOptions,
+  type ImageBatch,
+  type ModelOptions,
+} from "./autoencoder.ts";
+export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
+export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
+export { DeepAutoencoder } from "../models/deep.ts";
+export { ConvAutoencoder } from "../models/conv.ts";
+export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
+export {
+  type Activation,
+  Conv2D,
+  Dense,
+  type Layer,
+  type LayerContext,
+  type LayerOptions,
+  MaxPool2D,
+  type Padding,
+  type ParamSpec,
+  UpSampling2D,
+} from "./nn/layers.ts";
+export type { Architecture, Part } from "./nn/architecture.ts";
+export type { BatchLogs, EpochControl, EpochLogs, History } from "../training/fit.ts";
+export {
+  adadelta,
+  type AdadeltaOptions,
+  adam,
+  type AdamOptions,
+  type Optimizer,
+  sgd,
+  type SgdOptions,
+} from "../training/optimizers.ts";
+export {
+  type Callback,
+  type CheckpointOptions,
+  earlyStopping,
+  type EarlyStoppingOptions,
+  historyLogger,
+  type HistoryLoggerOptions,
+  modelCheckpoint,
+  type Monitor,
+  reduceLrOnPlateau,
+  type ReduceLrOptions,
+  type TrainingModel,
+} from "../training/callbacks.ts";
+export { AutoencoderError } from "./errors.ts";
+export { decodeIdx, type IdxArray } from "./data/idx.ts";
+export {
+  type DatasetName,
+  DATASETS,
+  type DatasetSpec,
+  type ImageSet,
+  type MnistData,
+} from "./data/datasets.ts";
+export type { Provider, Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";
