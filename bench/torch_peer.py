@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch peer for side-by-side speed/quality comparisons with the ONNX Runtime trainer.
 
-Trains the Keras-blog autoencoders ("Building Autoencoders in Keras") on MNIST with
-plain torch (CPU), reading the gzipped IDX files itself. See bench/README.md.
+Trains the five Keras-blog autoencoders ("Building Autoencoders in Keras") on MNIST
+with plain torch (CPU), reading the gzipped IDX files itself. See bench/README.md.
 
     /usr/bin/python3 bench/torch_peer.py --model undercomplete --epochs 2 \
         --batch-size 256 --threads 2 --optimizer adam --json
+    /usr/bin/python3 bench/torch_peer.py --model conv --epochs 4 --limit 1280 \
+        --batch-size 128 --no-eval --latency --json
 
 Only torch, numpy and the standard library are used.
 """
@@ -14,6 +16,8 @@ import ctypes
 import gzip
 import json
 import os
+import resource
+import statistics
 import struct
 import sys
 import time
@@ -22,12 +26,31 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Hidden layer widths; every hidden layer is Dense+relu, the output layer is Dense 784
-# whose sigmoid is folded into the loss (the model returns logits).
-MODELS = {
+# Dense models: hidden layer widths; every hidden layer is Dense+relu, the output layer
+# is Dense 784 whose sigmoid is folded into the loss (the model returns logits).
+DENSE = {
     "undercomplete": [32],  # 784 -> 32 relu -> 784 sigmoid
+    "sparse": [32],  # the same, with an L1 activity penalty on the code
     "deep": [128, 64, 32, 64, 128],  # 784-128-64-32-64-128-784
 }
+# Conv models as layer lists: ("conv", filters, padding), ("pool",), ("up",). Every
+# conv is 3x3 + relu except the last one (1 filter, logits: its sigmoid is in the loss).
+CONV = {
+    # 28 -> 14 -> 7 -> 4 (code 8x4x4); 4 -> 8 -> 16 -> 14 (valid conv) -> 28
+    "conv": ([("conv", 16, "same"), ("pool",), ("conv", 8, "same"), ("pool",),
+              ("conv", 8, "same"), ("pool",)],
+             [("conv", 8, "same"), ("up",), ("conv", 8, "same"), ("up",),
+              ("conv", 16, "valid"), ("up",), ("conv", 1, "same")]),
+    # 28 -> 14 -> 7 (code 32x7x7); 7 -> 14 -> 28
+    "denoising": ([("conv", 32, "same"), ("pool",), ("conv", 32, "same"), ("pool",)],
+                  [("conv", 32, "same"), ("up",), ("conv", 32, "same"), ("up",),
+                   ("conv", 1, "same")]),
+}
+MODELS = [*DENSE, *CONV]
+# Batch size of the blog: 256 for the dense models, 128 for the conv ones.
+BLOG_BATCH = {"undercomplete": 256, "sparse": 256, "deep": 256, "conv": 128, "denoising": 128}
+SPARSE_L1 = 1e-4  # the blog's activity_regularizer=regularizers.l1(10e-5)
+NOISE_FACTOR = 0.5
 
 
 def read_idx_images(path, limit=None):
@@ -59,15 +82,54 @@ def openblas_core():
     return fn().decode()
 
 
+class Autoencoder(torch.nn.Module):
+    """Encoder then decoder; forward returns (logits, code)."""
+
+    def __init__(self, name, encoder, decoder, image_shape):
+        super().__init__()
+        self.name, self.encoder, self.decoder = name, encoder, decoder
+        self.image_shape = image_shape  # (784,) or (1, 28, 28)
+
+    def forward(self, x):
+        code = self.encoder(x.view(x.shape[0], *self.image_shape))
+        return self.decoder(code).reshape(x.shape[0], -1), code
+
+
+def conv_stack(spec, channels):
+    layers = []
+    for i, layer in enumerate(spec):
+        if layer[0] == "conv":
+            _, filters, padding = layer
+            layers.append(torch.nn.Conv2d(channels, filters, 3, padding=1 if padding == "same" else 0))
+            channels = filters
+            if i < len(spec) - 1:  # the decoder's last conv gives logits
+                layers.append(torch.nn.ReLU())
+        elif layer[0] == "pool":
+            # Keras' MaxPooling2D((2, 2), padding="same"): ceil_mode pads the end, 7 -> 4.
+            layers.append(torch.nn.MaxPool2d(2, 2, ceil_mode=True))
+        else:
+            layers.append(torch.nn.Upsample(scale_factor=2, mode="nearest"))
+    return torch.nn.Sequential(*layers), channels
+
+
 def build_model(name, dim=784):
-    layers, prev = [], dim
-    for width in MODELS[name]:
-        layers += [torch.nn.Linear(prev, width), torch.nn.ReLU()]
-        prev = width
-    layers.append(torch.nn.Linear(prev, dim))  # logits; sigmoid lives in the loss
-    model = torch.nn.Sequential(*layers)
-    for m in model:
-        if isinstance(m, torch.nn.Linear):  # Keras defaults: glorot_uniform kernel, zero bias
+    if name in DENSE:
+        enc, dec, prev = [], [], dim
+        widths = DENSE[name]
+        code_at = len(widths) // 2  # index of the code layer (the narrowest)
+        for i, width in enumerate(widths):
+            (enc if i <= code_at else dec).extend([torch.nn.Linear(prev, width), torch.nn.ReLU()])
+            prev = width
+        dec.append(torch.nn.Linear(prev, dim))  # logits; sigmoid lives in the loss
+        model = Autoencoder(name, torch.nn.Sequential(*enc), torch.nn.Sequential(*dec), (dim,))
+    else:
+        enc_spec, dec_spec = CONV[name]
+        encoder, channels = conv_stack(enc_spec, 1)
+        decoder, _ = conv_stack(dec_spec, channels)
+        model = Autoencoder(name, encoder, decoder, (1, 28, 28))
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+            # Keras defaults: glorot_uniform kernel (fans include the receptive field), zero bias
             torch.nn.init.xavier_uniform_(m.weight)
             torch.nn.init.zeros_(m.bias)
     return model
@@ -93,29 +155,66 @@ def bce(logits, x):
     return F.binary_cross_entropy_with_logits(logits, x)
 
 
+def l1_penalty(code):
+    # Keras 1 activity regularizer: lambda * sum over units of the mean over the batch of |h|.
+    return SPARSE_L1 * code.abs().mean(0).sum()
+
+
+def corrupt(x, gen):
+    return (x + NOISE_FACTOR * torch.randn(x.shape, generator=gen)).clamp_(0.0, 1.0)
+
+
 @torch.no_grad()
-def evaluate(model, x, batch_size=2000):
+def evaluate(model, x, x_input=None, batch_size=2000):
+    """Mean BCE of the reconstructions of x_input (default x) against x; no penalty."""
+    x_input = x if x_input is None else x_input
     total = 0.0
     for i in range(0, x.shape[0], batch_size):
         xb = x[i:i + batch_size]
-        total += bce(model(xb), xb).item() * xb.shape[0]
+        total += bce(model(x_input[i:i + batch_size])[0], xb).item() * xb.shape[0]
     return total / x.shape[0]
+
+
+@torch.no_grad()
+def latency_ms(model, x, batch, reps):
+    """Median wall time of predicting `batch` images (sigmoid output), in ms."""
+    xb = x[:batch]
+    times = []
+    for i in range(reps + 3):  # 3 warm-up calls
+        t0 = time.perf_counter()
+        torch.sigmoid(model(xb)[0])
+        if i >= 3:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=sorted(MODELS), default="undercomplete")
+    p.add_argument("--model", choices=MODELS, default="undercomplete")
     p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=0,
+                   help="samples per update (default: the blog's, 256 dense or 128 conv)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--optimizer", choices=["adam", "adadelta"], default="adam")
     p.add_argument("--data", default=os.environ.get("AUTOENCODERS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../shared/data/mnist")),
-                   help="folder with the gzipped MNIST IDX files (default: $MNIST_DIR or %(default)s)")
+                   help="folder with the gzipped MNIST IDX files (default: $AUTOENCODERS_DATA_DIR or %(default)s)")
     p.add_argument("--limit", type=int, default=0,
                    help="use only the first N training and first N test images (0 = all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-eval", action="store_true", help="skip the validation pass after each epoch")
+    p.add_argument("--latency", action="store_true",
+                   help="also measure single-image and batch-256 inference latency")
+    p.add_argument("--latency-reps", type=int, default=20)
+    p.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                   help="after training, time STEPS more steps, then profile STEPS steps "
+                        "(self CPU time per op, torch.autograd.profiler)")
     p.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
     a = p.parse_args()
+    batch_size = a.batch_size or BLOG_BATCH[a.model]
 
     torch.set_num_threads(a.threads)
     blas_core = openblas_core()
@@ -124,12 +223,20 @@ def main():
               "(e.g. SkylakeX or Haswell) for this CPU", file=sys.stderr)
     torch.manual_seed(a.seed)
     x_train = read_idx_images(os.path.join(a.data, "train-images-idx3-ubyte.gz"), a.limit)
-    x_test = read_idx_images(os.path.join(a.data, "t10k-images-idx3-ubyte.gz"), a.limit)
+    x_test = None if a.no_eval else read_idx_images(
+        os.path.join(a.data, "t10k-images-idx3-ubyte.gz"), a.limit)
     n = x_train.shape[0]
 
+    t0 = time.perf_counter()
     model = build_model(a.model)
     opt = build_optimizer(a.optimizer, model.parameters())
+    build_ms = (time.perf_counter() - t0) * 1000
     gen = torch.Generator().manual_seed(a.seed)  # epoch shuffles
+    noise_gen = torch.Generator().manual_seed(a.seed + 2)  # denoising: fresh noise per batch
+    denoising, sparse = a.model == "denoising", a.model == "sparse"
+    x_test_noisy = None
+    if denoising and x_test is not None:
+        x_test_noisy = corrupt(x_test.clone(), torch.Generator().manual_seed(12345))
 
     epoch_seconds, loss, val_loss = [], float("nan"), float("nan")
     for epoch in range(1, a.epochs + 1):
@@ -137,9 +244,12 @@ def main():
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for i in range(0, n, a.batch_size):  # all samples; the last batch may be smaller
-            xb = x_train[perm[i:i + a.batch_size]]
-            batch_loss = bce(model(xb), xb)
+        for i in range(0, n, batch_size):  # all samples; the last batch may be smaller
+            xb = x_train[perm[i:i + batch_size]]
+            logits, code = model(corrupt(xb.clone(), noise_gen) if denoising else xb)
+            batch_loss = bce(logits, xb)
+            if sparse:
+                batch_loss = batch_loss + l1_penalty(code)
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             opt.step()
@@ -147,10 +257,49 @@ def main():
         dt = time.perf_counter() - t0
         epoch_seconds.append(dt)
         loss = total / n
-        model.eval()
-        val_loss = evaluate(model, x_test)
+        if x_test is not None:
+            model.eval()
+            val_loss = evaluate(model, x_test, x_test_noisy)
         print(f"epoch {epoch}/{a.epochs}  loss {loss:.6f}  val_loss {val_loss:.6f}  "
-              f"train {dt:.3f}s  {n / dt:,.0f} samples/s", flush=True)
+              f"train {dt:.3f}s  {n / dt:,.0f} samples/s", file=sys.stderr if a.json else sys.stdout,
+              flush=True)
+
+    profile = {}
+    if a.profile:
+        model.train()
+
+        def one_step(i):
+            rows = torch.randint(0, n, (batch_size,), generator=gen)
+            xb = x_train[rows]
+            logits, code = model(corrupt(xb.clone(), noise_gen) if denoising else xb)
+            step_loss = bce(logits, xb) + (l1_penalty(code) if sparse else 0)
+            opt.zero_grad(set_to_none=True)
+            step_loss.backward()
+            opt.step()
+            step_loss.item()
+
+        times = []
+        for i in range(3 + a.profile):
+            t0 = time.perf_counter()
+            one_step(i)
+            times.append((time.perf_counter() - t0) * 1000)
+        with torch.autograd.profiler.profile() as prof:
+            for i in range(a.profile):
+                one_step(i)
+        ops = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        profile = {
+            "profile_step_ms": statistics.median(times[3:]),
+            "profile": [{"op": e.key, "self_ms": e.self_cpu_time_total / 1000 / a.profile}
+                        for e in ops[:20]],
+        }
+
+    latency = {}
+    if a.latency:
+        model.eval()
+        latency = {
+            "latency_1_ms": latency_ms(model, x_train, 1, a.latency_reps),
+            "latency_256_ms": latency_ms(model, x_train, min(256, n), a.latency_reps),
+        }
 
     # Throughput over all epochs except the first (warm-up) one when there is more than one.
     timed = epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds
@@ -162,17 +311,21 @@ def main():
             "model": a.model,
             "optimizer": a.optimizer,
             "epochs": a.epochs,
-            "batch_size": a.batch_size,
+            "batch_size": batch_size,
             "threads": a.threads,
             "blas_core": blas_core,
             "seed": a.seed,
             "train_samples": n,
-            "val_samples": x_test.shape[0],
+            "val_samples": 0 if x_test is None else x_test.shape[0],
             "loss": loss,
-            "val_loss": val_loss,
+            "val_loss": None if x_test is None else val_loss,
             "samples_per_sec": samples_per_sec,
             "samples_per_sec_excludes_first_epoch": len(epoch_seconds) > 1,
             "epoch_seconds": epoch_seconds,
+            "build_ms": build_ms,
+            **latency,
+            **profile,
+            "peak_rss_mb": peak_rss_mb(),
         }))
 
 

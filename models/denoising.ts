@@ -135,6 +135,6 @@ export class DenoisingAutoencoder extends Autoencoder {
    * @returns The cleaned images.
    */
   denoise(noisy: Float32Array | ImageBatch): Promise<Float32Array> {
-    return this.predict(noisy);
+    return this.reconstruct(noisy, "denoise");
   }
 }

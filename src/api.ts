@@ -64,4 +64,13 @@ export {
   type ImageSet,
   type MnistData,
 } from "./data/datasets.ts";
-export type { Provider, Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";
+export type {
+  Provider,
+  ProviderChoice,
+  ProviderInfo,
+  Runtime,
+  RuntimeTensor,
+  Session,
+  SessionOptions,
+} from "./runtime/types.ts";
+export { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";

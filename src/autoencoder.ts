@@ -21,7 +21,8 @@ import type { Layer, ParamSpec } from "./nn/layers.ts";
 import { Random } from "./nn/random.ts";
 import { type DecodedModel, decodeModel, encodeModel } from "./onnx/model.ts";
 import { defaultRuntime } from "./runtime/default.ts";
-import type { Provider, Runtime, Session } from "./runtime/types.ts";
+import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
+import type { ProviderChoice, Runtime, Session } from "./runtime/types.ts";
 import type { Callback, TrainingModel } from "../training/callbacks.ts";
 import {
   type BatchLogs,
@@ -43,8 +44,14 @@ export interface ModelOptions {
   seed?: number;
   /** ONNX Runtime adapter (default: the one the entry point registered). */
   runtime?: Runtime;
-  /** Execution provider (default `"cpu"`). */
-  provider?: Provider;
+  /**
+   * Execution provider (default `"cpu"`): `"cpu"`, `"cuda"`, `"webgpu"` (onnxruntime-node),
+   * `"wasm"`, `"webgpu"` (onnxruntime-web), or `"auto"`, the fastest available here
+   * (a software WebGPU adapter such as SwiftShader is passed over: it is slower than
+   * the CPU). One that is not available is an error saying how to get it, when the
+   * model first runs; {@link Autoencoder.resolveProvider} asks early.
+   */
+  provider?: ProviderChoice;
   /** Intra-op threads (default: ORT's choice). */
   threads?: number;
   /** Idle intra-op threads spin-wait (default true); `false` suits a busy machine. */
@@ -67,7 +74,10 @@ export interface FitOptions {
   validationData?: Float32Array | ImageBatch;
   /** Called after each epoch with its losses. */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
-  /** Called after each batch with the epoch's progress (for progress bars). */
+  /**
+   * Called after each batch with the epoch's progress (for progress bars); on WebGPU,
+   * where losses stay on the device, after every 32nd batch and the last.
+   */
   onBatchEnd?: (logs: BatchLogs) => void;
   /** Keras-style callbacks: early stopping, checkpoints, learning-rate schedules, logs. */
   callbacks?: Callback[];
@@ -140,6 +150,8 @@ export class Autoencoder {
   readonly params: Map<string, Float32Array>;
   #state: TrainState;
   #sessions = new Map<Part, Promise<{ session: Session; params: string[] }>>();
+  #provider: ProviderChoice;
+  #chosen?: Promise<ChosenProvider>;
 
   /**
    * @param config Name, input shape, encoder and decoder layers.
@@ -147,6 +159,7 @@ export class Autoencoder {
    */
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
     this.config = config;
+    this.#provider = options.provider ?? "cpu";
     const seed = options.seed ?? 0;
     const init = new Random(seed);
     this.params = new Map(paramSpecs(config).map((spec) => [spec.name, initialize(spec, init)]));
@@ -157,7 +170,8 @@ export class Autoencoder {
       step: 0,
       runtime: options.runtime ?? defaultRuntime(),
       session: {
-        provider: options.provider ?? "cpu",
+        // Set by #ready() from the choice ("auto" resolved, availability checked).
+        provider: undefined,
         threads: options.threads,
         spinning: options.spinning,
       },
@@ -193,9 +207,51 @@ export class Autoencoder {
     return codeShape(this.config);
   }
 
-  /** The runtime's name and the provider in use, e.g. `onnxruntime-node 1.30.0 (cpu)`. */
+  /**
+   * The runtime's name and the provider in use, e.g. `onnxruntime-node 1.30.0 (cpu)`,
+   * or what `"auto"` picked once the model has run or {@link resolveProvider} has
+   * answered: `onnxruntime-node 1.30.0 (cpu, picked by "auto")`.
+   */
   get backend(): string {
-    return `${this.#state.runtime.name} (${this.#state.session.provider})`;
+    const provider = this.#state.session.provider;
+    const auto = this.#provider === "auto";
+    return `${this.#state.runtime.name} (${
+      provider ? `${provider}${auto ? ', picked by "auto"' : ""}` : this.#provider
+    })`;
+  }
+
+  /**
+   * Resolves the provider (once): `"auto"` picks the fastest available here; a
+   * provider asked for by name is checked. Training and inference call it themselves;
+   * call it to learn the choice early.
+   *
+   * @returns The provider, its device, and a one-line summary of the choice.
+   * @throws {AutoencoderError} If the provider is not available here; the message says
+   * how to get it.
+   *
+   * @example
+   * ```ts ignore
+   * import { ConvAutoencoder } from "@autoencoders/onnx";
+   * const model = new ConvAutoencoder({ provider: "auto" });
+   * console.log((await model.resolveProvider()).summary); // e.g. "webgpu on NVIDIA ..., picked by "auto""
+   * console.log(model.backend); // e.g. "onnxruntime-node 1.30.0 (webgpu, picked by "auto")"
+   * ```
+   */
+  resolveProvider(): Promise<ChosenProvider> {
+    return this.#chosen ??= this.#choose();
+  }
+
+  async #choose(): Promise<ChosenProvider> {
+    const { runtime } = this.#state;
+    // The CPU is always there: no probing of the others (which opens sessions on them).
+    const chosen: ChosenProvider = this.#provider === "cpu"
+      ? { provider: "cpu", available: true, choice: "cpu", summary: "cpu" }
+      : await chooseProvider(runtime, this.#provider).catch((e) => {
+        this.#chosen = undefined; // ask again next time
+        throw e;
+      });
+    this.#state.session.provider = chosen.provider;
+    return chosen;
   }
 
   /**
@@ -236,11 +292,17 @@ export class Autoencoder {
         `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
       );
     }
+    const rate = options.learningRate;
+    if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
+      throw new AutoencoderError(
+        `Cannot fit: the learning rate must be a finite number > 0, got ${rate}`,
+      );
+    }
     const optimizer = typeof options.optimizer === "object"
       ? options.optimizer
       : optimizerByName(options.optimizer ?? "adam");
     const validation = options.validationData
-      ? this.#samples(options.validationData, "fit")
+      ? this.#samples(options.validationData, "use the validation data")
       : undefined;
     const callbacks = options.callbacks ?? [];
     const target: TrainingModel = {
@@ -249,6 +311,7 @@ export class Autoencoder {
       writeFile: (path, bytes) => this.#state.runtime.writeFile(path, bytes),
     };
     const state = this.#state;
+    await this.resolveProvider(); // an unavailable provider fails before any state changes
     if (state.optimizer !== undefined && state.optimizer !== optimizer.name) {
       state.optimizerState.clear(); // another optimizer's state means nothing to this one
       state.learningRate = undefined;
@@ -256,6 +319,7 @@ export class Autoencoder {
     state.optimizer = optimizer.name;
     const history = await fitLoop(state, train, {
       epochs,
+      // A batch size larger than the data set means one batch of all of it, as in Keras.
       batchSize: Math.min(batchSize, train.count),
       shuffle: options.shuffle ?? true,
       optimizer,
@@ -288,9 +352,11 @@ export class Autoencoder {
    * @returns The loss, as Keras' `evaluate` reports it.
    */
   async evaluate(x: Float32Array | ImageBatch): Promise<number> {
+    const samples = this.#samples(x, "evaluate");
+    await this.resolveProvider();
     const evaluator = await openEvaluator(this.#state);
     try {
-      return await evaluator.evaluate(this.#samples(x, "evaluate"));
+      return await evaluator.evaluate(samples);
     } finally {
       await evaluator.release();
     }
@@ -373,7 +439,19 @@ export class Autoencoder {
    * @returns Reconstructions, same size as `x`.
    */
   async predict(x: Float32Array | ImageBatch): Promise<Float32Array> {
-    return await this.#infer("autoencoder", this.#samples(x, "predict"));
+    return await this.reconstruct(x, "predict");
+  }
+
+  /**
+   * `predict` for subclasses whose own methods reconstruct (`denoise`): errors
+   * name `what` instead.
+   *
+   * @param x Samples.
+   * @param what The verb errors use, e.g. `"denoise"`.
+   * @returns Reconstructions, same size as `x`.
+   */
+  protected async reconstruct(x: Float32Array | ImageBatch, what: string): Promise<Float32Array> {
+    return await this.#infer("autoencoder", this.#samples(x, what));
   }
 
   /**
@@ -425,6 +503,14 @@ export class Autoencoder {
           `Cannot load "${file}": weight "${spec.name}" of shape [${spec.shape}] is ${
             found ? `[${found.dims}] in the file` : "missing"
           }; the file was saved from another architecture`,
+        );
+      }
+      const bad = found.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new AutoencoderError(
+          `Cannot load "${file}": weight "${spec.name}" holds ${
+            found.data[bad]
+          } at index ${bad}; the file is corrupt or was saved from a diverged run`,
         );
       }
       weights.set(spec.name, found.data);
@@ -482,21 +568,43 @@ export class Autoencoder {
     try {
       info = JSON.parse(model.metadata[CHECKPOINT_KEY] ?? "null");
     } catch (cause) {
-      throw new AutoencoderError(`Cannot restore "${file}": its training state is corrupt`, {
-        cause,
-      });
+      throw new AutoencoderError(
+        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+        { cause },
+      );
     }
-    if (!info || info.format !== 1 || !Array.isArray(info.rng) || !info.history) {
+    if (info === null) {
       throw new AutoencoderError(
         `Cannot restore "${file}": it is not a checkpoint of this library (no training state); load weights with loadOnnx`,
       );
     }
+    const problem = checkpointProblem(info);
+    if (problem) {
+      throw new AutoencoderError(
+        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+      );
+    }
+    // Everything is checked before anything changes.
     const weights = this.#weightsFrom(model, file);
+    const shapes = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape.join()]));
     const optimizerState = new Map<string, Float32Array>();
-    for (const [name, { data }] of model.initializers) {
-      if (name.startsWith(CHECKPOINT_PREFIX)) {
-        optimizerState.set(name.slice(CHECKPOINT_PREFIX.length), data);
+    for (const [name, { dims, data }] of model.initializers) {
+      if (!name.startsWith(CHECKPOINT_PREFIX)) continue;
+      const key = name.slice(CHECKPOINT_PREFIX.length); // <slot>.<parameter>
+      const param = key.slice(key.indexOf(".") + 1);
+      const problem = !shapes.has(param)
+        ? "belongs to no weight of the model"
+        : shapes.get(param) !== dims.join()
+        ? `has shape [${dims}] but the weight has [${shapes.get(param)}]`
+        : data.some((v) => !Number.isFinite(v))
+        ? "holds a value that is not finite"
+        : undefined;
+      if (problem) {
+        throw new AutoencoderError(
+          `Cannot restore "${file}": optimizer state "${name}" ${problem}; the checkpoint is corrupt or of another architecture`,
+        );
       }
+      optimizerState.set(key, data);
     }
     const state = this.#state;
     for (const [name, data] of weights) this.params.set(name, data);
@@ -529,10 +637,18 @@ export class Autoencoder {
   }
 
   #samples(x: Float32Array | ImageBatch, what: string): Samples {
-    return toSamples(x instanceof Float32Array ? x : x.images, this.inputShape, what);
+    const batch = typeof x === "object" && x !== null && "images" in x ? x : undefined;
+    const samples = toSamples(batch ? batch.images : x as Float32Array, this.inputShape, what);
+    if (batch && batch.count !== undefined && batch.count !== samples.count) {
+      throw new AutoencoderError(
+        `Cannot ${what}: the batch says it holds ${batch.count} samples but its images are ${samples.count} samples of shape [${this.inputShape}]; make count match the images`,
+      );
+    }
+    return samples;
   }
 
   async #infer(part: Part, samples: Samples): Promise<Float32Array> {
+    await this.resolveProvider();
     const { runtime } = this.#state;
     let session = this.#sessions.get(part);
     if (!session) {
@@ -585,7 +701,21 @@ function toSamples(
   unitRange = true,
 ): Samples {
   const n = size(shape);
-  if (data.length === 0 || data.length % n !== 0) {
+  if (!(data instanceof Float32Array)) {
+    throw new AutoencoderError(
+      `Cannot ${what}: expected a Float32Array, got ${
+        data === null || data === undefined
+          ? String(data)
+          : (data as object).constructor?.name ?? typeof data
+      }; convert the data with Float32Array.from`,
+    );
+  }
+  if (data.length === 0) {
+    throw new AutoencoderError(
+      `Cannot ${what}: the data set is empty; pass at least one sample of shape [${shape}]`,
+    );
+  }
+  if (data.length % n !== 0) {
     throw new AutoencoderError(
       `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
     );
@@ -604,6 +734,35 @@ function toSamples(
     }
   }
   return { data, count: data.length / n };
+}
+
+/** What is wrong with a checkpoint's training state, or `undefined` if nothing is. */
+function checkpointProblem(info: CheckpointInfo): string | undefined {
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "number");
+  const generator = (v: unknown) =>
+    Array.isArray(v) && v.length === 4 &&
+    v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
+  if (typeof info !== "object") return `expected an object, got ${JSON.stringify(info)}`;
+  if (info.format !== 1) return `format ${JSON.stringify(info.format)} is not 1`;
+  if (typeof info.model !== "string") return "the model name is missing";
+  if (info.optimizer !== undefined && typeof info.optimizer !== "string") {
+    return `optimizer ${JSON.stringify(info.optimizer)} is not a name`;
+  }
+  const rate = info.learningRate;
+  if (rate !== undefined && !(typeof rate === "number" && rate >= 0 && Number.isFinite(rate))) {
+    return `learning rate ${JSON.stringify(rate)} is not a number >= 0`;
+  }
+  if (!count(info.step)) return `step ${JSON.stringify(info.step)} is not a count`;
+  if (!count(info.epoch)) return `epoch ${JSON.stringify(info.epoch)} is not a count`;
+  if (!generator(info.rng)) return "the shuffling generator's state is not 4 integers";
+  if (!generator(info.noiseRng)) return "the noise generator's state is not 4 integers";
+  const h = info.history as Partial<Record<keyof History, unknown>> | null;
+  if (typeof h !== "object" || h === null) return "the history is missing";
+  for (const key of ["loss", "penalty", "valLoss", "epochSeconds"] as const) {
+    if (!numbers(h[key])) return `history.${key} is not a list of numbers`;
+  }
+  return undefined;
 }
 
 function initialize(spec: ParamSpec, rng: Random): Float32Array {

@@ -300,7 +300,7 @@ const REDUCTIONS: { shape: Shape; axes: number[]; keepdims: boolean }[] = [
   { shape: [2, 3, 4], axes: [0, 2], keepdims: true },
   { shape: [2, 3, 4], axes: [-1], keepdims: false },
   { shape: [2, 3, 4], axes: [0, 1, 2], keepdims: false },
-  { shape: ["N", 3], axes: [0], keepdims: false }, // count from Shape/Gather/ReduceProd/Cast
+  { shape: ["N", 3], axes: [0], keepdims: false }, // the count of a symbolic axis, counted in the graph
   { shape: ["N", 3], axes: [0, 1], keepdims: true },
   { shape: ["N", 3], axes: [1], keepdims: false },
   { shape: [2, 3], axes: [], keepdims: false }, // ONNX: no axes listed reduces them all

@@ -1,6 +1,8 @@
 /**
  * The training loop: build the step graph once, open one session, then for each
- * batch feed, run, swap the `next.*` outputs in as the next inputs, and log.
+ * batch feed, run, swap the `next.*` outputs in as the next inputs, and log. On
+ * WebGPU those outputs and the losses stay on the device; losses are read back every
+ * 32 batches instead of every batch.
  *
  * @module
  */
@@ -12,6 +14,12 @@ import { encodeModel } from "../src/onnx/model.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
 import type { Optimizer } from "./optimizers.ts";
 import { buildEvalStep, buildTrainStep, nextName, stateName } from "./train_step.ts";
+
+/** Outputs of a train step that are losses (`penalty` only for models with one). */
+const LOSSES = ["loss", "penalty"];
+
+/** With outputs on the device (WebGPU), losses are read back every this many batches. */
+const READ_EVERY = 32;
 
 /** Samples: `count` rows of `size` floats each, row-major. */
 export interface Samples {
@@ -107,7 +115,10 @@ export interface LoopOptions {
    * the next epochs.
    */
   onEpochEnd?: (logs: EpochLogs) => void | EpochControl | Promise<void | EpochControl>;
-  /** Called after each batch. */
+  /**
+   * Called after each batch whose loss has been read: every batch, except with
+   * outputs on the device (WebGPU), where losses are read every 32 batches.
+   */
   onBatchEnd?: (logs: BatchLogs) => void;
 }
 
@@ -151,12 +162,7 @@ export async function fitLoop(
   const { optimizer, batchSize, epochs } = options;
   const separateTarget = options.corrupt !== undefined;
   const stepGraph = buildTrainStep(arch, optimizer, { separateTarget }).graph;
-  const hasPenalty = stepGraph.outputs.some((o) => o.name === "penalty");
-  const session = await runtime.createSession(
-    encodeModel(stepGraph, { name: "train_step" }),
-    state.session,
-  );
-  const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
+  const losses = stepGraph.outputs.some((o) => o.name === "penalty") ? LOSSES : ["loss"];
 
   const feeds: Record<string, RuntimeTensor> = {};
   const carried: string[] = [];
@@ -175,6 +181,18 @@ export async function fitLoop(
   let learningRate = options.learningRate;
   feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);
 
+  // On WebGPU the parameters, the optimizer state and the losses stay on the device:
+  // each step's outputs are the next step's inputs, and losses are read every few batches.
+  const session = await runtime.createSession(encodeModel(stepGraph, { name: "train_step" }), {
+    ...state.session,
+    deviceOutputs: [...carried.map(nextName), ...losses],
+  });
+  const readEvery = session.onDevice ? READ_EVERY : 1;
+  const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
+  // The last state whose losses were all read and finite, kept until the next read.
+  let good = { step: state.step, feeds: { ...feeds } };
+  const pending: { out: Record<string, RuntimeTensor>; n: number }[] = [];
+
   const history = emptyHistory();
   const order = new Uint32Array(train.count).map((_, i) => i);
   const batch = new Float32Array(batchSize * sampleSize);
@@ -188,6 +206,28 @@ export async function fitLoop(
       if (options.shuffle) state.rng.shuffle(order);
       const start = performance.now();
       let lossSum = 0, penaltySum = 0;
+      /** Reads the pending losses; a non-finite one restores the last good state and stops. */
+      const readLosses = async () => {
+        for (const { out, n } of pending) {
+          const loss = (await runtime.read(out.loss))[0];
+          if (!Number.isFinite(loss)) {
+            state.step = good.step;
+            await saveState(state, good.feeds, optimizer);
+            throw new AutoencoderError(
+              `Cannot continue training: the loss became ${loss} at epoch ${
+                epoch + 1
+              }; lower the learning rate (the weights of the last good step are kept)`,
+            );
+          }
+          lossSum += loss * n;
+          if (out.penalty) penaltySum += (await runtime.read(out.penalty))[0] * n;
+        }
+        for (const { out } of pending.splice(0)) losses.forEach((k) => runtime.dispose(out[k]));
+        for (const name of carried) {
+          if (good.feeds[name] !== feeds[name]) runtime.dispose(good.feeds[name]);
+        }
+        good = { step: state.step, feeds: { ...feeds } };
+      };
       for (let first = 0; first < train.count; first += batchSize) {
         const n = Math.min(batchSize, train.count - first);
         const rows = order.subarray(first, first + n);
@@ -207,19 +247,13 @@ export async function fitLoop(
         }
         feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
         const out = await session.run(feeds);
-        const loss = (await runtime.read(out.loss))[0];
-        if (!Number.isFinite(loss)) {
-          state.step--;
-          await saveState(state, feeds, optimizer); // the inputs of this step: the last good weights
-          throw new AutoencoderError(
-            `Cannot continue training: the loss became ${loss} at epoch ${
-              epoch + 1
-            }; lower the learning rate (the weights of the last good step are kept)`,
-          );
+        pending.push({ out, n });
+        for (const name of carried) {
+          if (feeds[name] !== good.feeds[name]) runtime.dispose(feeds[name]); // replaced
+          feeds[name] = out[nextName(name)];
         }
-        lossSum += loss * n;
-        if (hasPenalty) penaltySum += (await runtime.read(out.penalty))[0] * n;
-        for (const name of carried) feeds[name] = out[nextName(name)];
+        if (pending.length < readEvery && first + n < train.count) continue;
+        await readLosses();
         options.onBatchEnd?.({
           epoch,
           samples: first + n,
@@ -232,7 +266,7 @@ export async function fitLoop(
       await saveState(state, feeds, optimizer);
       state.epoch++;
       const logs: EpochLogs = { epoch, learningRate, loss: lossSum / train.count, seconds };
-      if (hasPenalty) logs.penalty = penaltySum / train.count;
+      if (losses.length > 1) logs.penalty = penaltySum / train.count;
       if (evaluator) {
         logs.valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
       }
@@ -245,6 +279,9 @@ export async function fitLoop(
       if (control?.stop) break;
     }
   } finally {
+    // Free what is left on the device (host tensors are left to the garbage collector).
+    for (const { out } of pending) losses.forEach((k) => runtime.dispose(out[k]));
+    for (const t of new Set(carried.flatMap((k) => [feeds[k], good.feeds[k]]))) runtime.dispose(t);
     await session.release();
     await evaluator?.release();
   }

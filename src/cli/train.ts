@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -33,7 +33,9 @@ import { emptyHistory, type EpochLogs } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
-import type { Provider } from "../runtime/types.ts";
+import type { ProviderChoice } from "../runtime/types.ts";
+
+const PROVIDERS: readonly ProviderChoice[] = ["auto", "cpu", "cuda", "webgpu", "wasm"];
 
 /** Options only some models take. */
 interface CliModelOptions extends ModelOptions {
@@ -72,6 +74,9 @@ Options:
   --seed S            seed of initialisation and shuffling (default 0)
   --noise-factor X    denoising: noise standard deviation (default 0.5)
   --noise MODE        denoising: fresh (new noise each epoch, default) | fixed (drawn once, as the blog)
+  --provider NAME     cpu (default) | cuda | webgpu | auto: the fastest available here (says which;
+                      a software WebGPU adapter such as SwiftShader is slower than the CPU, so auto
+                      passes it over); one that is not available is an error saying how to get it
   --threads N         ONNX Runtime intra-op threads (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
@@ -86,11 +91,20 @@ Options:
   -h, --help          show this help
 `;
 
-function intOption(value: string | undefined, name: string, fallback: number): number {
+function intOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min = -Infinity,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n)) {
-    throw new AutoencoderError(`Cannot parse --${name}: expected an integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || value.trim() === "") {
+    throw new AutoencoderError(
+      `Cannot parse --${name}: expected ${
+        min === 1 ? "a positive integer" : "an integer"
+      }, got "${value}"`,
+    );
   }
   return n;
 }
@@ -214,13 +228,29 @@ async function writeOutputs(
   return files.map(([name]) => join(out, name));
 }
 
+/** `parseArgs`, its errors (unknown options, missing values) in the library's voice. */
+function parseCommandLine<const T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>(config);
+  } catch (cause) {
+    throw new AutoencoderError(
+      `Cannot parse the command line: ${
+        (cause as Error).message.trim().replace(/\s*\n\s*/g, " ").replace(/\.$/, "")
+      }; see --help`,
+      { cause },
+    );
+  }
+}
+
 /**
  * Runs the command.
  *
  * @param args Command-line arguments.
  */
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args,
     options: {
       model: { type: "string", default: "undercomplete" },
@@ -235,6 +265,7 @@ export async function main(args: string[]): Promise<void> {
       seed: { type: "string" },
       "noise-factor": { type: "string", default: "0.5" },
       noise: { type: "string", default: "fresh" },
+      provider: { type: "string", default: "cpu" },
       threads: { type: "string" },
       passive: { type: "boolean", default: false },
       resume: { type: "boolean", default: false },
@@ -263,24 +294,37 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   const optimizer = optimizerByName(values.optimizer);
-  const epochs = intOption(values.epochs, "epochs", spec.epochs);
-  const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize);
+  const epochs = intOption(values.epochs, "epochs", spec.epochs, 1);
+  const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize, 1);
   const noiseFactor = Number(values["noise-factor"]);
   const noise = values.noise;
   if (noise !== "fresh" && noise !== "fixed") {
     throw new AutoencoderError(`Cannot use --noise "${noise}": choose fresh or fixed`);
   }
   const seed = intOption(values.seed, "seed", 0);
-  const threads = values.threads ? intOption(values.threads, "threads", 0) : undefined;
+  const threads = values.threads ? intOption(values.threads, "threads", 0, 1) : undefined;
   const learningRate = values["learning-rate"] ? Number(values["learning-rate"]) : undefined;
+  if (learningRate !== undefined && !(learningRate > 0 && Number.isFinite(learningRate))) {
+    throw new AutoencoderError(
+      `Cannot parse --learning-rate: expected a number > 0, got "${values["learning-rate"]}"`,
+    );
+  }
+  const limitOption = intOption(values.limit, "limit", Infinity, 1);
+  const provider = values.provider as ProviderChoice;
+  if (!PROVIDERS.includes(provider)) {
+    throw new AutoencoderError(
+      `Cannot use --provider "${values.provider}": it is not known; choose ${
+        PROVIDERS.slice(0, -1).join(", ")
+      }`,
+    );
+  }
 
   const { train, test, source } = await loadData(values, log);
   log(`Data: ${values.dataset} from ${source}`);
-  const limit = intOption(values.limit, "limit", train.count);
+  const limit = Math.min(limitOption, train.count);
   const trainImages = train.images.subarray(0, Math.min(limit, train.count) * 784);
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
 
-  const provider: Provider = "cpu";
   const model = spec.make({
     seed,
     provider,
@@ -309,6 +353,8 @@ export async function main(args: string[]): Promise<void> {
     }
     log(`Resuming "${checkpoint}" after epoch ${model.epoch}`);
   }
+  const chosen = await model.resolveProvider(); // an unavailable provider stops here
+  if (provider === "auto") log(`Provider: ${chosen.summary}`);
   log(model.summary());
   log(
     `Training ${values.model} on ${
@@ -363,7 +409,7 @@ export async function main(args: string[]): Promise<void> {
     samples_per_sec: (history.loss.length * trainImages.length / 784) / trainSeconds,
     train_seconds: trainSeconds,
     epoch_seconds: history.epochSeconds,
-    provider,
+    provider: chosen.provider,
     runtime: model.backend,
   };
 

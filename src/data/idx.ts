@@ -53,15 +53,46 @@ const UBYTE = 0x08;
  */
 export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArray> {
   const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes, file) : bytes;
-  const fail = (detail: string) =>
-    new AutoencoderError(`Cannot read IDX file "${file}": ${detail}; download it again`);
+  const header = readHeader(raw, file, true)!;
+  const found = raw.length - header.length;
+  if (found < header.expected) {
+    throw fail(
+      file,
+      `the file is truncated (expected ${header.expected} bytes of data, found ${found})`,
+    );
+  }
+  if (found > header.expected) {
+    const extra = found - header.expected;
+    throw fail(
+      file,
+      `the file has ${extra} extra bytes (expected ${header.expected} bytes of data, found ${found})`,
+    );
+  }
+  return { dims: header.dims, data: raw.subarray(header.length), raw };
+}
+
+function fail(file: string, detail: string): AutoencoderError {
+  return new AutoencoderError(`Cannot read IDX file "${file}": ${detail}; download it again`);
+}
+
+/**
+ * Checks an IDX header. With `whole` false, `raw` may be the first bytes of a file
+ * still being inflated: `undefined` then means "not enough bytes yet".
+ */
+function readHeader(
+  raw: Uint8Array,
+  file: string,
+  whole: boolean,
+): { dims: number[]; length: number; expected: number } | undefined {
   if (raw.length < 4) {
-    throw fail(`the file is truncated (expected an IDX header, found ${raw.length} bytes)`);
+    if (!whole) return undefined;
+    throw fail(file, `the file is truncated (expected an IDX header, found ${raw.length} bytes)`);
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (raw[0] !== 0 || raw[1] !== 0) {
     const magic = view.getUint32(0).toString(16).padStart(8, "0");
     throw fail(
+      file,
       `the file is not an IDX file (magic number 0x${magic} does not start with two zero bytes)`,
     );
   }
@@ -74,41 +105,93 @@ export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArr
   }
   const ndims = raw[3];
   if (ndims < 1 || ndims > 4) {
-    throw fail(`the header declares ${ndims} dimensions (expected 1 to 4)`);
+    throw fail(file, `the header declares ${ndims} dimensions (expected 1 to 4)`);
   }
-  const headerLength = 4 + 4 * ndims;
-  if (raw.length < headerLength) {
+  const length = 4 + 4 * ndims;
+  if (raw.length < length) {
+    if (!whole) return undefined;
     throw fail(
-      `the file is truncated (expected a header of ${headerLength} bytes, found ${raw.length})`,
+      file,
+      `the file is truncated (expected a header of ${length} bytes, found ${raw.length})`,
     );
   }
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const found = raw.length - headerLength;
-  if (found < expected) {
-    throw fail(`the file is truncated (expected ${expected} bytes of data, found ${found})`);
-  }
-  if (found > expected) {
-    const extra = found - expected;
-    throw fail(
-      `the file has ${extra} extra bytes (expected ${expected} bytes of data, found ${found})`,
-    );
-  }
-  return { dims, data: raw.subarray(headerLength), raw };
+  return { dims, length, expected: dims.reduce((a, b) => a * b, 1) };
 }
 
-/** Inflates gzip data with the web-standard `DecompressionStream`. */
+/**
+ * Deflate expands data at most 1032 times: a gzip file declaring more data than
+ * that is truncated or corrupt, and is rejected before anything is inflated.
+ */
+const MAX_INFLATION = 1040;
+
+/**
+ * Inflates gzip data with the web-standard `DecompressionStream`, reading the IDX
+ * header from the first bytes out: inflation stops as soon as the output exceeds
+ * what the header declares, so a corrupt or hostile file cannot make it allocate
+ * more than the size it declares, itself bounded by the compressed size.
+ */
 async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
+  // Fed 4 KiB at a time, so that each inflated chunk is at most about 4 MiB.
+  let offset = 0;
+  const input = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull(controller) {
+      if (offset >= bytes.length) controller.close();
+      else controller.enqueue(bytes.slice(offset, offset += 4096) as Uint8Array<ArrayBuffer>);
+    },
+  }, { highWaterMark: 0 });
+  const reader = input.pipeThrough(new DecompressionStream("gzip")).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0, limit = Infinity, expected = 0;
   try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (cause) {
-    throw new AutoencoderError(
-      `Cannot read IDX file "${file}": the gzip data is corrupt; download it again`,
-      { cause },
-    );
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        throw new AutoencoderError(
+          `Cannot read IDX file "${file}": the gzip data is corrupt; download it again`,
+          { cause },
+        );
+      }
+      if (next.done) break;
+      chunks.push(next.value);
+      total += next.value.length;
+      if (limit === Infinity) {
+        const header = readHeader(concat(chunks, total), file, false);
+        if (header) {
+          if (header.expected > bytes.length * MAX_INFLATION) {
+            throw fail(
+              file,
+              `the file is truncated (the header declares ${header.expected} bytes of data, more than ${bytes.length} compressed bytes can hold)`,
+            );
+          }
+          expected = header.expected;
+          limit = header.length + expected;
+        }
+      }
+      if (total > limit) {
+        throw fail(
+          file,
+          `the file has extra bytes (expected ${expected} bytes of data, found more)`,
+        );
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
   }
+  return concat(chunks, total);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /**

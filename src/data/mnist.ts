@@ -8,12 +8,13 @@
  * @module
  */
 
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { AutoencoderError } from "../errors.ts";
+import { writeFileAtomic } from "../runtime/files.ts";
 import {
   type DatasetFile,
   DATASETS,
@@ -131,23 +132,28 @@ async function loadDataset(spec: DatasetSpec, options: LoadMnistOptions): Promis
   const verify = options.verify ?? true;
   if (options.dir !== undefined) return await readFolder(spec, options.dir, verify, true);
   const tried: string[] = [];
-  const cache = options.cacheDir ?? cacheFolder(spec.name);
-  const env = envDataDir(spec);
-  const local = [
-    ...(env ? [join(env, spec.name), env] : []),
-    cache,
-    ...spec.systemDirs,
-  ];
-  for (const dir of local) {
+  const look = async (dir: string) => {
     if (!(await isFolder(dir))) {
       tried.push(`"${dir}" (no such folder)`);
-      continue;
+      return undefined;
     }
     const paths = await Promise.all(spec.files.map((f) => findFile(dir, f.name)));
     if (paths.every(Boolean)) return await readFolder(spec, dir, verify, false);
     tried.push(
       `"${dir}" (missing ${spec.files.filter((_, i) => !paths[i]).map((f) => f.name).join(", ")})`,
     );
+    return undefined;
+  };
+  const env = envDataDir(spec);
+  for (const dir of env ? [join(env, spec.name), env] : []) {
+    const found = await look(dir);
+    if (found) return found;
+  }
+  // Found only when needed: it takes more permissions (HOME, XDG_CACHE_HOME) than the above.
+  const cache = options.cacheDir ?? cacheFolder(spec);
+  for (const dir of [cache, ...spec.systemDirs]) {
+    const found = await look(dir);
+    if (found) return found;
   }
   if (options.download ?? true) {
     try {
@@ -247,16 +253,8 @@ async function download(spec: DatasetSpec, cache: string, options: LoadMnistOpti
         `no mirror served ${file.name}.gz: ${failures.join("; ") || "no mirrors"}`,
       );
     }
-    await mkdir(cache, { recursive: true });
-    const path = join(cache, `${file.name}.gz`);
-    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    try {
-      await writeFile(tmp, got);
-      await rename(tmp, path);
-    } catch (cause) {
-      await rm(tmp, { force: true });
-      throw new AutoencoderError(`Cannot write "${path}": ${(cause as Error).message}`, { cause });
-    }
+    // Temporary file, flushed, renamed: a killed download never leaves a torn cache file.
+    await writeFileAtomic(join(cache, `${file.name}.gz`), got);
     bytes.push(got);
   }
   return await decodeAll(
@@ -328,15 +326,26 @@ function envDataDir(spec: DatasetSpec): string | undefined {
 }
 
 /** The platform's cache folder for a data set. */
-function cacheFolder(name: string): string {
-  const env = process.env;
-  const base = env.XDG_CACHE_HOME ||
-    (process.platform === "win32"
-      ? env.LOCALAPPDATA || join(homedir(), "AppData", "Local")
-      : process.platform === "darwin"
-      ? join(homedir(), "Library", "Caches")
-      : join(homedir(), ".cache"));
-  return join(base, "autoencoders", name);
+function cacheFolder(spec: DatasetSpec): string {
+  try {
+    const env = process.env;
+    const base = env.XDG_CACHE_HOME ||
+      (process.platform === "win32"
+        ? env.LOCALAPPDATA || join(homedir(), "AppData", "Local")
+        : process.platform === "darwin"
+        ? join(homedir(), "Library", "Caches")
+        : join(homedir(), ".cache"));
+    return join(base, "autoencoders", spec.name);
+  } catch (cause) {
+    // Deno without the permissions to read XDG_CACHE_HOME or the home folder.
+    throw new AutoencoderError(
+      `Cannot load ${spec.title}: the cache folder cannot be found (${
+        (cause as Error).message
+      }); ` +
+        "pass `dir` or `cacheDir`, or allow reading it (--allow-env=XDG_CACHE_HOME,HOME --allow-sys=homedir)",
+      { cause },
+    );
+  }
 }
 
 async function isFolder(path: string): Promise<boolean> {

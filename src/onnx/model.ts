@@ -228,14 +228,16 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     });
   } catch (cause) {
     throw new AutoencoderError(
-      `Cannot read ONNX model "${file}": the file is not a valid ONNX model`,
+      `Cannot read ONNX model "${file}": the file is not a valid ONNX model; check that it is an .onnx file, whole (save or download it again)`,
       {
         cause,
       },
     );
   }
   if (!m.graph) {
-    throw new AutoencoderError(`Cannot read ONNX model "${file}": the file has no graph`);
+    throw new AutoencoderError(
+      `Cannot read ONNX model "${file}": the file has no graph; check that it is an .onnx file, whole (save or download it again)`,
+    );
   }
   const info = (
     vi: {
@@ -271,14 +273,14 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
         throw new AutoencoderError(
           `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.rawData.length} bytes, expected ${
             size * 4
-          }`,
+          }; the file is corrupt (save or download it again)`,
         );
       }
       data = new Float32Array(new Uint8Array(t.rawData).buffer); // a copy, aligned
     } else {
       if (t.floatData.length !== size) {
         throw new AutoencoderError(
-          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.floatData.length} values, expected ${size}`,
+          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
         );
       }
       data = Float32Array.from(t.floatData);

@@ -242,11 +242,21 @@ export class Builder {
    * @returns A `[]` float32 value.
    */
   countOf(a: Value, axes: readonly number[]): Value {
-    const size = staticSize(axes.map((i) => a.shape[i]));
+    const counted = axes.map((i) => (i < 0 ? i + a.shape.length : i));
+    const dims = counted.map((i) => a.shape[i]);
+    const size = staticSize(dims);
     if (size !== undefined) return this.scalar(size);
-    const dims = this.op1("Gather", [this.op1("Shape", [a]), this.ints(axes)], { axis: 0 });
-    const count = this.op1("ReduceProd", [dims], { axes: [0], keepdims: 0 });
-    return this.op1("Cast", [count], { to: 1 });
+    // Counted in float32, not from Shape: WebGPU has no int64 kernels (Gather, ReduceProd
+    // and Cast of a shape would run on the CPU). One element per position along the
+    // dynamic axes (every other axis cut to length 1), each made 1 (x > x is false, even
+    // for NaN), summed, times the static extent.
+    const all = [...a.shape.keys()];
+    const cut = all.filter((i) => typeof a.shape[i] === "number" || !counted.includes(i));
+    const one = cut.length ? this.slice(a, cut.map(() => 0), cut.map(() => 1), cut) : a;
+    const ones = this.where(this.op1("Greater", [one, one]), one, this.scalar(1));
+    const count = this.reduceSum(ones, all, false);
+    const rest = staticSize(dims.filter((d) => typeof d === "number"))!;
+    return rest === 1 ? count : this.mul(count, this.scalar(rest));
   }
 
   /**

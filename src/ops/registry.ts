@@ -307,7 +307,12 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
     (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sigmoid(x))],
   ),
-  Abs: unary(Math.abs, (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sign(x))]),
+  // |x|' = sign(x), written with Greater and Where: WebGPU has no Sign kernel.
+  Abs: unary(Math.abs, (b, { inputs: [x] }, [g]) => {
+    const zero = b.scalar(0);
+    const negative = b.where(b.op1("Greater", [zero, x]), b.neg(g!), zero);
+    return [b.where(b.op1("Greater", [x, zero]), g!, negative)];
+  }),
   Sign: unary(Math.sign, "zero"),
   Sqrt: unary(Math.sqrt, (b, { outputs: [y] }, [g]) => [b.div(g!, b.mul(b.scalar(2), y))]),
   Exp: unary(Math.exp, (b, { outputs: [y] }, [g]) => [b.mul(g!, y)]),

@@ -6,13 +6,34 @@
  */
 
 import * as ort from "onnxruntime-node";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import process from "node:process";
 import { AutoencoderError } from "../errors.ts";
-import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
+import { Builder } from "../ops/builder.ts";
+import { encodeModel } from "../onnx/model.ts";
+import { writeFileAtomic } from "./files.ts";
+import type {
+  Provider,
+  ProviderInfo,
+  Runtime,
+  RuntimeTensor,
+  Session,
+  SessionOptions,
+} from "./types.ts";
+
+/** How to get the CUDA provider of onnxruntime-node. */
+const CUDA_HOWTO =
+  "install onnxruntime-node with its CUDA binaries (npm install onnxruntime-node --onnxruntime-node-install=cuda12, or deno install --allow-scripts=npm:onnxruntime-node on a machine that can download them) and a CUDA 12 driver";
+
+/** How to get the WebGPU provider of onnxruntime-node (Dawn on Vulkan, on Linux). */
+const WEBGPU_HOWTO =
+  "install the GPU's Vulkan driver and the Vulkan loader (Debian: libvulkan1); without a GPU, SwiftShader runs it on the CPU, slower than the CPU provider: set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (Debian's chromium ships it)";
 
 class NodeSession implements Session {
-  constructor(readonly session: ort.InferenceSession) {}
+  constructor(readonly session: ort.InferenceSession, readonly onDevice: boolean) {}
 
   async run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
     try {
@@ -48,16 +69,33 @@ export const nodeRuntime: Runtime = {
 
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const provider = options.provider ?? "cpu";
+    if (provider === "wasm") {
+      throw new AutoencoderError(
+        'Cannot open ONNX Runtime session on provider "wasm": onnxruntime-node has none; use provider "cpu" (native code), or onnxruntime-web\'s runtime (webRuntime from "@autoencoders/onnx/web")',
+      );
+    }
+    // Only WebGPU keeps outputs on the device: onnxruntime-node returns CUDA outputs on the host.
+    const onDevice = provider === "webgpu" && (options.deviceOutputs?.length ?? 0) > 0;
     try {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
         graphOptimizationLevel: "all",
+        ...(onDevice
+          ? {
+            preferredOutputLocation: Object.fromEntries(
+              options.deviceOutputs!.map((name) => [name, "gpu-buffer" as const]),
+            ),
+          }
+          : {}),
         extra: {
-          session: { intra_op: { allow_spinning: options.spinning === false ? "0" : "1" } },
+          session: {
+            intra_op: { allow_spinning: options.spinning === false ? "0" : "1" },
+            ...(options.noCpuFallback ? { disable_cpu_ep_fallback: "1" } : {}),
+          },
         },
       });
-      return new NodeSession(session);
+      return new NodeSession(session, onDevice);
     } catch (cause) {
       throw new AutoencoderError(
         `Cannot open ONNX Runtime session on provider "${provider}": ${(cause as Error).message}`,
@@ -70,27 +108,169 @@ export const nodeRuntime: Runtime = {
     return new ort.Tensor("float32", data, dims);
   },
 
-  read(t: RuntimeTensor): Promise<Float32Array> {
-    return Promise.resolve((t as ort.Tensor).data as Float32Array);
+  async read(t: RuntimeTensor): Promise<Float32Array> {
+    const tensor = t as ort.Tensor;
+    if (tensor.location !== "gpu-buffer") return tensor.data as Float32Array;
+    // onnxruntime-node cannot download a GPU tensor (its getData aborts the process): an
+    // Identity session on the same device copies it to the host instead.
+    try {
+      const copy = await identitySession(tensor.dims.length);
+      const { y } = await copy.run({ x: tensor });
+      return y.data as Float32Array;
+    } catch (cause) {
+      throw new AutoencoderError(
+        `Cannot read a tensor back from the GPU: ONNX Runtime failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
   },
 
-  async writeFile(path: string, bytes: Uint8Array): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
-    } catch (cause) {
-      await rm(tmp, { force: true });
-      throw new AutoencoderError(`Cannot write "${path}": ${(cause as Error).message}`, { cause });
-    }
+  dispose(t: RuntimeTensor): void {
+    const tensor = t as ort.Tensor;
+    if (tensor.location === "gpu-buffer") tensor.dispose();
+  },
+
+  providers(): Promise<ProviderInfo[]> {
+    return probed ??= probeProviders();
+  },
+
+  writeFile(path: string, bytes: Uint8Array): Promise<void> {
+    return writeFileAtomic(path, bytes); // temporary file, flushed, renamed
   },
 
   async readFile(path: string): Promise<Uint8Array> {
     try {
       return new Uint8Array(await readFile(path));
     } catch (cause) {
-      throw new AutoencoderError(`Cannot read "${path}": ${(cause as Error).message}`, { cause });
+      throw new AutoencoderError(
+        `Cannot read "${path}": ${
+          (cause as Error).message
+        }; check the path and that the file is readable`,
+        { cause },
+      );
     }
   },
 };
+
+/** A tiny model, y = Identity(x) for any shape of the given rank, that opens on any provider. */
+function identityModel(rank: number): Uint8Array {
+  const b = new Builder();
+  const x = b.graph.input("x", "float32", Array.from({ length: rank }, (_, i) => `d${i}`));
+  b.graph.output("y", b.op1("Identity", [x]));
+  return encodeModel(b.graph, { name: "identity" });
+}
+
+const copies = new Map<number, Promise<ort.InferenceSession>>();
+
+/** The WebGPU Identity session (one per rank, kept for the process) that downloads tensors. */
+function identitySession(rank: number): Promise<ort.InferenceSession> {
+  let session = copies.get(rank);
+  if (!session) {
+    session = ort.InferenceSession.create(identityModel(rank), {
+      executionProviders: ["webgpu"],
+      logSeverityLevel: 3,
+    });
+    copies.set(rank, session);
+  }
+  return session;
+}
+
+let probed: Promise<ProviderInfo[]> | undefined;
+
+/** Fastest first: CUDA, WebGPU, CPU. */
+async function probeProviders(): Promise<ProviderInfo[]> {
+  const built = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+  const opens = async (provider: Provider): Promise<string | undefined> => {
+    try {
+      const session = await ort.InferenceSession.create(identityModel(1), {
+        executionProviders: [provider],
+        logSeverityLevel: 3,
+        extra: { session: { disable_cpu_ep_fallback: "1" } },
+      });
+      await session.release();
+      return undefined;
+    } catch (cause) {
+      // ORT's first line, without the source location: "Failed to get a WebGPU adapter: ..."
+      return (cause as Error).message.split("\n")[0].replace(/^\S+:\d+ .*? was false\. /, "");
+    }
+  };
+
+  let cuda: ProviderInfo;
+  if (!built.has("cuda")) {
+    cuda = {
+      provider: "cuda",
+      available: false,
+      reason:
+        `this onnxruntime-node build has no CUDA provider (${process.platform}-${process.arch}); CUDA builds exist for linux-x64 and win32-x64`,
+    };
+  } else if (built.get("cuda") === false && cudaLibrary() === false) {
+    // Checked before probing: a missing library makes ORT print an error of its own.
+    cuda = {
+      provider: "cuda",
+      available: false,
+      reason:
+        `this onnxruntime-node has no CUDA binaries (libonnxruntime_providers_cuda); ${CUDA_HOWTO}`,
+    };
+  } else {
+    const failure = await opens("cuda");
+    cuda = failure === undefined
+      ? { provider: "cuda", available: true }
+      : { provider: "cuda", available: false, reason: `${CUDA_HOWTO}: ${failure}` };
+  }
+
+  let webgpu: ProviderInfo;
+  const failure = built.has("webgpu") ? await opens("webgpu") : "this build has no WebGPU provider";
+  if (failure === undefined) {
+    webgpu = { provider: "webgpu", available: true, ...await webGpuDevice() };
+  } else {
+    webgpu = { provider: "webgpu", available: false, reason: `${WEBGPU_HOWTO}: ${failure}` };
+  }
+  return [cuda, webgpu, { provider: "cpu", available: true }];
+}
+
+/** Whether the CUDA provider library lies beside the native addon (undefined: cannot tell). */
+function cudaLibrary(): boolean | undefined {
+  try {
+    const main = createRequire(import.meta.url).resolve("onnxruntime-node");
+    const dir = join(dirname(main), "..", "bin", "napi-v6", process.platform, process.arch);
+    const file = process.platform === "win32"
+      ? "onnxruntime_providers_cuda.dll"
+      : "libonnxruntime_providers_cuda.so";
+    return existsSync(join(dir, file));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What is known of the adapter ORT's WebGPU provider uses: Deno's own WebGPU
+ * (navigator.gpu) sees the same Vulkan drivers and says whether the adapter is a
+ * software one; Node has no navigator.gpu, so there the Vulkan driver named in
+ * VK_ICD_FILENAMES (or VK_DRIVER_FILES) tells SwiftShader and lavapipe apart.
+ */
+async function webGpuDevice(): Promise<Pick<ProviderInfo, "device" | "software">> {
+  let icd = "";
+  try {
+    icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES ?? "";
+  } catch {
+    // Deno without --allow-env for them: Deno's WebGPU below still tells.
+  }
+  const software = /swiftshader|lvp|lavapipe|llvmpipe/i.test(icd);
+  type Adapter = { info?: { description?: string; isFallbackAdapter?: boolean } } | null;
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<Adapter> } })
+    ?.gpu;
+  try {
+    const adapter = await gpu?.requestAdapter({ powerPreference: "high-performance" });
+    const info = adapter?.info;
+    if (info?.description) {
+      return {
+        device: info.description,
+        software: software || info.isFallbackAdapter === true ||
+          /swiftshader|llvmpipe|lavapipe/i.test(info.description),
+      };
+    }
+  } catch {
+    // No adapter for Deno's WebGPU: rely on the driver's name.
+  }
+  return software ? { device: /swiftshader/i.test(icd) ? "SwiftShader" : icd, software } : {};
+}

@@ -9,6 +9,26 @@
 /** Execution providers. */
 export type Provider = "cpu" | "cuda" | "webgpu" | "wasm";
 
+/** A provider to use, or `"auto"`: the fastest one available here. */
+export type ProviderChoice = Provider | "auto";
+
+/** What a runtime found out about one of its execution providers on this machine. */
+export interface ProviderInfo {
+  /** The provider. */
+  provider: Provider;
+  /** Whether sessions open on it here. */
+  available: boolean;
+  /** The device, when known, e.g. `"SwiftShader Device (Subzero)"`. */
+  device?: string;
+  /**
+   * The device is a software renderer on the CPU (SwiftShader, llvmpipe): it works,
+   * but slower than the CPU provider, so `"auto"` passes it over.
+   */
+  software?: boolean;
+  /** When it is not available: why, and how to get it. */
+  reason?: string;
+}
+
 /** A tensor owned by the runtime (an `ort.Tensor`); the core treats it as opaque. */
 export interface RuntimeTensor {
   /** Shape. */
@@ -26,6 +46,18 @@ export interface SessionOptions {
    * fastest on an idle machine; `false` is kinder to a busy one.
    */
   spinning?: boolean;
+  /**
+   * Outputs to leave on the device (WebGPU: `preferredOutputLocation: "gpu-buffer"`),
+   * to be fed back as inputs without a round trip through the host. Providers that
+   * compute on the host ignore it; {@link Session.onDevice} says which it is.
+   */
+  deviceOutputs?: readonly string[];
+  /**
+   * Fail to open the session if any node would run on ORT's CPU provider instead of
+   * the one asked for (ORT's `session.disable_cpu_ep_fallback`); by default such
+   * nodes run on the CPU, with copies to and from the device around them.
+   */
+  noCpuFallback?: boolean;
 }
 
 /** An open ONNX Runtime session. */
@@ -43,6 +75,8 @@ export interface Session {
   ): Promise<Record<string, RuntimeTensor>>;
   /** Frees the session. */
   release(): Promise<void>;
+  /** Whether the outputs named in `deviceOutputs` stay on the device. */
+  readonly onDevice: boolean;
 }
 
 /** An ONNX Runtime binding. */
@@ -66,12 +100,26 @@ export interface Runtime {
    */
   tensor(data: Float32Array, dims: readonly number[]): RuntimeTensor;
   /**
-   * Reads a tensor's elements back to the host.
+   * Reads a tensor's elements back to the host (downloading it from the device if it
+   * is there).
    *
    * @param t The tensor.
    * @returns Its elements (may share memory with `t`).
    */
   read(t: RuntimeTensor): Promise<Float32Array>;
+  /**
+   * Frees a tensor left on the device by a session; does nothing to a host tensor.
+   *
+   * @param t The tensor; it must not be used afterwards if it was on the device.
+   */
+  dispose(t: RuntimeTensor): void;
+  /**
+   * The execution providers of this runtime, fastest first, and whether each
+   * works here (probed once per process: a tiny session on each).
+   *
+   * @returns One entry per provider the runtime knows.
+   */
+  providers(): Promise<ProviderInfo[]>;
   /**
    * Writes a file atomically (temporary file, then rename), where there is a file system.
    *

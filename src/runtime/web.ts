@@ -14,7 +14,8 @@
 
 import * as ort from "onnxruntime-web";
 import { AutoencoderError } from "../errors.ts";
-import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
+import { chooseProvider } from "./providers.ts";
+import type { ProviderInfo, Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
 
 /** The WebAssembly binary of the `onnxruntime-web` build this adapter imports (wasm and WebGPU). */
 export const ORT_WASM_FILE = "ort-wasm-simd-threaded.jsep.wasm";
@@ -78,9 +79,17 @@ export function configureWebRuntime(options: WebRuntimeOptions): void {
   }
 }
 
-// Defaults: the binary beside this module (the file name is that of the JSEP build,
-// which `onnxruntime-web` resolves to), one thread (no cross-origin isolation needed).
-ort.env.wasm.wasmPaths = { wasm: new URL(ORT_WASM_FILE, import.meta.url).href };
+/**
+ * Deno and Node load onnxruntime-web's Node build (the `node` export condition): wasm
+ * only, its binary found in its own package.
+ */
+const onServer = typeof (globalThis as { process?: { versions?: { node?: string } } }).process
+  ?.versions?.node === "string";
+
+// Defaults: in the browser, the binary beside this module (the file name is that of the
+// JSEP build, which `onnxruntime-web` resolves to); one thread (no cross-origin isolation
+// needed).
+if (!onServer) ort.env.wasm.wasmPaths = { wasm: new URL(ORT_WASM_FILE, import.meta.url).href };
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = "error";
 
@@ -106,7 +115,7 @@ export async function hasWebGpu(): Promise<boolean> {
 }
 
 class WebSession implements Session {
-  constructor(readonly session: ort.InferenceSession) {}
+  constructor(readonly session: ort.InferenceSession, readonly onDevice: boolean) {}
 
   async run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
     const inputs = feeds as Record<string, ort.Tensor>;
@@ -139,7 +148,7 @@ async function webProvider(provider: string): Promise<"wasm" | "webgpu"> {
       }
       return "webgpu";
     case "auto":
-      return (await hasWebGpu()) ? "webgpu" : "wasm";
+      return (await chooseProvider(webRuntime, "auto")).provider as "wasm" | "webgpu";
     case "cuda":
       throw new AutoencoderError(
         'Cannot open ONNX Runtime session on provider "cuda": the browser has no CUDA; use provider "webgpu" or "wasm" (CUDA needs onnxruntime-node, from Deno or Node)',
@@ -177,13 +186,22 @@ export const webRuntime: Runtime = {
       configureWebRuntime({ numThreads: options.threads });
     }
     initialized = true;
+    const onDevice = provider === "webgpu" && (options.deviceOutputs?.length ?? 0) > 0;
     try {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         graphOptimizationLevel: "all",
         logSeverityLevel: 3, // errors only: no console warnings about shape ops kept on the CPU
+        ...(onDevice
+          ? {
+            preferredOutputLocation: Object.fromEntries(
+              options.deviceOutputs!.map((name) => [name, "gpu-buffer" as const]),
+            ),
+          }
+          : {}),
+        ...(options.noCpuFallback ? { extra: { session: { disable_cpu_ep_fallback: "1" } } } : {}),
       });
-      return new WebSession(session);
+      return new WebSession(session, onDevice);
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message : String(cause);
       const hint = /fetch|wasm|WebAssembly|import/i.test(detail)
@@ -208,6 +226,15 @@ export const webRuntime: Runtime = {
     return (tensor.location === "cpu" ? tensor.data : await tensor.getData()) as Float32Array;
   },
 
+  dispose(t: RuntimeTensor): void {
+    const tensor = t as ort.Tensor;
+    if (tensor.location === "gpu-buffer") tensor.dispose();
+  },
+
+  providers(): Promise<ProviderInfo[]> {
+    return probed ??= probeProviders();
+  },
+
   writeFile(path: string): Promise<void> {
     return Promise.reject(
       new AutoencoderError(
@@ -224,3 +251,38 @@ export const webRuntime: Runtime = {
     );
   },
 };
+
+let probed: Promise<ProviderInfo[]> | undefined;
+
+/** Fastest first: WebGPU (when the browser has an adapter), wasm. */
+async function probeProviders(): Promise<ProviderInfo[]> {
+  const wasm: ProviderInfo = { provider: "wasm", available: true };
+  if (onServer) {
+    const reason =
+      "onnxruntime-web's Node build, which Deno and Node load, has no WebGPU; use onnxruntime-node's WebGPU provider (the default runtime of \"@autoencoders/onnx\")";
+    return [{ provider: "webgpu", available: false, reason }, wasm];
+  }
+  type Info = { vendor?: string; architecture?: string; description?: string };
+  type Adapter = { info?: Info & { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<unknown> } })
+    ?.gpu;
+  let adapter: Adapter | null = null;
+  try {
+    adapter = (await gpu?.requestAdapter({ powerPreference: "high-performance" })) as Adapter;
+  } catch {
+    adapter = null;
+  }
+  if (!adapter) {
+    return [{
+      provider: "webgpu",
+      available: false,
+      reason:
+        "this browser offers no WebGPU adapter (navigator.gpu is missing or gives none); use a browser with WebGPU enabled, in a secure context (https or localhost)",
+    }, wasm];
+  }
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe/i.test(name);
+  return [{ provider: "webgpu", available: true, device: name || undefined, software }, wasm];
+}

@@ -1,0 +1,105 @@
+/**
+ * MNIST for the benchmarks: the first `limit` images of the gzipped IDX files,
+ * scaled to [0, 1]. Only the subset is converted to floats, so a worker's peak
+ * memory holds the data it trains on and not the whole data set (the PyTorch
+ * peer does the same).
+ *
+ * @module
+ */
+
+import { gunzipSync } from "node:zlib";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Side of an MNIST image. */
+export const SIDE = 28;
+/** Floats per image. */
+export const PIXELS = SIDE * SIDE;
+
+/** The five models and their blog batch sizes. */
+export const MODELS = ["undercomplete", "sparse", "deep", "conv", "denoising"] as const;
+/** A model name. */
+export type ModelName = typeof MODELS[number];
+/** Batch size of the blog: 256 for the dense models, 128 for the conv ones. */
+export const BLOG_BATCH: Record<ModelName, number> = {
+  undercomplete: 256,
+  sparse: 256,
+  deep: 256,
+  conv: 128,
+  denoising: 128,
+};
+
+/**
+ * The folder of the MNIST files: `dir`, else `$AUTOENCODERS_DATA_DIR`, else
+ * `shared/data/mnist` beside the checkout.
+ *
+ * @param dir A folder given on the command line.
+ * @returns The folder.
+ */
+export function mnistDir(dir?: string): string {
+  return dir ?? Deno.env.get("AUTOENCODERS_DATA_DIR") ??
+    fileURLToPath(new URL("../../shared/data/mnist", import.meta.url));
+}
+
+/**
+ * Reads the first `limit` training images.
+ *
+ * @param limit Images to read (at most 60000).
+ * @param dir Folder of `train-images-idx3-ubyte.gz`.
+ * @returns `limit * 784` floats in [0, 1].
+ */
+export function readMnist(limit: number, dir?: string): Float32Array {
+  const path = join(mnistDir(dir), "train-images-idx3-ubyte.gz");
+  let raw: Uint8Array;
+  try {
+    const unzipped = gunzipSync(Deno.readFileSync(path));
+    raw = new Uint8Array(unzipped.buffer, unzipped.byteOffset, unzipped.byteLength);
+  } catch (cause) {
+    throw new Error(
+      `Cannot read MNIST "${path}": ${
+        (cause as Error).message
+      }; pass --data DIR or set AUTOENCODERS_DATA_DIR`,
+      { cause },
+    );
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const count = view.getUint32(4);
+  if (view.getUint32(0) !== 2051 || view.getUint32(8) * view.getUint32(12) !== PIXELS) {
+    throw new Error(`Cannot read MNIST "${path}": not an IDX3 file of 28x28 images`);
+  }
+  if (limit > count) {
+    throw new Error(`Cannot read ${limit} MNIST images: "${path}" holds ${count}`);
+  }
+  const out = new Float32Array(limit * PIXELS);
+  for (let i = 0; i < out.length; i++) out[i] = raw[16 + i] / 255;
+  return out;
+}
+
+/**
+ * Peak resident memory of this process in MiB: `VmHWM` on Linux, else the
+ * current RSS (a lower bound).
+ *
+ * @returns MiB.
+ */
+export function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+    if (kb > 0) return kb / 1024;
+  } catch {
+    // not Linux
+  }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+/**
+ * The median of numbers.
+ *
+ * @param xs Numbers (not empty).
+ * @returns The middle value (mean of the two middle ones for an even count).
+ */
+export function median(xs: readonly number[]): number {
+  const s = xs.toSorted((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

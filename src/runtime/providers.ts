@@ -1,0 +1,97 @@
+/**
+ * Which execution provider a model runs on: the one asked for, if the runtime has
+ * it here, else a clear error saying how to get it; or, for `"auto"`, the fastest
+ * one available. Browser-safe: it asks the runtime, which probes.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../errors.ts";
+import type { Provider, ProviderChoice, ProviderInfo, Runtime } from "./types.ts";
+
+/** The provider a model runs on, and how it was chosen. */
+export interface ChosenProvider extends ProviderInfo {
+  /** What was asked for. */
+  choice: ProviderChoice;
+  /** One line for logs: the provider, its device, and what `"auto"` passed over and why. */
+  summary: string;
+}
+
+/**
+ * Resolves a provider choice against what the runtime offers here.
+ *
+ * `"auto"` takes the first available provider in the runtime's order (fastest
+ * first: CUDA, WebGPU, CPU in onnxruntime-node; WebGPU, wasm in onnxruntime-web),
+ * passing over a WebGPU adapter that is a software renderer (SwiftShader, llvmpipe):
+ * it runs on the CPU, slower than the CPU provider. A provider asked for by name is
+ * used if it is available, software or not; nothing falls back silently. `"cpu"`
+ * means `"wasm"` on a runtime without a `"cpu"` provider (onnxruntime-web, where
+ * WebAssembly is the CPU provider).
+ *
+ * @param runtime The runtime that will open the sessions.
+ * @param choice A provider, or `"auto"`.
+ * @returns The provider, with its device and a summary line.
+ * @throws {AutoencoderError} If the provider is unknown to the runtime or not available
+ * here; the message says how to get it.
+ *
+ * @example
+ * ```ts ignore
+ * import { chooseProvider } from "./providers.ts";
+ * import { nodeRuntime } from "./node.ts";
+ * const chosen = await chooseProvider(nodeRuntime, "auto");
+ * console.log(chosen.summary); // e.g. "cpu (auto: cuda not available; ...)"
+ * ```
+ */
+export async function chooseProvider(
+  runtime: Runtime,
+  choice: ProviderChoice,
+): Promise<ChosenProvider> {
+  const infos = await runtime.providers();
+  if (choice === "auto") {
+    const picked = infos.find((p) => p.available && !p.software) ??
+      infos.find((p) => p.available);
+    if (!picked) {
+      throw new AutoencoderError(
+        `Cannot pick a provider: ${runtime.name} has none available here: ${
+          infos.map((p) => `${p.provider}: ${p.reason}`).join("; ")
+        }`,
+      );
+    }
+    const passed = infos.slice(0, infos.indexOf(picked)).map((p) =>
+      p.available
+        ? `${p.provider} runs on a software adapter (${
+          p.device ?? "unknown"
+        }), slower than ${picked.provider}`
+        : `${p.provider} is not available`
+    );
+    return {
+      ...picked,
+      choice,
+      summary: `${describe(picked)}, picked by "auto"${
+        passed.length ? ` (${passed.join("; ")})` : ""
+      }`,
+    };
+  }
+  const wanted: Provider = choice === "cpu" && !infos.some((p) => p.provider === "cpu") &&
+      infos.some((p) => p.provider === "wasm")
+    ? "wasm"
+    : choice;
+  const info = infos.find((p) => p.provider === wanted);
+  if (!info) {
+    throw new AutoencoderError(
+      `Cannot use provider "${choice}": ${runtime.name} has no such provider; choose one of ${
+        ["auto", ...infos.map((p) => p.provider)].map((p) => `"${p}"`).join(", ")
+      }`,
+    );
+  }
+  if (!info.available) {
+    throw new AutoencoderError(
+      `Cannot use provider "${choice}" of ${runtime.name}: it is not available here; ${info.reason}`,
+    );
+  }
+  return { ...info, choice, summary: describe(info) };
+}
+
+function describe(p: ProviderInfo): string {
+  return p.device ? `${p.provider} on ${p.device}${p.software ? " (software)" : ""}` : p.provider;
+}
