@@ -22,27 +22,12 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  ConvAutoencoder,
-  DeepAutoencoder,
-  DenoisingAutoencoder,
-  loadMnistSubset,
-  nodeRuntime,
-  type ProviderInfo,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../mod.ts";
-import type { Autoencoder, ModelOptions } from "../src/autoencoder.ts";
+import { loadMnistSubset, nodeRuntime, type ProviderInfo } from "../mod.ts";
+import { BLOG_MODELS, type BlogModelName } from "../models/registry.ts";
+import type { ModelOptions } from "../src/autoencoder.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 
 /** Each model with the blog's batch size. */
-const MODELS: Record<string, { make: (o: ModelOptions) => Autoencoder; batchSize: number }> = {
-  undercomplete: { make: (o) => new UndercompleteAutoencoder(o), batchSize: 256 },
-  sparse: { make: (o) => new SparseAutoencoder(o), batchSize: 256 },
-  deep: { make: (o) => new DeepAutoencoder(o), batchSize: 256 },
-  conv: { make: (o) => new ConvAutoencoder(o), batchSize: 128 },
-  denoising: { make: (o) => new DenoisingAutoencoder(o), batchSize: 128 },
-};
 
 /** One measured run. */
 export interface Measurement {
@@ -81,7 +66,7 @@ export async function measure(
   batchSize: number,
   epochs: number,
 ): Promise<Measurement> {
-  const m = MODELS[model].make({ seed: 0, ...options });
+  const m = BLOG_MODELS[model as BlogModelName].create({ seed: 0, ...options });
   const history = await m.fit(x, { epochs, batchSize, shuffle: true });
   const chosen = await m.resolveProvider();
   await m.dispose();
@@ -105,7 +90,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       providers: { type: "string", default: "cuda,webgpu,cpu" },
-      models: { type: "string", default: Object.keys(MODELS).join(",") },
+      models: { type: "string", default: Object.keys(BLOG_MODELS).join(",") },
       samples: { type: "string", default: "6000" },
       "batch-size": { type: "string" },
       epochs: { type: "string", default: "2" },
@@ -138,7 +123,7 @@ if (import.meta.main) {
 
   const results: Measurement[] = [];
   for (const model of values.models.split(",")) {
-    const batchSize = Number(values["batch-size"] ?? MODELS[model].batchSize);
+    const batchSize = Number(values["batch-size"] ?? BLOG_MODELS[model as BlogModelName].batchSize);
     for (const { runtime, info } of runs) {
       const r = await measure(
         model,

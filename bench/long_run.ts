@@ -32,24 +32,10 @@
 
 import { parseArgs } from "node:util";
 import process from "node:process";
-import {
-  ConvAutoencoder,
-  DeepAutoencoder,
-  DenoisingAutoencoder,
-  loadMnist,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../mod.ts";
-import type { Autoencoder, ModelOptions } from "../src/autoencoder.ts";
+import { loadMnist } from "../mod.ts";
+import { blogModel } from "../models/registry.ts";
+import type { EpochLogs } from "../training/fit.ts";
 import type { Provider } from "../src/runtime/types.ts";
-
-const MODELS: Record<string, (o: ModelOptions) => Autoencoder> = {
-  undercomplete: (o) => new UndercompleteAutoencoder(o),
-  sparse: (o) => new SparseAutoencoder(o),
-  deep: (o) => new DeepAutoencoder(o),
-  conv: (o) => new ConvAutoencoder(o),
-  denoising: (o) => new DenoisingAutoencoder(o),
-};
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -65,8 +51,7 @@ const { values } = parseArgs({
     evaluate: { type: "boolean", default: false },
   },
 });
-const make = MODELS[values.model];
-if (!make) throw new Error(`unknown model "${values.model}": ${Object.keys(MODELS).join(", ")}`);
+const make = blogModel(values.model).create;
 const [limit, epochs, batchSize, warmup] = [
   values.limit,
   values.epochs,
@@ -109,7 +94,7 @@ await model.fit(x, {
   epochs,
   batchSize,
   validationData: probe,
-  onEpochEnd: async (logs) => {
+  onEpochEnd: async (logs: EpochLogs) => {
     // The inference paths too: cached sessions (predict, encode) and, if asked,
     // evaluate, which opens and frees a session on each call.
     await model.predict(probe);

@@ -22,15 +22,7 @@
 import * as ort from "onnxruntime-node";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import {
-  type Autoencoder,
-  ConvAutoencoder,
-  DeepAutoencoder,
-  DenoisingAutoencoder,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../mod.ts";
-import type { ModelOptions } from "../src/autoencoder.ts";
+import { BLOG_MODELS } from "../models/registry.ts";
 import { paramSpecs } from "../src/nn/architecture.ts";
 import { corrupt } from "../src/nn/noise.ts";
 import { Random } from "../src/nn/random.ts";
@@ -38,14 +30,6 @@ import { encodeModel } from "../src/onnx/model.ts";
 import { adam } from "../training/optimizers.ts";
 import { buildTrainStep, nextName, stateName } from "../training/train_step.ts";
 import { BLOG_BATCH, median, type ModelName, MODELS, PIXELS, readMnist } from "./data.ts";
-
-const MAKE: Record<ModelName, (o: ModelOptions) => Autoencoder> = {
-  undercomplete: (o) => new UndercompleteAutoencoder(o),
-  sparse: (o) => new SparseAutoencoder(o),
-  deep: (o) => new DeepAutoencoder(o),
-  conv: (o) => new ConvAutoencoder(o),
-  denoising: (o) => new DenoisingAutoencoder(o),
-};
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -70,7 +54,7 @@ const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const steps = Number(values.steps), warmup = Number(values.warmup);
 const denoising = model === "denoising";
 
-const m = MAKE[model]({ seed: 0 });
+const m = BLOG_MODELS[model].create({ seed: 0 });
 const optimizer = adam();
 const stepBytes = encodeModel(
   buildTrainStep(m.config, optimizer, { separateTarget: denoising }).graph,

@@ -18,15 +18,8 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  type Autoencoder,
-  ConvAutoencoder,
-  DeepAutoencoder,
-  DenoisingAutoencoder,
-  nodeRuntime,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../mod.ts";
+import { type Autoencoder, nodeRuntime } from "../mod.ts";
+import { BLOG_MODELS } from "../models/registry.ts";
 import type { ModelOptions } from "../src/autoencoder.ts";
 import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
@@ -42,14 +35,6 @@ import {
   PIXELS,
   readMnist,
 } from "./data.ts";
-
-const MAKE: Record<ModelName, (o: ModelOptions) => Autoencoder> = {
-  undercomplete: (o) => new UndercompleteAutoencoder(o),
-  sparse: (o) => new SparseAutoencoder(o),
-  deep: (o) => new DeepAutoencoder(o),
-  conv: (o) => new ConvAutoencoder(o),
-  denoising: (o) => new DenoisingAutoencoder(o),
-};
 
 const list = (s: string) => s.split(",").map(Number);
 
@@ -92,7 +77,7 @@ const epochs = Number(values.epochs);
 
 /** Trains a fresh model on `x`; returns the seconds of each epoch and the last loss. */
 async function train(x: Float32Array, batch: number, epochCount: number) {
-  const m = MAKE[model](options);
+  const m = BLOG_MODELS[model].create(options);
   const history = await m.fit(x, { epochs: epochCount, batchSize: batch, optimizer: "adam" });
   await m.dispose();
   return { epochSeconds: history.epochSeconds, loss: history.loss.at(-1)! };
@@ -131,7 +116,7 @@ if (values.mode === "bench") {
 
   // Graphs: the train step (forward, autodiff, Adam) and the inference graph, encoded.
   let t0 = performance.now();
-  const built = MAKE[model](options);
+  const built = BLOG_MODELS[model].create(options);
   const stepBytes = encodeModel(
     buildTrainStep(built.config, adam(), { separateTarget: model === "denoising" }).graph,
     { name: "train_step" },
@@ -148,7 +133,7 @@ if (values.mode === "bench") {
   const sessionMs = performance.now() - t0;
   for (const s of opened) await s.release();
 
-  const m = MAKE[model](options);
+  const m = BLOG_MODELS[model].create(options);
   const history = await m.fit(x.subarray(0, n * PIXELS), {
     epochs,
     batchSize,

@@ -19,23 +19,9 @@ import { nativeReferences } from "../examples/browser/build.ts";
 import { serve } from "../examples/browser/serve.ts";
 import { loadMnistFromUrl } from "../src/data/mnist_fetch.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { DATA_DIR, mnistData } from "./helpers.ts";
+import { CHROMIUM, CHROMIUM_ARGS, DATA_DIR, mnistData } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  // WebGPU on SwiftShader (Vulkan on the CPU), which Debian's chromium ships.
-  "--enable-unsafe-webgpu",
-  "--use-webgpu-adapter=swiftshader",
-  "--use-vulkan=swiftshader",
-  "--enable-features=Vulkan",
-  "--disable-vulkan-surface",
-];
 const PIXELS = 784;
 const CDN = "https://cdn.jsdelivr.net/npm/onnxruntime-web@1.30.0/dist/";
 
@@ -160,7 +146,7 @@ Deno.test("the example page in Chromium: reconstructions, drawing, training on w
   const problems: string[] = [];
   try {
     const { chromium } = await playwright();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage();
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => {

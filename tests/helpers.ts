@@ -17,3 +17,20 @@ let mnist: Promise<MnistData> | undefined;
 export function mnistData(): Promise<MnistData> {
   return mnist ??= loadMnist({ dir: DATA_DIR });
 }
+
+/** Debian's Chromium, which the browser tests drive. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Headless, no network chatter, WebGPU on SwiftShader (Vulkan on the CPU, shipped with chromium). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--headless=new",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--use-vulkan=swiftshader",
+  "--enable-features=Vulkan",
+  "--disable-vulkan-surface",
+];

@@ -42,11 +42,10 @@ import { webRuntime } from "../src/runtime/web.ts";
 import { buildEvalStep, buildTrainStep } from "../training/train_step.ts";
 import { adadelta, adam, sgd } from "../training/optimizers.ts";
 import { serve } from "../examples/browser/serve.ts";
-import { DATA_DIR, mnistData } from "./helpers.ts";
+import { CHROMIUM, CHROMIUM_ARGS, DATA_DIR, mnistData } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
-const CHROMIUM = "/usr/bin/chromium";
 
 assert.ok(
   existsSync(SWIFTSHADER),
@@ -280,18 +279,7 @@ async function chromium() {
   const { chromium } = await import("playwright-core");
   return await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--headless=new",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--enable-unsafe-webgpu",
-      "--use-webgpu-adapter=swiftshader",
-      "--use-vulkan=swiftshader",
-      "--enable-features=Vulkan",
-      "--disable-vulkan-surface",
-    ],
+    args: CHROMIUM_ARGS,
   });
 }
 

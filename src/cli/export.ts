@@ -8,26 +8,10 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  AutoencoderError,
-  ConvAutoencoder,
-  DeepAutoencoder,
-  DenoisingAutoencoder,
-  nodeRuntime,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
-} from "../../mod.ts";
-import type { Autoencoder } from "../autoencoder.ts";
+import { AutoencoderError, nodeRuntime } from "../../mod.ts";
+import { BLOG_MODELS, type BlogModelName } from "../../models/registry.ts";
 import type { Part } from "../nn/architecture.ts";
 import { decodeModel } from "../onnx/model.ts";
-
-const MODELS: Record<string, () => Autoencoder> = {
-  undercomplete: () => new UndercompleteAutoencoder(),
-  sparse: () => new SparseAutoencoder(),
-  deep: () => new DeepAutoencoder(),
-  conv: () => new ConvAutoencoder(),
-  denoising: () => new DenoisingAutoencoder(),
-};
 
 const HELP = `Export the inference models of a saved model or checkpoint.
 
@@ -56,17 +40,16 @@ export async function main(args: string[]): Promise<void> {
   const [file] = positionals;
   const bytes = await nodeRuntime.readFile(file);
   const name = decodeModel(bytes, file).metadata["autoencoders.model"];
-  const make = MODELS[name];
-  if (!make) {
+  if (!Object.hasOwn(BLOG_MODELS, name)) {
     throw new AutoencoderError(
       `Cannot export "${file}": it holds ${
         name ? `a "${name}" model, which` : "no model name, so it"
       } is not one of ${
-        Object.keys(MODELS).join(", ")
+        Object.keys(BLOG_MODELS).join(", ")
       }; load it with Autoencoder.loadOnnx and call toOnnx`,
     );
   }
-  const model = make();
+  const model = BLOG_MODELS[name as BlogModelName].create();
   model.loadOnnx(bytes, file);
   const parts: [string, Part][] = [["encoder.onnx", "encoder"], ["decoder.onnx", "decoder"], [
     "model.onnx",

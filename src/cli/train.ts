@@ -12,20 +12,17 @@ import { join } from "node:path";
 import process from "node:process";
 import {
   AutoencoderError,
-  ConvAutoencoder,
-  DeepAutoencoder,
   DenoisingAutoencoder,
   type DownloadProgress,
   loadFashionMnist,
   loadMnist,
   loadMnistSubset,
   nodeRuntime,
-  SparseAutoencoder,
-  UndercompleteAutoencoder,
 } from "../../mod.ts";
-import type { Autoencoder, ModelOptions } from "../autoencoder.ts";
+import type { Autoencoder } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
+import { BLOG_MODELS, type BlogModel, type BlogModelName } from "../../models/registry.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import { TensorBoardLog } from "../viz/tensorboard_file.ts";
 import type { TrainingModel } from "../../training/callbacks.ts";
@@ -37,30 +34,12 @@ import type { ProviderChoice } from "../runtime/types.ts";
 
 const PROVIDERS: readonly ProviderChoice[] = ["auto", "cpu", "cuda", "webgpu", "wasm"];
 
-/** Options only some models take. */
-interface CliModelOptions extends ModelOptions {
-  noiseFactor: number;
-  noise: "fresh" | "fixed";
-}
-
-/** Each model with the blog's epochs and batch size. */
-const MODELS: Record<
-  string,
-  { make: (o: CliModelOptions) => Autoencoder; epochs: number; batchSize: number }
-> = {
-  undercomplete: { make: (o) => new UndercompleteAutoencoder(o), epochs: 50, batchSize: 256 },
-  sparse: { make: (o) => new SparseAutoencoder(o), epochs: 100, batchSize: 256 },
-  deep: { make: (o) => new DeepAutoencoder(o), epochs: 100, batchSize: 256 },
-  conv: { make: (o) => new ConvAutoencoder(o), epochs: 50, batchSize: 128 },
-  denoising: { make: (o) => new DenoisingAutoencoder(o), epochs: 100, batchSize: 128 },
-};
-
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
 
 Usage: deno task train [options]
 
 Options:
-  --model NAME        ${Object.keys(MODELS).join(" | ")} (default undercomplete)
+  --model NAME        ${Object.keys(BLOG_MODELS).join(" | ")} (default undercomplete)
   --epochs N          epochs (default: the blog's, 50 or 100)
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
@@ -285,14 +264,14 @@ export async function main(args: string[]): Promise<void> {
   const log = (line: string) => {
     if (!values.quiet) print(line);
   };
-  const spec = MODELS[values.model];
-  if (!spec) {
+  if (!Object.hasOwn(BLOG_MODELS, values.model)) {
     throw new AutoencoderError(
       `Cannot train model "${values.model}": it is not known; choose one of ${
-        Object.keys(MODELS).join(", ")
+        Object.keys(BLOG_MODELS).join(", ")
       }`,
     );
   }
+  const spec: BlogModel = BLOG_MODELS[values.model as BlogModelName];
   const optimizer = optimizerByName(values.optimizer);
   const epochs = intOption(values.epochs, "epochs", spec.epochs, 1);
   const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize, 1);
@@ -325,7 +304,7 @@ export async function main(args: string[]): Promise<void> {
   const trainImages = train.images.subarray(0, Math.min(limit, train.count) * 784);
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
 
-  const model = spec.make({
+  const model = spec.create({
     seed,
     provider,
     threads,

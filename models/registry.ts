@@ -1,0 +1,63 @@
+/**
+ * The blog's five models by name, with the epochs and batch size the blog trained
+ * them with: the one table the command line, the export command and the
+ * benchmarks share.
+ *
+ * @module
+ */
+
+import type { Autoencoder } from "../src/autoencoder.ts";
+import { AutoencoderError } from "../src/errors.ts";
+import { ConvAutoencoder } from "./conv.ts";
+import { DeepAutoencoder } from "./deep.ts";
+import { DenoisingAutoencoder, type DenoisingOptions } from "./denoising.ts";
+import { SparseAutoencoder, type SparseOptions } from "./sparse.ts";
+import { UndercompleteAutoencoder, type UndercompleteOptions } from "./undercomplete.ts";
+
+/** Options any of the five accepts (each ignores the others' own). */
+export type AnyModelOptions = UndercompleteOptions & SparseOptions & DenoisingOptions;
+
+/** A model of the blog with its training settings. */
+export interface BlogModel {
+  /** Makes the model. */
+  create(options?: AnyModelOptions): Autoencoder;
+  /** The blog's epochs. */
+  epochs: number;
+  /** The blog's batch size. */
+  batchSize: number;
+}
+
+/** Names of the five models. */
+export type BlogModelName = "undercomplete" | "sparse" | "deep" | "conv" | "denoising";
+
+/** The five models, in the blog's order. */
+export const BLOG_MODELS: Readonly<Record<BlogModelName, BlogModel>> = {
+  undercomplete: { create: (o) => new UndercompleteAutoencoder(o), epochs: 50, batchSize: 256 },
+  sparse: { create: (o) => new SparseAutoencoder(o), epochs: 100, batchSize: 256 },
+  deep: { create: (o) => new DeepAutoencoder(o), epochs: 100, batchSize: 256 },
+  conv: { create: (o) => new ConvAutoencoder(o), epochs: 50, batchSize: 128 },
+  denoising: { create: (o) => new DenoisingAutoencoder(o), epochs: 100, batchSize: 128 },
+};
+
+/**
+ * Looks a model up by name.
+ *
+ * @param name `undercomplete`, `sparse`, `deep`, `conv` or `denoising`.
+ * @returns The model's entry.
+ *
+ * @example
+ * ```ts
+ * import { blogModel } from "./registry.ts";
+ * console.assert(blogModel("conv").batchSize === 128);
+ * ```
+ */
+export function blogModel(name: string): BlogModel {
+  if (!Object.hasOwn(BLOG_MODELS, name)) {
+    throw new AutoencoderError(
+      `Cannot use model "${name}": it is not known; choose one of ${
+        Object.keys(BLOG_MODELS).join(", ")
+      }`,
+    );
+  }
+  return BLOG_MODELS[name as BlogModelName];
+}
