@@ -22,6 +22,7 @@
 import * as ort from "onnxruntime-node";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import "../mod.ts"; // registers the node runtime the models are made with
 import { BLOG_MODELS } from "../models/registry.ts";
 import { paramSpecs } from "../src/nn/architecture.ts";
 import { corrupt } from "../src/nn/noise.ts";

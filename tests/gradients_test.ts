@@ -415,6 +415,9 @@ const CASES: OpCase[] = [
     // Fewer filters than input channels: the kernel gradient takes the other orientation.
     { x: [2, 4, 5, 5], w: [2, 4, 3, 3], pads: [1, 1, 1, 1], bias: true },
     { x: ["N", 3, 6, 5], w: [1, 3, 3, 3], pads: [0, 0, 0, 0], bias: false },
+    // Non-square kernels and uneven pads, in both orientations of the kernel gradient.
+    { x: [2, 3, 5, 6], w: [4, 3, 2, 3], pads: [0, 1, 1, 1], bias: false },
+    { x: ["N", 4, 6, 5], w: [2, 4, 3, 2], pads: [1, 0, 1, 1], bias: true },
   ] as { x: Shape; w: number[]; pads: number[]; bias: boolean }[]).map(
     ({ x, w, pads, bias }): OpCase => ({
       op: "Conv",

@@ -236,6 +236,7 @@ function windowed(
 const pads4 = (attrs: Attrs) => intsAttr(attrs, "pads") ?? [0, 0, 0, 0];
 const kernel2 = (attrs: Attrs) => intsAttr(attrs, "kernel_shape")!;
 const strides2 = (attrs: Attrs) => intsAttr(attrs, "strides") ?? [1, 1];
+const dilations2 = (attrs: Attrs) => intsAttr(attrs, "dilations") ?? [1, 1];
 
 /**
  * `w [M, C, kh, kw]` flipped in space: `out[m, c, i, j] = w[m, c, kh-1-i, kw-1-j]`,
@@ -248,6 +249,51 @@ function flipTaps(b: Parameters<Vjp>[0], w: Value): Value {
   for (let i = 0; i < taps; i++) reverse[i * taps + (taps - 1 - i)] = 1;
   const flat = b.matmul(b.reshape(w, [m * c, taps]), b.graph.constant(reverse, [taps, taps]));
   return b.reshape(flat, [m, c, kh, kw]);
+}
+
+/**
+ * The kernel gradient of `y = conv(x, w)` (stride 1, `pads`) given `g = dL/dy`:
+ * `dw[m, c, i, j] = Σ_{n,y,x} g[n, m, y, x] · xpad[n, c, y + i, x + j]`.
+ *
+ * It is one Conv whose channel axis is the batch, so the batch is summed as that
+ * convolution's channels. The side with fewer channels becomes the input, with its
+ * channels interleaved into its width (`[N, C, H, W]` → `[1, N, H, W·C]`), and the
+ * other side the kernel, dilated by that channel count along the width: every output
+ * position is then a wanted `(tap, channel)` pair, and ORT runs one GEMM with
+ * `M` = the kernel side's channels, `N = kh·kw·C` and `K = N·H·W` instead of one
+ * GEMM per channel with only `kh·kw` columns (4× faster on the denoising model's
+ * 32 → 32 layers; bench/NOTES.md).
+ */
+function kernelGradient(
+  b: Parameters<Vjp>[0],
+  x: Value,
+  g: Value,
+  kernel: readonly number[],
+  pads: readonly number[],
+): Value {
+  const [, channels, h, w] = x.shape as number[];
+  const [, filters, oh, ow] = g.shape as number[];
+  const [kh, kw] = kernel;
+  const swap = [1, 0, 2, 3];
+  const interleave = (t: Value, c: number, th: number, tw: number) =>
+    b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
+  if (filters < channels) {
+    // g ⋆ x, padded k - 1 - p: out[c, i, j·M + m] = dw[m, c, kh-1-i, kw-1-j].
+    const full = pads.map((p, i) => kernel[i % 2] - 1 - p);
+    const out = b.op1("Conv", [interleave(g, filters, oh, ow), b.transpose(x, swap)], {
+      kernel_shape: [h, w],
+      pads: [full[0], full[1] * filters, full[2], full[3] * filters],
+      dilations: [1, filters],
+    });
+    return flipTaps(b, b.transpose(b.reshape(out, [channels, kh, kw, filters]), [3, 0, 1, 2]));
+  }
+  // x ⋆ g: out[m, i, j·C + c] = dw[m, c, i, j].
+  const out = b.op1("Conv", [interleave(x, channels, h, w), b.transpose(g, swap)], {
+    kernel_shape: [oh, ow],
+    pads: [pads[0], pads[1] * channels, pads[2], pads[3] * channels],
+    dilations: [1, channels],
+  });
+  return b.transpose(b.reshape(out, [filters, kh, kw, channels]), [0, 3, 1, 2]);
 }
 
 /** The static box a Slice node cuts, per input axis: `[start, end)`. */
@@ -521,8 +567,9 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
   },
 
   // Cross-correlation, group 1, stride 1: y = conv(x, w) + b; x [N,C,H,W], w [M,C,kh,kw].
+  // Dilated kernels occur only in the kernel gradient below, which is not differentiated again.
   Conv: {
-    attrs: { kernel_shape: "ints", pads: "ints", strides: "ints" },
+    attrs: { kernel_shape: "ints", pads: "ints", strides: "ints", dilations: "ints" },
     infer(inputs, attrs, where) {
       if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
       inputs.forEach((v) => expectFloat(v, where));
@@ -544,48 +591,38 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
           } filters`,
         );
       }
-      const kernel = w.shape.slice(2) as number[];
+      const dilations = dilations2(attrs);
+      const span = (w.shape.slice(2) as number[]).map((k, i) => dilations[i] * (k - 1) + 1);
       return same("float32", [
         x.shape[0],
         w.shape[0],
-        ...windowed(x, kernel, pads4(attrs), [1, 1], where),
+        ...windowed(x, span, pads4(attrs), [1, 1], where),
       ]);
     },
     ref([x, w, bias], attrs) {
-      const y = conv2d(x, w, pads4(attrs));
+      const y = conv2d(x, w, pads4(attrs), dilations2(attrs));
       return [bias ? zipWith(y, tensor([bias.shape[0], 1, 1], bias.data), (a, b) => a + b) : y];
     },
     // dx: the transposed convolution of g, computed as a convolution of g with the
     //     kernel flipped in space and its channel axes swapped, padded k - 1 - p
     //     (ORT's ConvTranspose took 40% of the conv model's step; this conv, ~3%).
-    // dw: a convolution of x and g with batch and channel axes swapped, so that the
-    //     batch is summed as that convolution's channel axis. ORT copies the side it
-    //     treats as the input once per channel (im2col), so the side with fewer
-    //     channels is the input: x (output [C, M, k, k]) or, when the layer has fewer
-    //     filters than input channels, g (output [M, C, k, k], flipped in space;
-    //     3x faster on the 32 -> 1 output layer). See bench/NOTES.md.
+    // dw: see kernelGradient.
     // db: g summed over batch and space.
     vjp(b, { inputs: [x, w, bias], attrs }, [g]) {
+      if (dilations2(attrs).some((d) => d !== 1)) {
+        throw new AutoencoderError("Cannot differentiate a dilated Conv: not supported");
+      }
       const pads = pads4(attrs);
       const kernel = w.shape.slice(2) as number[];
-      const fullPads = pads.map((p, i) => kernel[i % 2] - 1 - p);
-      const swap = [1, 0, 2, 3];
-      const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), swap)], {
+      const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), [1, 0, 2, 3])], {
         kernel_shape: kernel,
-        pads: fullPads,
+        pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
       });
-      const [filters, channels] = w.shape as number[];
-      const [xs, gs] = [b.transpose(x, swap), b.transpose(g!, swap)];
-      const dw = filters < channels
-        ? flipTaps(
-          b,
-          b.op1("Conv", [gs, xs], { kernel_shape: x.shape.slice(2) as number[], pads: fullPads }),
-        )
-        : b.transpose(
-          b.op1("Conv", [xs, gs], { kernel_shape: g!.shape.slice(2) as number[], pads }),
-          swap,
-        );
-      return [dx, dw, bias && b.reduceSum(g!, [0, 2, 3], false)];
+      return [
+        dx,
+        kernelGradient(b, x, g!, kernel, pads),
+        bias && b.reduceSum(g!, [0, 2, 3], false),
+      ];
     },
   },
 

@@ -179,16 +179,22 @@ export interface Window2d {
 }
 
 /**
- * 2-D cross-correlation (ONNX Conv, group 1).
+ * 2-D cross-correlation (ONNX Conv, group 1, stride 1).
  *
  * @param x `[N, C, H, W]`.
  * @param w `[M, C, kh, kw]`.
  * @param pads `[top, left, bottom, right]`.
+ * @param dilations Spacing of the kernel taps `[dh, dw]`.
  * @returns `[N, M, H', W']`.
  */
-export function conv2d(x: Tensor64, w: Tensor64, pads: readonly number[]): Tensor64 {
-  const [n, c, h, wd] = x.shape, [m, , kh, kw] = w.shape;
-  const oh = h + pads[0] + pads[2] - kh + 1, ow = wd + pads[1] + pads[3] - kw + 1;
+export function conv2d(
+  x: Tensor64,
+  w: Tensor64,
+  pads: readonly number[],
+  dilations: readonly number[] = [1, 1],
+): Tensor64 {
+  const [n, c, h, wd] = x.shape, [m, , kh, kw] = w.shape, [dh, dw] = dilations;
+  const oh = h + pads[0] + pads[2] - dh * (kh - 1), ow = wd + pads[1] + pads[3] - dw * (kw - 1);
   const out = tensor([n, m, oh, ow]);
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < m; o++) {
@@ -197,10 +203,10 @@ export function conv2d(x: Tensor64, w: Tensor64, pads: readonly number[]): Tenso
           let sum = 0;
           for (let i = 0; i < c; i++) {
             for (let p = 0; p < kh; p++) {
-              const iy = y + p - pads[0];
+              const iy = y + p * dh - pads[0];
               if (iy < 0 || iy >= h) continue;
               for (let q = 0; q < kw; q++) {
-                const ix = xx + q - pads[1];
+                const ix = xx + q * dw - pads[1];
                 if (ix < 0 || ix >= wd) continue;
                 sum += x.data[((b * c + i) * h + iy) * wd + ix] *
                   w.data[((o * c + i) * kh + p) * kw + q];
