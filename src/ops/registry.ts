@@ -52,6 +52,8 @@ export type OpType =
   | "Softplus"
   | "Abs"
   | "Sign"
+  | "Ceil"
+  | "Clip"
   | "Sqrt"
   | "Exp"
   | "Log"
@@ -341,10 +343,11 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     b.unbroadcast(b.mul(g!, b.mul(p, b.op1("Log", [x]))), y.shape),
   ]),
   Neg: unary((x) => -x, (b, _n, [g]) => [b.neg(g!)]),
-  // relu'(x) = 1 where the output is positive (a Greater and a Where: faster in ORT
-  // than multiplying by sign(y)).
+  // relu'(x) = 1 where the output is positive: g · ceil(clip(y, 0, 1)), exact for y ≥ 0.
+  // Three vectorized passes in ORT, 2.2× faster than Where(y > 0, g, 0), whose kernel is
+  // scalar, and Sign is slower still (bench/NOTES.md).
   Relu: unary((x) => Math.max(x, 0), (b, { outputs: [y] }, [g]) => [
-    b.where(b.op1("Greater", [y, b.scalar(0)]), g!, b.scalar(0)),
+    b.mul(g!, b.op1("Ceil", [b.op1("Clip", [y, b.scalar(0), b.scalar(1)])])),
   ]),
   Sigmoid: unary(sigmoid, (b, { outputs: [y] }, [g]) => [
     b.mul(g!, b.mul(y, b.sub(b.scalar(1), y))),
@@ -360,6 +363,21 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     return [b.where(b.op1("Greater", [x, zero]), g!, negative)];
   }),
   Sign: unary(Math.sign, "zero"),
+  Ceil: unary(Math.ceil, "zero"),
+  // clip(x, lo, hi) with scalar bounds; used only inside gradients.
+  Clip: {
+    attrs: {},
+    infer(inputs, _attrs, where) {
+      expectArity(inputs, 3, where);
+      inputs.forEach((v) => expectFloat(v, where));
+      if (inputs[1].shape.length || inputs[2].shape.length) {
+        throw new AutoencoderError(`Cannot build ${where}: the bounds of Clip must be scalars`);
+      }
+      return same("float32", inputs[0].shape);
+    },
+    ref: ([x, lo, hi]) => [map(x, (v) => Math.min(Math.max(v, lo.data[0]), hi.data[0]))],
+    vjp: "none",
+  },
   Sqrt: unary(Math.sqrt, (b, { outputs: [y] }, [g]) => [b.div(g!, b.mul(b.scalar(2), y))]),
   Exp: unary(Math.exp, (b, { outputs: [y] }, [g]) => [b.mul(g!, y)]),
   Log: unary(Math.log, (b, { inputs: [x] }, [g]) => [b.div(g!, x)]),
@@ -667,7 +685,9 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
           ? up
           : b.slice(up, [pads[0], pads[1]], [pads[0] + h, pads[1] + w], [2, 3]);
       };
-      return [b.where(b.op1("Equal", [spread(y), x]), spread(g!), b.scalar(0))];
+      // A Cast and a Mul rather than a Where: ORT's Where kernel is scalar (1.7× faster).
+      const mask = b.op1("Cast", [b.op1("Equal", [spread(y), x])], { to: 1 });
+      return [b.mul(spread(g!), mask)];
     },
   },
 
