@@ -23,7 +23,7 @@ import {
   paramsAsInputs,
   paramSpecs,
 } from "../src/nn/architecture.ts";
-import { Dense } from "../src/nn/layers.ts";
+import { Conv2D, Dense } from "../src/nn/layers.ts";
 import { binaryCrossEntropyFromLogits } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import { encodeModel } from "../src/onnx/model.ts";
@@ -478,6 +478,13 @@ const TINY: Architecture = {
   decoder: [new Dense(6, "sigmoid")],
 };
 
+// The output layer has one filter, which Builder.conv emits as per-tap maps and their shifted sum.
+const TINY_CONV: Architecture = {
+  inputShape: [1, 5, 4],
+  encoder: [new Conv2D(2, 3, "relu", "same")],
+  decoder: [new Conv2D(1, 3, "sigmoid", "same")],
+};
+
 /** The train step's forward pass and loss, with the gradients of every parameter and the input. */
 function autoencoderProblem(arch: Architecture): Problem {
   const inputs = [spec("input", ["N", ...arch.inputShape], "unit")];
@@ -511,6 +518,7 @@ function bceProblem(): Problem {
 const COMPOSITES: { name: string; problem: () => Problem; eps32: number }[] = [
   { name: "binary cross-entropy from logits", problem: bceProblem, eps32: 1e-2 },
   { name: "dense autoencoder loss", problem: () => autoencoderProblem(TINY), eps32: 5e-3 },
+  { name: "conv autoencoder loss", problem: () => autoencoderProblem(TINY_CONV), eps32: 5e-3 },
 ];
 
 // ---------------------------------------------------------------------------

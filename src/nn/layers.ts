@@ -262,8 +262,7 @@ export class Conv2D implements Layer {
         } channels but the layer expects ${kernel.shape[1]}`,
       );
     }
-    const k = this.kernelSize;
-    const z = ctx.b.op1("Conv", [x, kernel, bias], { kernel_shape: [k, k], pads: this.pads });
+    const z = ctx.b.conv(x, kernel, bias, this.pads);
     return finish(ctx, z, this.activation, logits, this.options);
   }
 }

@@ -298,6 +298,31 @@ function kernelGradient(
   return b.transpose(b.reshape(out, [filters, kh, kw, channels]), [0, 3, 1, 2]);
 }
 
+/**
+ * The gradient of Conv (stride 1, group 1), for its nodes and for `Builder.conv`:
+ * dx: the transposed convolution of g, computed as a convolution of g with the
+ *     kernel flipped in space and its channel axes swapped, padded k - 1 - p
+ *     (ORT's ConvTranspose took 40% of the conv model's step; this conv, ~3%).
+ * dw: see kernelGradient.
+ * db: g summed over batch and space.
+ */
+export const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
+  if (dilations2(attrs).some((d) => d !== 1)) {
+    throw new AutoencoderError("Cannot differentiate a dilated Conv: not supported");
+  }
+  const pads = pads4(attrs);
+  const kernel = w.shape.slice(2) as number[];
+  const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), [1, 0, 2, 3])], {
+    kernel_shape: kernel,
+    pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
+  });
+  return [
+    dx,
+    kernelGradient(b, x, g!, kernel, pads),
+    bias && b.reduceSum(g!, [0, 2, 3], false),
+  ];
+};
+
 /** The static box a Slice node cuts, per input axis: `[start, end)`. */
 function sliceBox(x: Shape, inputs: readonly Value[], where: string) {
   const [starts, ends, axes] = inputs.slice(1).map((v) => knownOf(v, where) as number[]);
@@ -621,27 +646,7 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
       const y = conv2d(x, w, pads4(attrs), dilations2(attrs));
       return [bias ? zipWith(y, tensor([bias.shape[0], 1, 1], bias.data), (a, b) => a + b) : y];
     },
-    // dx: the transposed convolution of g, computed as a convolution of g with the
-    //     kernel flipped in space and its channel axes swapped, padded k - 1 - p
-    //     (ORT's ConvTranspose took 40% of the conv model's step; this conv, ~3%).
-    // dw: see kernelGradient.
-    // db: g summed over batch and space.
-    vjp(b, { inputs: [x, w, bias], attrs }, [g]) {
-      if (dilations2(attrs).some((d) => d !== 1)) {
-        throw new AutoencoderError("Cannot differentiate a dilated Conv: not supported");
-      }
-      const pads = pads4(attrs);
-      const kernel = w.shape.slice(2) as number[];
-      const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), [1, 0, 2, 3])], {
-        kernel_shape: kernel,
-        pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
-      });
-      return [
-        dx,
-        kernelGradient(b, x, g!, kernel, pads),
-        bias && b.reduceSum(g!, [0, 2, 3], false),
-      ];
-    },
+    vjp: convVjp,
   },
 
   MaxPool: {
