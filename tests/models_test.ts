@@ -18,6 +18,7 @@ import {
   UndercompleteAutoencoder,
 } from "../mod.ts";
 import { decodeModel, encodeModel } from "../src/onnx/model.ts";
+import { Random } from "../src/nn/random.ts";
 import { adam } from "../training/optimizers.ts";
 import { buildTrainStep } from "../training/train_step.ts";
 import { DATA_DIR, mnistData } from "./helpers.ts";
@@ -265,6 +266,31 @@ Deno.test("denoising: addNoise clips to [0, 1], changes the digits, and is repro
   );
   const sd = Math.sqrt(grey.reduce((s, v) => s + (v - 0.5) ** 2, 0) / grey.length);
   assert.ok(Math.abs(sd - 0.1) < 0.005, `noise standard deviation ${sd}`);
+});
+
+Deno.test("Random.normal follows N(0, 1), its tail beyond the ziggurat's base included", () => {
+  const rng = new Random(3), n = 400_000;
+  const xs = Float64Array.from({ length: n }, () => rng.normal());
+  // Φ(x) by the Abramowitz-Stegun erf (error < 1.5e-7).
+  const phi = (x: number) => {
+    const z = Math.abs(x) / Math.SQRT2, t = 1 / (1 + 0.3275911 * z);
+    const erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 +
+                  t * (-1.453152027 + t * 1.061405429)))) *
+        Math.exp(-z * z);
+    return 0.5 * (1 + Math.sign(x) * erf);
+  };
+  for (const x of [-3.6, -3, -2, -1, -0.3, 0, 0.3, 1, 2, 3, 3.6]) {
+    const below = xs.reduce((c, v) => c + (v < x ? 1 : 0), 0) / n;
+    // 5 standard errors of a binomial proportion (at most 0.004).
+    const tolerance = 5 * Math.sqrt(phi(x) * (1 - phi(x)) / n) + 1e-5;
+    assert.ok(Math.abs(below - phi(x)) < tolerance, `P(X < ${x}) = ${below}, expected ${phi(x)}`);
+  }
+  const mean = xs.reduce((s, v) => s + v, 0) / n;
+  const variance = xs.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+  assert.ok(
+    Math.abs(mean) < 0.01 && Math.abs(variance - 1) < 0.01,
+    `mean ${mean}, var ${variance}`,
+  );
 });
 
 Deno.test("denoising: fixed noise trains on noisy inputs against clean targets", async () => {

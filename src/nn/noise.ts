@@ -1,6 +1,6 @@
 /**
  * Gaussian corruption for denoising: `clip(x + factor * N(0, 1), 0, 1)`, drawn
- * from the library's seeded generator (Box-Muller), so runs are reproducible.
+ * from the library's seeded generator, so runs are reproducible.
  *
  * @module
  */
@@ -30,14 +30,8 @@ export function corrupt(
   factor: number,
   into: Float32Array = new Float32Array(clean.length),
 ): Float32Array {
-  for (let i = 0; i < clean.length; i += 2) {
-    // Box-Muller: two independent standard normals from two uniforms.
-    const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
-    const angle = 2 * Math.PI * rng.next();
-    into[i] = Math.min(1, Math.max(0, clean[i] + factor * r * Math.cos(angle)));
-    if (i + 1 < clean.length) {
-      into[i + 1] = Math.min(1, Math.max(0, clean[i + 1] + factor * r * Math.sin(angle)));
-    }
+  for (let i = 0; i < clean.length; i++) {
+    into[i] = Math.min(1, Math.max(0, clean[i] + factor * rng.normal()));
   }
   return into;
 }
