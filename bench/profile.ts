@@ -69,7 +69,7 @@ function open(prefix?: string) {
   return ort.InferenceSession.create(stepBytes, {
     executionProviders: [values.provider],
     intraOpNumThreads: Number(values.threads) || undefined,
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: "extended", // as the fit loop opens it (layoutTransforms: false)
     ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
     extra: { session: { intra_op: { allow_spinning: values.passive ? "0" : "1" } } },
   });

@@ -127,7 +127,7 @@ if (values.mode === "bench") {
   const buildMs = performance.now() - t0;
   t0 = performance.now();
   const opened = [
-    await nodeRuntime.createSession(stepBytes, session),
+    await nodeRuntime.createSession(stepBytes, { ...session, layoutTransforms: false }),
     await nodeRuntime.createSession(inferBytes, session),
   ];
   const sessionMs = performance.now() - t0;

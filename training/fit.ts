@@ -186,6 +186,7 @@ export async function fitLoop(
   const session = await runtime.createSession(encodeModel(stepGraph, { name: "train_step" }), {
     ...state.session,
     deviceOutputs: [...carried.map(nextName), ...losses],
+    layoutTransforms: false,
   });
   const readEvery = session.onDevice ? READ_EVERY : 1;
   const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
@@ -339,7 +340,7 @@ export async function openEvaluator(state: TrainState, separateTarget = false): 
   const { arch, runtime } = state;
   const session: Session = await runtime.createSession(
     encodeModel(buildEvalStep(arch, { separateTarget }).graph, { name: "eval" }),
-    state.session,
+    { ...state.session, layoutTransforms: false },
   );
   const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
   return {

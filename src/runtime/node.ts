@@ -80,7 +80,7 @@ export const nodeRuntime: Runtime = {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-        graphOptimizationLevel: "all",
+        graphOptimizationLevel: options.layoutTransforms === false ? "extended" : "all",
         ...(onDevice
           ? {
             preferredOutputLocation: Object.fromEntries(

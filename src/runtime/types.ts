@@ -58,6 +58,14 @@ export interface SessionOptions {
    * nodes run on the CPU, with copies to and from the device around them.
    */
   noCpuFallback?: boolean;
+  /**
+   * Let ORT rewrite convolutions and pooling into its blocked NCHWc layout (graph
+   * optimization level `all`; `false` stops at `extended`). Default true: it speeds up
+   * convolutions whose weights are constants (inference). Graphs that take the weights
+   * as inputs (train and eval steps) keep plain convolutions anyway and only pay for
+   * the reorders around pooling, so they turn it off (5% faster on the denoising step).
+   */
+  layoutTransforms?: boolean;
 }
 
 /** An open ONNX Runtime session. */

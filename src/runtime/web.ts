@@ -190,7 +190,7 @@ export const webRuntime: Runtime = {
     try {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
-        graphOptimizationLevel: "all",
+        graphOptimizationLevel: options.layoutTransforms === false ? "extended" : "all",
         logSeverityLevel: 3, // errors only: no console warnings about shape ops kept on the CPU
         ...(onDevice
           ? {
