@@ -301,9 +301,11 @@ export class Builder {
    *
    * With a single filter, ORT runs Conv as one matrix-vector product per image over
    * an im2col buffer `kh·kw` times the input (7 GFLOP/s on the blog's 32 → 1 output
-   * layer). There it is emitted instead as a 1×1 convolution to one map per tap and
-   * the sum of those maps, each shifted by its tap (3× faster), with the gradient of
-   * the Conv it equals.
+   * layer). There it is emitted instead as a 1×1 convolution to one map per tap,
+   * then a convolution with a constant one-hot kernel that sums those maps, each
+   * shifted by its tap (2× faster: 8.3 → 4.2 ms on that layer), with the gradient of
+   * the Conv it equals. (Slices and sums instead of the one-hot kernel were as fast
+   * on the CPU, but onnxruntime-web's WebGPU layout transform mis-shapes them.)
    *
    * @param x `[N, C, H, W]`.
    * @param kernel `[M, C, kh, kw]`.
@@ -321,18 +323,12 @@ export class Builder {
         this.transpose(this.reshape(kernel, [channels, taps]), [1, 0]),
         [taps, channels, 1, 1],
       );
-      const maps = this.op1("Pad", [
-        this.op1("Conv", [x, perTap], { kernel_shape: [1, 1] }),
-        this.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]]),
-      ]);
-      const [, , ph, pw] = maps.shape as number[];
-      const [oh, ow] = [ph - kh + 1, pw - kw + 1];
-      let sum = this.reshape(bias, [1, 1, 1, 1]);
-      for (let t = 0; t < taps; t++) {
-        const [i, j] = [Math.floor(t / kw), t % kw];
-        sum = this.add(sum, this.slice(maps, [t, i, j], [t + 1, i + oh, j + ow], [1, 2, 3]));
-      }
-      return [sum];
+      const maps = this.op1("Conv", [x, perTap], { kernel_shape: [1, 1] });
+      // Sums each tap's map shifted by that tap: a Conv with a constant one-hot kernel.
+      const shifts = new Float32Array(taps * taps);
+      for (let t = 0; t < taps; t++) shifts[t * taps + t] = 1;
+      const kernelOfShifts = this.graph.constant(shifts, [1, taps, kh, kw]);
+      return [this.op1("Conv", [maps, kernelOfShifts, bias], attrs)];
     }, (b, node, gs) => convVjp(b, { ...node, attrs }, gs));
     return y;
   }
