@@ -23,7 +23,7 @@ import {
   paramsAsInputs,
   paramSpecs,
 } from "../src/nn/architecture.ts";
-import { Conv2D, Dense } from "../src/nn/layers.ts";
+import { Conv2D, Dense, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
 import { binaryCrossEntropyFromLogits } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import { encodeModel } from "../src/onnx/model.ts";
@@ -478,11 +478,12 @@ const TINY: Architecture = {
   decoder: [new Dense(6, "sigmoid")],
 };
 
-// The output layer has one filter, which Builder.conv emits as per-tap maps and their shifted sum.
+// The output layer has one filter, which Builder.conv emits as per-tap maps and their shifted sum;
+// the ReLU convolution followed by pooling is emitted pooling first.
 const TINY_CONV: Architecture = {
-  inputShape: [1, 5, 4],
-  encoder: [new Conv2D(2, 3, "relu", "same")],
-  decoder: [new Conv2D(1, 3, "sigmoid", "same")],
+  inputShape: [1, 4, 6],
+  encoder: [new Conv2D(2, 3, "relu", "same"), new MaxPool2D()],
+  decoder: [new UpSampling2D(), new Conv2D(1, 3, "sigmoid", "same")],
 };
 
 /** The train step's forward pass and loss, with the gradients of every parameter and the input. */
@@ -543,6 +544,32 @@ Deno.test("tier 1: composite gradients match finite differences (float64)", asyn
   for (const [i, c] of COMPOSITES.entries()) {
     await t.step(c.name, () => checkVjp64(c.problem(), 7 + i));
   }
+});
+
+Deno.test("a ReLU convolution before max pooling is emitted pooling first, with the same values", () => {
+  const { b, xs: [x] } = declare([spec("x", ["N", ...TINY_CONV.inputShape])]);
+  const { ctx, inputs: params } = paramsAsInputs(b);
+  const { code } = emitForward(ctx, TINY_CONV, "encoder", x);
+  b.graph.output("code", code!);
+  const order = b.graph.nodes.map((n) => n.op).filter((op) => op === "Relu" || op === "MaxPool");
+  assert.deepEqual(order, ["MaxPool", "Relu"]);
+  // Keras' order, written out: conv with its ReLU, then the pooling.
+  const [kernel, bias] = ["encoder.0.kernel", "encoder.0.bias"].map((n) => params.get(n)!);
+  const conv = b.op1("Conv", [x, kernel, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const pooled = b.op1("MaxPool", [b.relu(conv)], {
+    kernel_shape: [2, 2],
+    strides: [2, 2],
+    pads: [0, 0, 0, 0],
+  });
+  b.graph.output("keras", pooled);
+  const feeds = sampleFeeds(new Random(5), [
+    spec("x", [3, ...TINY_CONV.inputShape]),
+    ...paramSpecs(TINY_CONV).map((p) => spec(p.name, p.shape)),
+  ]);
+  const out = evaluate(b.graph, feeds);
+  assert.deepEqual(out.code.shape, out.keras.shape);
+  assert.deepEqual([...out.code.data], [...out.keras.data]);
+  assert.ok(out.code.data.some((v) => v === 0) && out.code.data.some((v) => v > 0));
 });
 
 Deno.test("tier 1: fan-out sums the gradients of each use (x*x + x)", () => {

