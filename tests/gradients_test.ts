@@ -336,6 +336,12 @@ const CASES: OpCase[] = [
     inputs: [spec("a", ["N", 4]), spec("w", [4, 2])],
     build: (b, [a, w]) => b.matmul(a, w),
   },
+  {
+    op: "MatMul",
+    name: "MatMul batched [2, 3, 4] [2, 4, 5]",
+    inputs: [spec("a", [2, 3, 4]), spec("w", [2, 4, 5])],
+    build: (b, [a, w]) => b.matmul(a, w),
+  },
   ...GEMMS.map(({ transA, transB, c, alpha, beta }): OpCase => {
     const attrs = { transA, transB, ...(alpha === undefined ? {} : { alpha }) };
     return {
@@ -418,6 +424,9 @@ const CASES: OpCase[] = [
     // Non-square kernels and uneven pads, in both orientations of the kernel gradient.
     { x: [2, 3, 5, 6], w: [4, 3, 2, 3], pads: [0, 1, 1, 1], bias: false },
     { x: ["N", 4, 6, 5], w: [2, 4, 3, 2], pads: [1, 0, 1, 1], bias: true },
+    // One input channel or one filter: the kernel gradient shifts that side once per tap.
+    { x: [2, 1, 5, 6], w: [3, 1, 2, 3], pads: [0, 1, 1, 1], bias: false },
+    { x: ["N", 2, 5, 6], w: [1, 2, 3, 2], pads: [1, 0, 1, 1], bias: true },
   ] as { x: Shape; w: number[]; pads: number[]; bias: boolean }[]).map(
     ({ x, w, pads, bias }): OpCase => ({
       op: "Conv",

@@ -148,11 +148,11 @@ export class Builder {
   }
 
   /**
-   * 2-D matrix product.
+   * Matrix product, 2-D or batched 3-D.
    *
-   * @param a `[m, k]`.
-   * @param b `[k, n]`.
-   * @returns `[m, n]`.
+   * @param a `[m, k]` or `[B, m, k]`.
+   * @param b `[k, n]` or `[B, k, n]`.
+   * @returns `[m, n]` or `[B, m, n]`.
    */
   matmul(a: Value, b: Value): Value {
     return this.op1("MatMul", [a, b]);
@@ -325,12 +325,28 @@ export class Builder {
       );
       const maps = this.op1("Conv", [x, perTap], { kernel_shape: [1, 1] });
       // Sums each tap's map shifted by that tap: a Conv with a constant one-hot kernel.
-      const shifts = new Float32Array(taps * taps);
-      for (let t = 0; t < taps; t++) shifts[t * taps + t] = 1;
-      const kernelOfShifts = this.graph.constant(shifts, [1, taps, kh, kw]);
-      return [this.op1("Conv", [maps, kernelOfShifts, bias], attrs)];
+      return [this.op1("Conv", [maps, this.oneHotTaps(kh, kw, [1, taps, kh, kw]), bias], attrs)];
     }, (b, node, gs) => convVjp(b, { ...node, attrs }, gs));
     return y;
+  }
+
+  /**
+   * The constant kernel that picks one tap per map: `k[t][i, j] = 1` where `(i, j)` is
+   * tap `t` (row-major), or with `flip`, tap `t` mirrored in both axes. Reshaped to
+   * `shape`: `[1, taps, kh, kw]` sums shifted maps, `[taps, 1, kh, kw]` makes them.
+   *
+   * @param kh Kernel height.
+   * @param kw Kernel width.
+   * @param shape `[1, kh·kw, kh, kw]` or `[kh·kw, 1, kh, kw]`.
+   * @param flip Mirror the taps.
+   * @returns The constant.
+   */
+  oneHotTaps(kh: number, kw: number, shape: readonly number[], flip = false): Value {
+    return this.#shared(`taps:${kh}x${kw}:${shape}:${flip}`, () => {
+      const taps = kh * kw, data = new Float32Array(taps * taps);
+      for (let t = 0; t < taps; t++) data[t * taps + (flip ? taps - 1 - t : t)] = 1;
+      return this.graph.constant(data, [...shape]);
+    });
   }
 
   /**

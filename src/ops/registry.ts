@@ -276,6 +276,7 @@ function kernelGradient(
   const [, channels, h, w] = x.shape as number[];
   const [, filters, oh, ow] = g.shape as number[];
   const [kh, kw] = kernel;
+  if (channels === 1 || filters === 1) return kernelGradientThin(b, x, g, kernel, pads);
   const swap = [1, 0, 2, 3];
   const interleave = (t: Value, c: number, th: number, tw: number) =>
     b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
@@ -322,6 +323,47 @@ export const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
     bias && b.reduceSum(g!, [0, 2, 3], false),
   ];
 };
+
+/**
+ * {@link kernelGradient} when one side has a single channel: that side is shifted
+ * once per tap by a Conv with a one-hot kernel (`[N, taps, H', W']`, cheap at one
+ * channel), and `dw` is a batched MatMul with the other side over the pixels, summed
+ * over the batch. ORT fuses the transpose into the MatMul; 1.5-3.7× faster than the
+ * Conv with a `taps`-column output on the blog's first and last layers.
+ */
+function kernelGradientThin(
+  b: Parameters<Vjp>[0],
+  x: Value,
+  g: Value,
+  kernel: readonly number[],
+  pads: readonly number[],
+): Value {
+  const [, channels, h, w] = x.shape as number[];
+  const [, filters, oh, ow] = g.shape as number[];
+  const [kh, kw] = kernel, taps = kh * kw;
+  const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
+  const overPixels = (a: Value, shifted: Value, p: number) =>
+    b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
+  if (channels === 1) {
+    // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
+    const shifted = b.op1("Conv", [x, b.oneHotTaps(kh, kw, [taps, 1, kh, kw])], {
+      kernel_shape: [kh, kw],
+      pads,
+    });
+    return b.reshape(overPixels(pixels(g, filters, oh * ow), shifted, oh * ow), [
+      filters,
+      1,
+      kh,
+      kw,
+    ]);
+  }
+  // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: g padded k - 1 - p, taps mirrored.
+  const shifted = b.op1("Conv", [g, b.oneHotTaps(kh, kw, [taps, 1, kh, kw], true)], {
+    kernel_shape: [kh, kw],
+    pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
+  });
+  return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
+}
 
 /** The static box a Slice node cuts, per input axis: `[start, end)`. */
 function sliceBox(x: Shape, inputs: readonly Value[], where: string) {
@@ -408,6 +450,7 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
   Log: unary(Math.log, (b, { inputs: [x] }, [g]) => [b.div(g!, x)]),
   Identity: unary((x) => x, (_b, _n, [g]) => [g]),
 
+  // 2-D, or batched 3-D with the same batch: [B, m, k] @ [B, k, n].
   MatMul: {
     attrs: {},
     infer(inputs, _attrs, where) {
@@ -415,19 +458,38 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
       const [a, w] = inputs;
       expectFloat(a, where);
       expectFloat(w, where);
-      if (a.shape.length !== 2 || w.shape.length !== 2 || a.shape[1] !== w.shape[0]) {
+      const r = a.shape.length;
+      if (
+        (r !== 2 && r !== 3) || w.shape.length !== r || a.shape[r - 1] !== w.shape[r - 2] ||
+        (r === 3 && a.shape[0] !== w.shape[0])
+      ) {
         throw new AutoencoderError(
           `Cannot build ${where}: shapes ${showShape(a.shape)} and ${showShape(w.shape)} ` +
-            "do not multiply (2-D, inner dimensions equal)",
+            "do not multiply (2-D, or 3-D with one batch; inner dimensions equal)",
         );
       }
-      return same("float32", [a.shape[0], w.shape[1]]);
+      return same("float32", [...a.shape.slice(0, -1), w.shape[r - 1]]);
     },
-    ref: ([a, w]) => [matmul(a, w)],
-    vjp: (b, { inputs: [a, w] }, [g]) => [
-      b.gemm(g!, w, { transB: true }),
-      b.gemm(a, g!, { transA: true }),
-    ],
+    ref([a, w]) {
+      if (a.shape.length === 2) return [matmul(a, w)];
+      const [batch, m, k] = a.shape, n = w.shape[2];
+      const out = tensor([batch, m, n]);
+      for (let i = 0; i < batch; i++) {
+        const part = matmul(
+          tensor([m, k], a.data.slice(i * m * k, (i + 1) * m * k)),
+          tensor([k, n], w.data.slice(i * k * n, (i + 1) * k * n)),
+        );
+        out.data.set(part.data, i * m * n);
+      }
+      return [out];
+    },
+    vjp(b, { inputs: [a, w] }, [g]) {
+      if (a.shape.length === 2) {
+        return [b.gemm(g!, w, { transB: true }), b.gemm(a, g!, { transA: true })];
+      }
+      const t = (v: Value) => b.transpose(v, [0, 2, 1]);
+      return [b.matmul(g!, t(w)), b.matmul(t(a), g!)];
+    },
   },
 
   // Y = alpha * op(A) @ op(B) + beta * C, op transposing when transA / transB is 1.
