@@ -115,7 +115,7 @@ export function emitForward(
     const next = placed[i + 1];
     if (i + 1 < to && i !== arch.encoder.length - 1 && poolsBeforeRelu(layer, next.layer)) {
       // relu(maxpool(z)) = maxpool(relu(z)): pooling first applies the ReLU, and its
-      // gradient's mask, to a quarter of the values (5% of the denoising model's step).
+      // gradient's mask, to a quarter of the values.
       const linear = new Conv2D(layer.filters, layer.kernelSize, "linear", layer.padding);
       const z = ctx.b.graph.withScope(name, () => linear.apply(ctx, h, name));
       h = ctx.b.graph.withScope(next.name, () => ctx.b.relu(next.layer.apply(ctx, z, next.name)));

@@ -239,6 +239,9 @@ const pads4 = (attrs: Attrs) => intsAttr(attrs, "pads") ?? [0, 0, 0, 0];
 const kernel2 = (attrs: Attrs) => intsAttr(attrs, "kernel_shape")!;
 const strides2 = (attrs: Attrs) => intsAttr(attrs, "strides") ?? [1, 1];
 const dilations2 = (attrs: Attrs) => intsAttr(attrs, "dilations") ?? [1, 1];
+/** The padding `k - 1 - p` of the convolution that runs a `pads`-padded one backwards. */
+const fullPads = (kernel: readonly number[], pads: readonly number[]) =>
+  pads.map((p, i) => kernel[i % 2] - 1 - p);
 
 /**
  * `w [M, C, kh, kw]` flipped in space: `out[m, c, i, j] = w[m, c, kh-1-i, kw-1-j]`,
@@ -282,7 +285,7 @@ function kernelGradient(
     b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
   if (filters < channels) {
     // g ⋆ x, padded k - 1 - p: out[c, i, j·M + m] = dw[m, c, kh-1-i, kw-1-j].
-    const full = pads.map((p, i) => kernel[i % 2] - 1 - p);
+    const full = fullPads(kernel, pads);
     const out = b.op1("Conv", [interleave(g, filters, oh, ow), b.transpose(x, swap)], {
       kernel_shape: [h, w],
       pads: [full[0], full[1] * filters, full[2], full[3] * filters],
@@ -315,7 +318,7 @@ export const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
   const kernel = w.shape.slice(2) as number[];
   const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), [1, 0, 2, 3])], {
     kernel_shape: kernel,
-    pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
+    pads: fullPads(kernel, pads),
   });
   return [
     dx,
@@ -360,7 +363,7 @@ function kernelGradientThin(
   // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: g padded k - 1 - p, taps mirrored.
   const shifted = b.op1("Conv", [g, b.oneHotTaps(kh, kw, [taps, 1, kh, kw], true)], {
     kernel_shape: [kh, kw],
-    pads: pads.map((p, i) => kernel[i % 2] - 1 - p),
+    pads: fullPads(kernel, pads),
   });
   return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
 }
