@@ -260,7 +260,7 @@ function flipTaps(b: Parameters<Vjp>[0], w: Value): Value {
  * The kernel gradient of `y = conv(x, w)` (stride 1, `pads`) given `g = dL/dy`:
  * `dw[m, c, i, j] = Σ_{n,y,x} g[n, m, y, x] · xpad[n, c, y + i, x + j]`.
  *
- * It is one Conv whose channel axis is the batch, so the batch is summed as that
+ * Generally one Conv whose channel axis is the batch, so the batch is summed as that
  * convolution's channels. The side with fewer channels becomes the input, with its
  * channels interleaved into its width (`[N, C, H, W]` → `[1, N, H, W·C]`), and the
  * other side the kernel, dilated by that channel count along the width: every output
@@ -268,6 +268,12 @@ function flipTaps(b: Parameters<Vjp>[0], w: Value): Value {
  * `M` = the kernel side's channels, `N = kh·kw·C` and `K = N·H·W` instead of one
  * GEMM per channel with only `kh·kw` columns (4× faster on the denoising model's
  * 32 → 32 layers; bench/NOTES.md).
+ *
+ * When one side has a single channel (the blog's first and last layers), that side is
+ * shifted once per tap by a Conv with a one-hot kernel (`[N, taps, H', W']`, cheap at
+ * one channel) and `dw` is a batched MatMul with the other side over the pixels,
+ * summed over the batch; ORT fuses the transpose into the MatMul (1.5-3.7× faster
+ * than the Conv, whose output would have only `taps` columns there).
  */
 function kernelGradient(
   b: Parameters<Vjp>[0],
@@ -278,8 +284,27 @@ function kernelGradient(
 ): Value {
   const [, channels, h, w] = x.shape as number[];
   const [, filters, oh, ow] = g.shape as number[];
-  const [kh, kw] = kernel;
-  if (channels === 1 || filters === 1) return kernelGradientThin(b, x, g, kernel, pads);
+  const [kh, kw] = kernel, taps = kh * kw;
+  if (channels === 1 || filters === 1) {
+    const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
+    const overPixels = (a: Value, shifted: Value, p: number) =>
+      b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
+    if (channels === 1) {
+      // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
+      const shifted = b.op1("Conv", [x, b.oneHotTaps(kh, kw, [taps, 1, kh, kw])], {
+        kernel_shape: [kh, kw],
+        pads,
+      });
+      const dw = overPixels(pixels(g, filters, oh * ow), shifted, oh * ow);
+      return b.reshape(dw, [filters, 1, kh, kw]);
+    }
+    // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: padded k - 1 - p, taps mirrored.
+    const shifted = b.op1("Conv", [g, b.oneHotTaps(kh, kw, [taps, 1, kh, kw], true)], {
+      kernel_shape: [kh, kw],
+      pads: fullPads(kernel, pads),
+    });
+    return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
+  }
   const swap = [1, 0, 2, 3];
   const interleave = (t: Value, c: number, th: number, tw: number) =>
     b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
@@ -326,47 +351,6 @@ export const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
     bias && b.reduceSum(g!, [0, 2, 3], false),
   ];
 };
-
-/**
- * {@link kernelGradient} when one side has a single channel: that side is shifted
- * once per tap by a Conv with a one-hot kernel (`[N, taps, H', W']`, cheap at one
- * channel), and `dw` is a batched MatMul with the other side over the pixels, summed
- * over the batch. ORT fuses the transpose into the MatMul; 1.5-3.7× faster than the
- * Conv with a `taps`-column output on the blog's first and last layers.
- */
-function kernelGradientThin(
-  b: Parameters<Vjp>[0],
-  x: Value,
-  g: Value,
-  kernel: readonly number[],
-  pads: readonly number[],
-): Value {
-  const [, channels, h, w] = x.shape as number[];
-  const [, filters, oh, ow] = g.shape as number[];
-  const [kh, kw] = kernel, taps = kh * kw;
-  const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
-  const overPixels = (a: Value, shifted: Value, p: number) =>
-    b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
-  if (channels === 1) {
-    // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
-    const shifted = b.op1("Conv", [x, b.oneHotTaps(kh, kw, [taps, 1, kh, kw])], {
-      kernel_shape: [kh, kw],
-      pads,
-    });
-    return b.reshape(overPixels(pixels(g, filters, oh * ow), shifted, oh * ow), [
-      filters,
-      1,
-      kh,
-      kw,
-    ]);
-  }
-  // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: g padded k - 1 - p, taps mirrored.
-  const shifted = b.op1("Conv", [g, b.oneHotTaps(kh, kw, [taps, 1, kh, kw], true)], {
-    kernel_shape: [kh, kw],
-    pads: fullPads(kernel, pads),
-  });
-  return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
-}
 
 /** The static box a Slice node cuts, per input axis: `[start, end)`. */
 function sliceBox(x: Shape, inputs: readonly Value[], where: string) {
