@@ -24,7 +24,11 @@ import { Conv2D, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
  * ```
  */
 export class ConvAutoencoder extends Autoencoder {
-  /** @param options Seed, runtime, provider, threads. */
+  /**
+   * Creates the model with fresh Glorot-uniform weights.
+   *
+   * @param options Seed, runtime, provider, threads.
+   */
   constructor(options: ModelOptions = {}) {
     super({
       name: "conv",

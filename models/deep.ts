@@ -19,7 +19,11 @@ import { Dense } from "../src/nn/layers.ts";
  * ```
  */
 export class DeepAutoencoder extends Autoencoder {
-  /** @param options Seed, runtime, provider, threads. */
+  /**
+   * Creates the model with fresh Glorot-uniform weights.
+   *
+   * @param options Seed, runtime, provider, threads.
+   */
   constructor(options: ModelOptions = {}) {
     super({
       name: "deep",

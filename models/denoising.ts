@@ -53,7 +53,11 @@ export class DenoisingAutoencoder extends Autoencoder {
   /** Seed of the `"fixed"` noise: `fit` trains on `addNoise(x, fixedNoiseSeed)`. */
   readonly fixedNoiseSeed: number;
 
-  /** @param options Noise factor and mode, seed, runtime, provider, threads. */
+  /**
+   * Creates the model with fresh Glorot-uniform weights.
+   *
+   * @param options Noise factor and mode, seed, runtime, provider, threads.
+   */
   constructor(options: DenoisingOptions = {}) {
     super({
       name: "denoising",

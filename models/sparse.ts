@@ -33,7 +33,11 @@ export interface SparseOptions extends ModelOptions {
  * ```
  */
 export class SparseAutoencoder extends Autoencoder {
-  /** @param options Code size, penalty weight, seed, runtime, provider, threads. */
+  /**
+   * Creates the model with fresh Glorot-uniform weights.
+   *
+   * @param options Code size, penalty weight, seed, runtime, provider, threads.
+   */
   constructor(options: SparseOptions = {}) {
     const { codeSize = 32, l1 = 1e-4 } = options;
     super({

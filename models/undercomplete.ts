@@ -29,7 +29,11 @@ export interface UndercompleteOptions extends ModelOptions {
  * ```
  */
 export class UndercompleteAutoencoder extends Autoencoder {
-  /** @param options Code size, seed, runtime, provider, threads. */
+  /**
+   * Creates the model with fresh Glorot-uniform weights.
+   *
+   * @param options Code size, seed, runtime, provider, threads.
+   */
   constructor(options: UndercompleteOptions = {}) {
     const { codeSize = 32, inputSize = 784 } = options;
     super({

@@ -23,6 +23,7 @@ export {
   type Activation,
   Conv2D,
   Dense,
+  type Initializer,
   type Layer,
   type LayerContext,
   type LayerOptions,
@@ -32,7 +33,32 @@ export {
   UpSampling2D,
 } from "./nn/layers.ts";
 export type { Architecture, Part } from "./nn/architecture.ts";
-export type { BatchLogs, EpochControl, EpochLogs, History } from "../training/fit.ts";
+export type {
+  BatchLogs,
+  EpochControl,
+  EpochLogs,
+  History,
+  LoopOptions,
+  Samples,
+} from "../training/fit.ts";
+// The graph-building types that custom layers and optimizers are written against.
+export type {
+  Attrs,
+  AttrValue,
+  Dim,
+  DType,
+  Graph,
+  Node,
+  Region,
+  Shape,
+  Source,
+  TensorType,
+  Value,
+} from "./ir/graph.ts";
+export type { Builder } from "./ops/builder.ts";
+export type { OpType } from "./ops/registry.ts";
+export type { NodeView, Vjp } from "./ops/types.ts";
+export type { Random } from "./nn/random.ts";
 export {
   adadelta,
   type AdadeltaOptions,
@@ -41,6 +67,7 @@ export {
   type Optimizer,
   sgd,
   type SgdOptions,
+  type UpdateInputs,
 } from "../training/optimizers.ts";
 export {
   type Callback,
@@ -58,6 +85,7 @@ export {
 export { AutoencoderError } from "./errors.ts";
 export { decodeIdx, type IdxArray } from "./data/idx.ts";
 export {
+  type DatasetFile,
   type DatasetName,
   DATASETS,
   type DatasetSpec,

@@ -154,6 +154,8 @@ export class Autoencoder {
   #chosen?: Promise<ChosenProvider>;
 
   /**
+   * Creates an autoencoder of any architecture, with fresh weights.
+   *
    * @param config Name, input shape, encoder and decoder layers.
    * @param options Seed, runtime, provider, threads.
    */

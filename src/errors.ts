@@ -21,6 +21,8 @@
  */
 export class AutoencoderError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message What went wrong and what to do.
    * @param options `cause`: the underlying error, when there is one.
    */

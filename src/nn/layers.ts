@@ -117,6 +117,8 @@ export class Dense implements Layer {
   readonly type = "Dense";
 
   /**
+   * Creates a dense layer.
+   *
    * @param units Output features.
    * @param activation Activation after the affine map (default linear).
    * @param options Activity regularizer.
@@ -129,7 +131,7 @@ export class Dense implements Layer {
     positiveInteger(units, "units", "Dense");
   }
 
-  /** @inheritdoc */
+  /** Output shape (without the batch dimension) for an input shape; validates it. */
   outputShape(input: Shape, name: string): number[] {
     if (input.length !== 1 || typeof input[0] !== "number") {
       throw new AutoencoderError(
@@ -141,7 +143,7 @@ export class Dense implements Layer {
     return [this.units];
   }
 
-  /** @inheritdoc */
+  /** The parameters (kernel and bias), named under `name`. */
   params(input: Shape, name: string): ParamSpec[] {
     const fanIn = this.outputShape(input, name) && (input[0] as number);
     return [
@@ -154,7 +156,7 @@ export class Dense implements Layer {
     ];
   }
 
-  /** @inheritdoc */
+  /** Emits the layer on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
     const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
     if (kernel.shape[0] !== x.shape[1]) {
@@ -201,6 +203,8 @@ export class Conv2D implements Layer {
   readonly type = "Conv2D";
 
   /**
+   * Creates a convolution layer.
+   *
    * @param filters Output channels.
    * @param kernelSize Square kernel size (default 3).
    * @param activation Activation (default linear).
@@ -225,7 +229,7 @@ export class Conv2D implements Layer {
     return [before, before, total - before, total - before];
   }
 
-  /** @inheritdoc */
+  /** Output shape (without the batch dimension) for an input shape; validates it. */
   outputShape(input: Shape, name: string): number[] {
     const [, h, w] = expectImages(input, name, "Conv2D");
     const shrink = this.padding === "same" ? 0 : this.kernelSize - 1;
@@ -237,7 +241,7 @@ export class Conv2D implements Layer {
     return [this.filters, h - shrink, w - shrink];
   }
 
-  /** @inheritdoc */
+  /** The parameters (kernel and bias), named under `name`. */
   params(input: Shape, name: string): ParamSpec[] {
     const [c] = expectImages(input, name, "Conv2D");
     const k = this.kernelSize;
@@ -251,7 +255,7 @@ export class Conv2D implements Layer {
     ];
   }
 
-  /** @inheritdoc */
+  /** Emits the layer on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
     this.outputShape(x.shape.slice(1), name);
     const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
@@ -283,10 +287,14 @@ export class MaxPool2D implements Layer {
   /** Pooling has no activation. */
   readonly activation: Activation = "linear";
 
-  /** @param padding `"same"` (default, as the blog) or `"valid"`. */
+  /**
+   * Creates a 2×2 max-pooling layer.
+   *
+   * @param padding `"same"` (default, as the blog) or `"valid"`.
+   */
   constructor(readonly padding: Padding = "same") {}
 
-  /** @inheritdoc */
+  /** Output shape (without the batch dimension) for an input shape; validates it. */
   outputShape(input: Shape, name: string): number[] {
     const [c, h, w] = expectImages(input, name, "MaxPool2D");
     const out = (d: number) => (this.padding === "same" ? Math.ceil(d / 2) : Math.floor(d / 2));
@@ -298,12 +306,12 @@ export class MaxPool2D implements Layer {
     return [c, out(h), out(w)];
   }
 
-  /** @inheritdoc */
+  /** None: the layer has no parameters. */
   params(): ParamSpec[] {
     return [];
   }
 
-  /** @inheritdoc */
+  /** Emits the layer on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string): Value {
     const [, oh, ow] = this.outputShape(x.shape.slice(1), name);
     const [, , h, w] = x.shape as number[];
@@ -329,23 +337,27 @@ export class UpSampling2D implements Layer {
   /** Upsampling has no activation. */
   readonly activation: Activation = "linear";
 
-  /** @param factor Integer scale (default 2). */
+  /**
+   * Creates a nearest-neighbour upsampling layer.
+   *
+   * @param factor Integer scale (default 2).
+   */
   constructor(readonly factor = 2) {
     positiveInteger(factor, "factor", "UpSampling2D");
   }
 
-  /** @inheritdoc */
+  /** Output shape (without the batch dimension) for an input shape; validates it. */
   outputShape(input: Shape, name: string): number[] {
     const [c, h, w] = expectImages(input, name, "UpSampling2D");
     return [c, h * this.factor, w * this.factor];
   }
 
-  /** @inheritdoc */
+  /** None: the layer has no parameters. */
   params(): ParamSpec[] {
     return [];
   }
 
-  /** @inheritdoc */
+  /** Emits the layer on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string): Value {
     this.outputShape(x.shape.slice(1), name);
     return ctx.b.upsampleNearest(x, this.factor);

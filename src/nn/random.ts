@@ -18,7 +18,11 @@
 export class Random {
   #s: Uint32Array;
 
-  /** @param seed Any integer; the same seed gives the same sequence. */
+  /**
+   * Creates a generator.
+   *
+   * @param seed Any integer; the same seed gives the same sequence.
+   */
   constructor(seed: number) {
     this.#s = new Uint32Array(4);
     let x = seed >>> 0;
@@ -31,7 +35,7 @@ export class Random {
     }
   }
 
-  /** @returns A uniform float in [0, 1). */
+  /** A uniform sample. @returns A uniform float in [0, 1). */
   next(): number {
     return this.#bits() / 4294967296;
   }
@@ -76,6 +80,8 @@ export class Random {
   }
 
   /**
+   * A uniform sample in a range.
+   *
    * @param low Lower bound.
    * @param high Upper bound.
    * @returns A uniform float in [low, high).

@@ -28,7 +28,11 @@ export class Builder {
   readonly graph: Graph;
   #constants = new Map<string, Value>();
 
-  /** @param graph The graph to extend (a new one by default). */
+  /**
+   * Creates a builder.
+   *
+   * @param graph The graph to extend (a new one by default).
+   */
   constructor(graph: Graph = new Graph()) {
     this.graph = graph;
   }
@@ -107,27 +111,27 @@ export class Builder {
   pow(a: Value, b: Value): Value {
     return this.op1("Pow", [a, b]);
   }
-  /** @param a Operand. @returns `-a`. */
+  /** Elementwise negation. @param a Operand. @returns `-a`. */
   neg(a: Value): Value {
     return this.op1("Neg", [a]);
   }
-  /** @param a Operand. @returns `max(a, 0)`. */
+  /** Elementwise ReLU. @param a Operand. @returns `max(a, 0)`. */
   relu(a: Value): Value {
     return this.op1("Relu", [a]);
   }
-  /** @param a Operand. @returns `1 / (1 + exp(-a))`. */
+  /** Elementwise logistic sigmoid. @param a Operand. @returns `1 / (1 + exp(-a))`. */
   sigmoid(a: Value): Value {
     return this.op1("Sigmoid", [a]);
   }
-  /** @param a Operand. @returns `log(1 + exp(a))`. */
+  /** Elementwise softplus. @param a Operand. @returns `log(1 + exp(a))`. */
   softplus(a: Value): Value {
     return this.op1("Softplus", [a]);
   }
-  /** @param a Operand. @returns `|a|`. */
+  /** Elementwise absolute value. @param a Operand. @returns `|a|`. */
   abs(a: Value): Value {
     return this.op1("Abs", [a]);
   }
-  /** @param a Operand. @returns The sign of `a` (-1, 0 or 1). */
+  /** Elementwise sign. @param a Operand. @returns The sign of `a` (-1, 0 or 1). */
   sign(a: Value): Value {
     return this.op1("Sign", [a]);
   }
@@ -142,7 +146,7 @@ export class Builder {
   where(condition: Value, a: Value, b: Value): Value {
     return this.op1("Where", [condition, a, b]);
   }
-  /** @param a Operand. @returns `sqrt(a)`. */
+  /** Elementwise square root. @param a Operand. @returns `sqrt(a)`. */
   sqrt(a: Value): Value {
     return this.op1("Sqrt", [a]);
   }
@@ -170,7 +174,7 @@ export class Builder {
     return this.op1("Gemm", [a, b], { transA: opts.transA ? 1 : 0, transB: opts.transB ? 1 : 0 });
   }
 
-  /** @param a Operand. @param perm Axis permutation. @returns The transposed tensor. */
+  /** Axis permutation. @param a Operand. @param perm Axis permutation. @returns The transposed tensor. */
   transpose(a: Value, perm: readonly number[]): Value {
     return this.op1("Transpose", [a], { perm });
   }
