@@ -24,7 +24,8 @@
 import { setDefaultRuntime } from "./runtime/default.ts";
 import { webRuntime } from "./runtime/web.ts";
 
-setDefaultRuntime(webRuntime);
+// In Deno or Node, where "@autoencoders/onnx" may be imported too, its native adapter stays.
+setDefaultRuntime(webRuntime, { replace: false });
 
 export * from "./api.ts";
 export { loadMnistFromUrl, type LoadMnistFromUrlOptions } from "./data/mnist_fetch.ts";

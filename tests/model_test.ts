@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import {
   type Autoencoder,
@@ -177,5 +178,22 @@ Deno.test("a diverging run stops with a clear error and keeps the last good weig
   );
   for (const [name, w] of model.params) {
     assert.ok(w.every(Number.isFinite), `${name} is not finite`);
+  }
+});
+
+Deno.test("importing both entry points keeps the native runtime, in either order", async () => {
+  for (const order of [["mod.ts", "src/web.ts"], ["src/web.ts", "mod.ts"]]) {
+    const code = `${order.map((f) => `import "${new URL(`../${f}`, import.meta.url)}";`).join("")}
+      import { defaultRuntime } from "${new URL("../src/runtime/default.ts", import.meta.url)}";
+      console.log(defaultRuntime().name);`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      cwd: fileURLToPath(new URL("..", import.meta.url)), // the project's import map
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /^onnxruntime-node/, `imported ${order.join(", then ")}: ${text}`);
   }
 });

@@ -15,8 +15,12 @@ let current: Runtime | undefined;
  * Sets the runtime used by models created without one.
  *
  * @param runtime The adapter.
+ * @param options `replace: false` keeps a runtime already registered (the browser
+ *   entry point's, so that importing both entry points in Deno or Node gives the
+ *   native adapter whatever the import order).
  */
-export function setDefaultRuntime(runtime: Runtime): void {
+export function setDefaultRuntime(runtime: Runtime, options: { replace?: boolean } = {}): void {
+  if (options.replace === false && current) return;
   current = runtime;
 }
 
