@@ -43,6 +43,7 @@ export const BLOG_MODELS: Readonly<Record<BlogModelName, BlogModel>> = {
  * Looks a model up by name.
  *
  * @param name `undercomplete`, `sparse`, `deep`, `conv` or `denoising`.
+ * @param action What the caller does with it, for the error message.
  * @returns The model's entry.
  *
  * @example
@@ -51,10 +52,10 @@ export const BLOG_MODELS: Readonly<Record<BlogModelName, BlogModel>> = {
  * console.assert(blogModel("conv").batchSize === 128);
  * ```
  */
-export function blogModel(name: string): BlogModel {
+export function blogModel(name: string, action = "use"): BlogModel {
   if (!Object.hasOwn(BLOG_MODELS, name)) {
     throw new AutoencoderError(
-      `Cannot use model "${name}": it is not known; choose one of ${
+      `Cannot ${action} model "${name}": it is not known; choose one of ${
         Object.keys(BLOG_MODELS).join(", ")
       }`,
     );

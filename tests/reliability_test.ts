@@ -23,6 +23,7 @@ import {
   loadMnist,
   UndercompleteAutoencoder,
 } from "../mod.ts";
+import { concatBytes } from "../src/bytes.ts";
 import { decodeIdx } from "../src/data/idx.ts";
 import { decodeModel, encodeModel } from "../src/onnx/model.ts";
 import { ModelProto } from "../src/onnx/schema.ts";
@@ -908,17 +909,17 @@ function mutate(input: Uint8Array, rng: Random): Uint8Array {
         b = b.slice(0, at);
         break;
       case 4: // append
-        b = join(b, Array.from({ length: 1 + int(16) }, () => int(256)));
+        b = concatBytes([b, Array.from({ length: 1 + int(16) }, () => int(256))]);
         break;
       case 5: // insert, e.g. a varint length of 2^32 - 1
-        b = join(
+        b = concatBytes([
           b.subarray(0, at),
           int(2) ? [0xff, 0xff, 0xff, 0xff, 0x0f] : [int(256)],
           b.subarray(at),
-        );
+        ]);
         break;
       case 6: // delete a range
-        b = join(b.subarray(0, at), b.subarray(at + 1 + int(32)));
+        b = concatBytes([b.subarray(0, at), b.subarray(at + 1 + int(32))]);
         break;
       case 7: // an interesting big-endian u32 in the first bytes (IDX headers, protobuf tags)
         if (b.length >= 24) {
@@ -927,21 +928,11 @@ function mutate(input: Uint8Array, rng: Random): Uint8Array {
         break;
       default: { // duplicate a slice
         const from = int(Math.max(b.length, 1)), n = int(64);
-        b = join(b.subarray(0, at), b.subarray(from, from + n), b.subarray(at));
+        b = concatBytes([b.subarray(0, at), b.subarray(from, from + n), b.subarray(at)]);
       }
     }
   }
   return b;
-}
-
-function join(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Runs `check` on mutations of the seeds until `count` cases or `ms` milliseconds; returns outcome counts. */

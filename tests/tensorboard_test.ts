@@ -18,9 +18,9 @@ import {
   EventWriter,
   FILE_VERSION,
   maskedCrc32c,
-  pngInfo,
   tfRecord,
 } from "../src/viz/tensorboard.ts";
+import { pngInfo } from "../src/viz/png.ts";
 import { TensorBoardLog } from "../src/viz/tensorboard_file.ts";
 
 // ---------------------------------------------------------------------------

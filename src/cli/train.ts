@@ -22,7 +22,7 @@ import {
 import type { Autoencoder } from "../autoencoder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
-import { BLOG_MODELS, type BlogModel, type BlogModelName } from "../../models/registry.ts";
+import { BLOG_MODELS, blogModel } from "../../models/registry.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import { TensorBoardLog } from "../viz/tensorboard_file.ts";
 import type { TrainingModel } from "../../training/callbacks.ts";
@@ -264,14 +264,7 @@ export async function main(args: string[]): Promise<void> {
   const log = (line: string) => {
     if (!values.quiet) print(line);
   };
-  if (!Object.hasOwn(BLOG_MODELS, values.model)) {
-    throw new AutoencoderError(
-      `Cannot train model "${values.model}": it is not known; choose one of ${
-        Object.keys(BLOG_MODELS).join(", ")
-      }`,
-    );
-  }
-  const spec: BlogModel = BLOG_MODELS[values.model as BlogModelName];
+  const spec = blogModel(values.model, "train");
   const optimizer = optimizerByName(values.optimizer);
   const epochs = intOption(values.epochs, "epochs", spec.epochs, 1);
   const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize, 1);
@@ -301,7 +294,7 @@ export async function main(args: string[]): Promise<void> {
   const { train, test, source } = await loadData(values, log);
   log(`Data: ${values.dataset} from ${source}`);
   const limit = Math.min(limitOption, train.count);
-  const trainImages = train.images.subarray(0, Math.min(limit, train.count) * 784);
+  const trainImages = train.images.subarray(0, limit * 784);
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
 
   const model = spec.create({

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import { AutoencoderError } from "../errors.ts";
 
 /**
@@ -158,7 +159,7 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
       chunks.push(next.value);
       total += next.value.length;
       if (limit === Infinity) {
-        const header = readHeader(concat(chunks, total), file, false);
+        const header = readHeader(concatBytes(chunks), file, false);
         if (header) {
           if (header.expected > bytes.length * MAX_INFLATION) {
             throw fail(
@@ -180,18 +181,7 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
   } finally {
     reader.cancel().catch(() => {});
   }
-  return concat(chunks, total);
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

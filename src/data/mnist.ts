@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { concatBytes } from "../bytes.ts";
 import { AutoencoderError } from "../errors.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
 import {
@@ -300,9 +301,7 @@ async function fetchVerified(
   if (total !== undefined && received !== total) {
     throw new AutoencoderError(`${url}: received ${received} of ${total} bytes`);
   }
-  const bytes = new Uint8Array(received);
-  let at = 0;
-  for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+  const bytes = concatBytes(chunks);
   try {
     await decodeDatasetFile(bytes, file, url);
   } catch (e) {

@@ -26,7 +26,7 @@
 
 import { AutoencoderError } from "../errors.ts";
 import { type Architecture, placeLayers } from "../nn/architecture.ts";
-import { pngInfo } from "./tensorboard.ts";
+import { pngInfo } from "./png.ts";
 
 /** A model to report on: an `Autoencoder` (anything with a `config`) or its configuration. */
 export type ReportModel =

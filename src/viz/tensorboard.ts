@@ -19,6 +19,8 @@
  */
 
 import protobuf from "protobufjs";
+import { concatBytes } from "../bytes.ts";
+import { pngInfo } from "./png.ts";
 import { AutoencoderError } from "../errors.ts";
 
 const descriptor = {
@@ -172,52 +174,6 @@ export function eventFileName(host: string, time: number = Date.now(), suffix = 
   return `events.out.tfevents.${seconds}.${host}${suffix}`;
 }
 
-/** Width, height and TensorBoard colorspace read from a PNG header. */
-export interface PngInfo {
-  /** Pixels per row. */
-  width: number;
-  /** Rows. */
-  height: number;
-  /** 1 grayscale, 2 grayscale + alpha, 3 RGB, 4 RGBA (as `Summary.Image.colorspace`). */
-  colorspace: number;
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/**
- * Reads a PNG's `IHDR` chunk.
- *
- * @param png The PNG file's bytes.
- * @param what Names the image in error messages.
- * @returns Its size and colorspace.
- *
- * @example
- * ```ts
- * import { pngInfo } from "./tensorboard.ts";
- * import { renderGrid } from "./grid.ts";
- * const info = pngInfo(await renderGrid([new Float32Array(784)], { scale: 1, gap: 0 }));
- * console.assert(info.width === 28 && info.height === 28);
- * ```
- */
-export function pngInfo(png: Uint8Array, what = "image"): PngInfo {
-  const isPng = png.length >= 33 && PNG_SIGNATURE.every((b, i) => png[i] === b) &&
-    String.fromCharCode(...png.subarray(12, 16)) === "IHDR";
-  if (!isPng) {
-    throw new AutoencoderError(
-      `Cannot use image "${what}": the bytes are not a PNG file; pass PNG bytes such as renderGrid returns`,
-    );
-  }
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  const colorType = png[25];
-  const colorspace = ({ 0: 1, 4: 2, 2: 3, 3: 3, 6: 4 } as Record<number, number>)[colorType];
-  if (colorspace === undefined) {
-    throw new AutoencoderError(
-      `Cannot use image "${what}": the PNG has an unknown colour type ${colorType}`,
-    );
-  }
-  return { width: view.getUint32(16), height: view.getUint32(20), colorspace };
-}
-
 /** One `Summary.Value` before encoding. */
 type SummaryValue =
   | { tag: string; simpleValue: number }
@@ -319,7 +275,7 @@ export class EventWriter {
    * @returns Framed records, possibly none.
    */
   take(): Uint8Array {
-    const out = concat(this.#records.slice(this.#taken));
+    const out = concatBytes(this.#records.slice(this.#taken));
     this.#taken = this.#records.length;
     return out;
   }
@@ -330,7 +286,7 @@ export class EventWriter {
    * @returns Framed records.
    */
   bytes(): Uint8Array {
-    return concat(this.#records);
+    return concatBytes(this.#records);
   }
 
   #event(step: number, value: SummaryValue[], wallTime = Date.now() / 1000): this {
@@ -352,14 +308,4 @@ function checkTag(tag: string): void {
   if (typeof tag !== "string" || tag.length === 0) {
     throw new AutoencoderError(`Cannot log to TensorBoard: tags must be non-empty, got "${tag}"`);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
