@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { median, type ModelName, MODELS } from "./data.ts";
+import { BLOG_BATCH, median, type ModelName, MODELS } from "./data.ts";
 
 const HELP = `Benchmark the five autoencoders (and, with --peers, PyTorch and TensorFlow.js).
 
@@ -164,8 +164,6 @@ function ours(model: ModelName) {
   ]);
 }
 
-const BLOG_BATCH = (m: ModelName) => isConv(m) ? 128 : 256;
-
 function torch(model: ModelName) {
   const steps = Number(isConv(model) ? values["steps-conv"] : values["steps-dense"]);
   // OpenBLAS 0.3.21 does not know this CPU and would use its SSE3 kernels; OMP spins by
@@ -181,7 +179,7 @@ function torch(model: ModelName) {
     "--epochs",
     values.epochs,
     "--limit",
-    String(steps * BLOG_BATCH(model)),
+    String(steps * BLOG_BATCH[model]),
     "--no-eval",
     "--latency",
     "--json",
@@ -207,7 +205,7 @@ function tfjs(model: ModelName) {
     "--epochs",
     values["tfjs-epochs"],
     "--limit",
-    String(steps * BLOG_BATCH(model)),
+    String(steps * BLOG_BATCH[model]),
     "--latency",
     "--json",
     ...dataArgs,

@@ -2,17 +2,18 @@
  * Micro-benchmark of the convolution kernel gradient, the op that `bench:profile`
  * finds dominating the conv models' steps. For `dY = conv(X, W)` (3×3, `same`),
  * `dW[o, i, kh, kw] = Σ_{n,h,w} dY[n, o, h, w] · Xpad[n, i, h + kh, w + kw]`,
- * computed two ways in ONNX Runtime on the same inputs:
+ * computed three ways in ONNX Runtime on the same inputs:
  *
- * - `conv`: as the library emits it, a `Conv` over the batch-transposed tensors
- *   (`[C_in, N, H, W]` convolved with `[C_out, N, H, W]` as a H×W kernel, pads 1):
- *   a GEMM with a 3×3 output per image, which MLAS runs as a skinny product;
+ * - `library`: what the library emits today (`convVjp` in src/ops/registry.ts);
+ * - `conv`: the library's first form, before commit 209f40c: a `Conv` over the
+ *   batch-transposed tensors (`[C_in, N, H, W]` convolved with `[C_out, N, H, W]` as a
+ *   H×W kernel, pads 1), a GEMM with a 3×3 output per image, which MLAS runs as a
+ *   skinny product;
  * - `im2col`: `Pad`, nine `Slice`s and a `Concat` build `[9·C_in, N·H·W]`, then one
  *   `Gemm` with `[C_out, N·H·W]` (M = C_out, N = 9·C_in, K = N·H·W) and a transpose.
  *
- * Both graphs give the same `[C_out, C_in, 3, 3]` (checked); the output says the
- * milliseconds and GFLOP/s of each. Not a library change: a measurement to predict
- * what such a change would gain.
+ * All give the same `[C_out, C_in, 3, 3]` (checked against `library`); the output
+ * says the milliseconds and GFLOP/s of each.
  *
  * ```sh
  * deno run -A bench/conv_grad.ts [--shapes 128x32x32x14,128x1x16x28] [--threads 2] [--reps 10]
@@ -25,7 +26,8 @@ import * as ort from "onnxruntime-node";
 import { parseArgs } from "node:util";
 import { Graph, type Value } from "../src/ir/graph.ts";
 import { encodeModel } from "../src/onnx/model.ts";
-import { registry } from "../src/ops/registry.ts";
+import { Builder } from "../src/ops/builder.ts";
+import { convVjp, registry } from "../src/ops/registry.ts";
 import { median } from "./data.ts";
 
 const { values } = parseArgs({
@@ -60,7 +62,19 @@ function node(
   return g.addNode(op, inputs, attrs as never, f32(shape))[0];
 }
 
-/** The library's formulation: Conv over batch-transposed tensors. */
+/** The library's kernel gradient as it is now, emitted by its own rule. */
+function libraryGraph(n: number, ci: number, co: number, h: number): Graph {
+  const b = new Builder();
+  const x = b.graph.input("x", "float32", [n, ci, h, h]);
+  const dy = b.graph.input("dy", "float32", [n, co, h, h]);
+  const w = b.graph.input("w", "float32", [co, ci, 3, 3]); // only its shape is read
+  const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
+  const [, dw] = convVjp(b, { inputs: [x, w], outputs: [], attrs }, [dy]);
+  b.graph.output("dw", dw!);
+  return b.graph;
+}
+
+/** The library's first formulation: Conv over batch-transposed tensors. */
 function convGraph(n: number, ci: number, co: number, h: number): Graph {
   const g = new Graph();
   const x = g.input("x", "float32", [n, ci, h, h]);
@@ -119,38 +133,42 @@ for (const spec of values.shapes.split(",")) {
     x: new ort.Tensor("float32", random(n * ci * h * h), [n, ci, h, h]),
     dy: new ort.Tensor("float32", random(n * co * h * h), [n, co, h, h]),
   };
-  const sessions = {
-    conv: await open(convGraph(n, ci, co, h)),
-    im2col: await open(im2colGraph(n, ci, co, h)),
+  const weights = new ort.Tensor("float32", new Float32Array(co * ci * 9), [co, ci, 3, 3]);
+  const graphs = {
+    library: libraryGraph(n, ci, co, h),
+    conv: convGraph(n, ci, co, h),
+    im2col: im2colGraph(n, ci, co, h),
   };
-  const times: Record<string, number[]> = { conv: [], im2col: [] };
-  const outs: Record<string, Float32Array> = {};
+  const sessions = await Promise.all(Object.values(graphs).map(open));
+  const names = Object.keys(graphs);
+  const times: number[][] = names.map(() => []);
+  const outs: Float32Array[] = [];
   const reps = Number(values.reps);
   for (let r = 0; r < reps + 2; r++) {
-    for (const [name, s] of Object.entries(sessions)) { // alternate, so both see the same load
+    for (const [i, s] of sessions.entries()) { // alternate, so all see the same load
       const t0 = performance.now();
-      const out = await s.run(feeds);
-      if (r >= 2) times[name].push(performance.now() - t0);
-      outs[name] = out.dw.data as Float32Array;
+      const out = await s.run(s.inputNames.includes("w") ? { ...feeds, w: weights } : feeds);
+      if (r >= 2) times[i].push(performance.now() - t0);
+      outs[i] = out.dw.data as Float32Array;
     }
   }
-  for (const s of Object.values(sessions)) await s.release();
-  let maxDiff = 0, maxAbs = 0;
-  for (let i = 0; i < outs.conv.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(outs.conv[i] - outs.im2col[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(outs.conv[i]));
-  }
+  for (const s of sessions) await s.release();
   const flops = 2 * n * ci * co * 9 * h * h;
-  const ms = { conv: median(times.conv), im2col: median(times.im2col) };
-  rows.push({
-    shape: `N=${n} C_in=${ci} C_out=${co} ${h}x${h}`,
-    conv_ms: ms.conv,
-    im2col_ms: ms.im2col,
-    conv_gflops: flops / ms.conv / 1e6,
-    im2col_gflops: flops / ms.im2col / 1e6,
-    speedup: ms.conv / ms.im2col,
-    max_rel_diff: maxDiff / maxAbs,
-  });
+  const row: Record<string, string | number> = { shape: `N=${n} C_in=${ci} C_out=${co} ${h}x${h}` };
+  for (const [i, name] of names.entries()) {
+    const ms = median(times[i]);
+    let maxDiff = 0, maxAbs = 0;
+    for (let k = 0; k < outs[0].length; k++) {
+      maxDiff = Math.max(maxDiff, Math.abs(outs[i][k] - outs[0][k]));
+      maxAbs = Math.max(maxAbs, Math.abs(outs[0][k]));
+    }
+    Object.assign(row, {
+      [`${name}_ms`]: ms,
+      [`${name}_gflops`]: flops / ms / 1e6,
+      [`${name}_rel_diff`]: maxDiff / maxAbs,
+    });
+  }
+  rows.push(row);
 }
 
 if (values.json) { for (const r of rows) console.log(JSON.stringify(r)); }
@@ -161,12 +179,11 @@ else {
     }`,
   );
   for (const r of rows) {
-    console.log(
-      `${r.shape.padEnd(34)} conv ${r.conv_ms.toFixed(2).padStart(7)} ms (${
-        r.conv_gflops.toFixed(1).padStart(5)
-      } GFLOP/s)  im2col+Gemm ${r.im2col_ms.toFixed(2).padStart(7)} ms (${
-        r.im2col_gflops.toFixed(1).padStart(5)
-      } GFLOP/s)  x${r.speedup.toFixed(2)}  rel diff ${r.max_rel_diff.toExponential(1)}`,
+    const cells = ["library", "conv", "im2col"].map((name) =>
+      `${name} ${(r[`${name}_ms`] as number).toFixed(2).padStart(7)} ms (${
+        (r[`${name}_gflops`] as number).toFixed(1).padStart(5)
+      } GFLOP/s, rel diff ${(r[`${name}_rel_diff`] as number).toExponential(1)})`
     );
+    console.log(`${(r.shape as string).padEnd(30)} ${cells.join("  ")}`);
   }
 }

@@ -16,7 +16,11 @@ export const SIDE = 28;
 /** Floats per image. */
 export const PIXELS = SIDE * SIDE;
 
-/** The five models and their blog batch sizes. */
+/**
+ * The five models and their blog batch sizes: models/registry.ts's table again, on
+ * purpose, because the TF.js peer reads this module and must not load the library
+ * (its peak memory would then include ONNX Runtime).
+ */
 export const MODELS = ["undercomplete", "sparse", "deep", "conv", "denoising"] as const;
 /** A model name. */
 export type ModelName = typeof MODELS[number];
