@@ -15,6 +15,7 @@ import { AutoencoderError } from "../errors.ts";
 import { Builder } from "../ops/builder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { writeFileAtomic } from "./files.ts";
+import { isSoftwareRenderer } from "./providers.ts";
 import type {
   Provider,
   ProviderInfo,
@@ -255,7 +256,7 @@ async function webGpuDevice(): Promise<Pick<ProviderInfo, "device" | "software">
   } catch {
     // Deno without --allow-env for them: Deno's WebGPU below still tells.
   }
-  const software = /swiftshader|lvp|lavapipe|llvmpipe/i.test(icd);
+  const software = isSoftwareRenderer(icd);
   type Adapter = { info?: { description?: string; isFallbackAdapter?: boolean } } | null;
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<Adapter> } })
     ?.gpu;
@@ -266,7 +267,7 @@ async function webGpuDevice(): Promise<Pick<ProviderInfo, "device" | "software">
       return {
         device: info.description,
         software: software || info.isFallbackAdapter === true ||
-          /swiftshader|llvmpipe|lavapipe/i.test(info.description),
+          isSoftwareRenderer(info.description),
       };
     }
   } catch {

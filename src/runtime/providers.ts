@@ -9,6 +9,23 @@
 import { AutoencoderError } from "../errors.ts";
 import type { Provider, ProviderChoice, ProviderInfo, Runtime } from "./types.ts";
 
+/**
+ * Whether a WebGPU adapter or Vulkan driver name is a software renderer
+ * (SwiftShader, llvmpipe, lavapipe), which runs on the CPU slower than the CPU provider.
+ *
+ * @param name An adapter description or a Vulkan ICD file name.
+ * @returns `true` for a software renderer.
+ *
+ * @example
+ * ```ts
+ * import { isSoftwareRenderer } from "./providers.ts";
+ * console.assert(isSoftwareRenderer("/usr/lib/chromium/vk_swiftshader_icd.json"));
+ * ```
+ */
+export function isSoftwareRenderer(name: string): boolean {
+  return /swiftshader|lvp|lavapipe|llvmpipe/i.test(name);
+}
+
 /** The provider a model runs on, and how it was chosen. */
 export interface ChosenProvider extends ProviderInfo {
   /** What was asked for. */

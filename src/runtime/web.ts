@@ -14,7 +14,7 @@
 
 import * as ort from "onnxruntime-web";
 import { AutoencoderError } from "../errors.ts";
-import { chooseProvider } from "./providers.ts";
+import { chooseProvider, isSoftwareRenderer } from "./providers.ts";
 import type { ProviderInfo, Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
 
 /** The WebAssembly binary of the `onnxruntime-web` build this adapter imports (wasm and WebGPU). */
@@ -283,6 +283,6 @@ async function probeProviders(): Promise<ProviderInfo[]> {
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
   const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true ||
-    /swiftshader|llvmpipe|lavapipe/i.test(name);
+    isSoftwareRenderer(name);
   return [{ provider: "webgpu", available: true, device: name || undefined, software }, wasm];
 }
