@@ -5,13 +5,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import process from "node:process";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import { BLOG_MODELS, type BlogModelName } from "../../models/registry.ts";
 import type { Part } from "../nn/architecture.ts";
 import { decodeModel } from "../onnx/model.ts";
+import { parseCommandLine, runCommand } from "./command.ts";
 
 const HELP = `Export the inference models of a saved model or checkpoint.
 
@@ -27,7 +27,7 @@ Usage: deno task export FILE --out DIR
  * @param args Command-line arguments.
  */
 export async function main(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args,
     allowPositionals: true,
     options: { out: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
@@ -61,12 +61,4 @@ export async function main(args: string[]): Promise<void> {
   console.log(`Wrote the ${name} model's ${parts.map(([f]) => join(values.out!, f)).join(", ")}`);
 }
 
-if (import.meta.main) {
-  try {
-    await main(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof AutoencoderError)) throw e;
-    console.error(`error: ${e.message}`);
-    process.exit(2);
-  }
-}
+if (import.meta.main) await runCommand(main);

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -28,6 +27,7 @@ import { TensorBoardLog } from "../viz/tensorboard_file.ts";
 import type { TrainingModel } from "../../training/callbacks.ts";
 import { emptyHistory, type EpochLogs } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
+import { parseCommandLine, runCommand } from "./command.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
 import type { ProviderChoice } from "../runtime/types.ts";
@@ -207,22 +207,6 @@ async function writeOutputs(
   return files.map(([name]) => join(out, name));
 }
 
-/** `parseArgs`, its errors (unknown options, missing values) in the library's voice. */
-function parseCommandLine<const T extends ParseArgsConfig>(
-  config: T,
-): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs<T>(config);
-  } catch (cause) {
-    throw new AutoencoderError(
-      `Cannot parse the command line: ${
-        (cause as Error).message.trim().replace(/\s*\n\s*/g, " ").replace(/\.$/, "")
-      }; see --help`,
-      { cause },
-    );
-  }
-}
-
 /**
  * Runs the command.
  *
@@ -393,15 +377,4 @@ export async function main(args: string[]): Promise<void> {
   if (values.json) console.log(JSON.stringify(result));
 }
 
-if (import.meta.main) {
-  try {
-    await main(process.argv.slice(2));
-  } catch (e) {
-    if (
-      !(e instanceof AutoencoderError ||
-        (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
-    ) throw e;
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(2);
-  }
-}
+if (import.meta.main) await runCommand(main);

@@ -1,0 +1,48 @@
+/**
+ * What the command-line tools share: argument parsing whose errors speak the
+ * library's voice, and the entry point that prints an `AutoencoderError` as one
+ * `error:` line with exit status 2 instead of a stack trace.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import process from "node:process";
+import { AutoencoderError } from "../errors.ts";
+
+/**
+ * `parseArgs`, its errors (unknown options, missing values) as `AutoencoderError`s.
+ *
+ * @param config As for `parseArgs`.
+ * @returns The parsed values and positionals.
+ */
+export function parseCommandLine<const T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>(config);
+  } catch (cause) {
+    throw new AutoencoderError(
+      `Cannot parse the command line: ${
+        (cause as Error).message.trim().replace(/\s*\n\s*/g, " ").replace(/\.$/, "")
+      }; see --help`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Runs a command's `main` on the process arguments; an `AutoencoderError` ends the
+ * process with `error: <message>` on stderr and status 2, anything else propagates.
+ *
+ * @param main The command.
+ */
+export async function runCommand(main: (args: string[]) => Promise<void>): Promise<void> {
+  try {
+    await main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof AutoencoderError)) throw e;
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  }
+}
