@@ -374,8 +374,7 @@ export class Autoencoder {
     const rows = [["Layer (type)", "Output shape", "Param #"]];
     rows.push(["input (Input)", showShape(["N", ...this.inputShape]), "0"]);
     let total = 0;
-    for (const { name, layer, input, output } of placeLayers(this.config)) {
-      const count = layer.params(input, name).reduce((n, p) => n + size(p.shape), 0);
+    for (const { name, layer, output, paramCount: count } of placeLayers(this.config)) {
       total += count;
       rows.push([
         `${name} (${layer.type})`,

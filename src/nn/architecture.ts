@@ -33,6 +33,8 @@ export interface PlacedLayer {
   input: number[];
   /** Output shape without the batch dimension. */
   output: number[];
+  /** How many numbers its parameters hold. */
+  paramCount: number;
 }
 
 /**
@@ -56,7 +58,9 @@ export function placeLayers(arch: Architecture): PlacedLayer[] {
     layers.forEach((layer, i) => {
       const name = `${part}.${i}`;
       const output = layer.outputShape(shape, name);
-      placed.push({ name, layer, input: shape, output });
+      const paramCount = layer.params(shape, name)
+        .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      placed.push({ name, layer, input: shape, output, paramCount });
       shape = output;
     });
   }

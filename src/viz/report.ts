@@ -108,14 +108,14 @@ function layerRows(model: ReportModel): LayerRow[] {
     params: 0,
     part: "input",
   }];
-  for (const { name, layer, input, output } of placeLayers(arch)) {
+  for (const { name, layer, input, output, paramCount } of placeLayers(arch)) {
     rows.push({
       name,
       type: layer.type,
       activation: layer.activation === "linear" ? undefined : layer.activation,
       input: shapeText(input),
       output: shapeText(output),
-      params: layer.params(input, name).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
+      params: paramCount,
       part: name.startsWith("encoder") ? "encoder" : "decoder",
     });
   }
