@@ -720,11 +720,12 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
         strides: strides2(attrs),
       }),
     ],
-    // For non-overlapping windows (kernel = strides): spread y and g back over each
-    // window (nearest upsampling, cropped to x), and keep g where x equals the window's
-    // maximum. Ties share the gradient;
-    // that is exact where it matters: the only ties that occur in practice are zeros
-    // after a ReLU, and there the ReLU's own gradient is already zero.
+    // For non-overlapping windows (kernel = strides): the elements of a window that equal
+    // its maximum share the window's gradient equally, g / count each (a subgradient whose
+    // sum per window is g, as Keras' and PyTorch's route-to-one rule). Ties are common on
+    // MNIST (blank background under a positive bias, saturated strokes), so the count
+    // matters. `spread` takes a pooled value back over its window (nearest upsampling,
+    // cropped to x); `count` is the window sum of the mask (an average pool times k²).
     vjp(b, { inputs: [x], outputs: [y], attrs }, [g]) {
       const kernel = kernel2(attrs), strides = strides2(attrs), pads = pads4(attrs);
       if (kernel.join() !== strides.join() || kernel[0] !== kernel[1]) {
@@ -732,16 +733,24 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
           "Cannot differentiate MaxPool: only square windows with stride equal to the window are supported",
         );
       }
+      const k = kernel[0];
       const [, , h, w] = x.shape as number[];
+      const padded = pads.some((p) => p !== 0);
       const spread = (v: Value) => {
-        const up = b.upsampleNearest(v, kernel[0]);
-        return up.shape[2] === h && up.shape[3] === w && pads[0] === 0 && pads[1] === 0
+        const up = b.upsampleNearest(v, k);
+        return up.shape[2] === h && up.shape[3] === w && !padded
           ? up
           : b.slice(up, [pads[0], pads[1]], [pads[0] + h, pads[1] + w], [2, 3]);
       };
-      // A Cast and a Mul rather than a Where: ORT's Where kernel is scalar (1.7× faster).
       const mask = b.op1("Cast", [b.op1("Equal", [spread(y), x])], { to: 1 });
-      return [b.mul(spread(g!), mask)];
+      const windows = padded
+        ? b.op1("Pad", [mask, b.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])])
+        : mask;
+      const count = b.mul(
+        b.op1("AveragePool", [windows], { kernel_shape: kernel, strides }),
+        b.scalar(k * k),
+      );
+      return [b.mul(spread(b.div(g!, count)), mask)];
     },
   },
 
