@@ -7,6 +7,7 @@
 
 import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
 import { Dense } from "../src/nn/layers.ts";
+import { activityL1, lossOf } from "../src/nn/losses.ts";
 
 /** Options of {@link SparseAutoencoder}. */
 export interface SparseOptions extends ModelOptions {
@@ -43,8 +44,9 @@ export class SparseAutoencoder extends Autoencoder {
     super({
       name: "sparse",
       inputShape: [784],
-      encoder: [new Dense(codeSize, "relu", { activityL1: l1 })],
+      encoder: [new Dense(codeSize, "relu")],
       decoder: [new Dense(784, "sigmoid")],
+      loss: [...lossOf(options.loss), activityL1(l1)],
     }, options);
   }
 }

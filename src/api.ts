@@ -20,19 +20,28 @@ export { DeepAutoencoder } from "../models/deep.ts";
 export { ConvAutoencoder } from "../models/conv.ts";
 export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
 export {
+  activate,
   type Activation,
   Conv2D,
   Dense,
   type Initializer,
   type Layer,
   type LayerContext,
-  type LayerOptions,
   MaxPool2D,
   type Padding,
   type ParamSpec,
   UpSampling2D,
 } from "./nn/layers.ts";
 export type { Architecture, Part } from "./nn/architecture.ts";
+export {
+  activityL1,
+  binaryCrossEntropy,
+  type Loss,
+  type LossInputs,
+  type LossName,
+  type LossTerm,
+  meanSquaredErrorLoss,
+} from "./nn/losses.ts";
 export type {
   BatchLogs,
   EpochControl,

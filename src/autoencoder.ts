@@ -19,6 +19,7 @@ import {
 import { showShape } from "./ir/graph.ts";
 import type { Layer, ParamSpec } from "./nn/layers.ts";
 import { Random } from "./nn/random.ts";
+import { type Loss, type LossName, lossOf } from "./nn/losses.ts";
 import { type DecodedModel, decodeModel, encodeModel } from "./onnx/model.ts";
 import { defaultRuntime } from "./runtime/default.ts";
 import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
@@ -56,6 +57,12 @@ export interface ModelOptions {
   threads?: number;
   /** Idle intra-op threads spin-wait (default true); `false` suits a busy machine. */
   spinning?: boolean;
+  /**
+   * The training loss: `"bce"` (default, the blog's), `"mse"`, or terms such as
+   * `[meanSquaredErrorLoss(), activityL1(1e-4)]` (see `src/nn/losses.ts`). A model's
+   * own terms (the sparse model's penalty) are added to it.
+   */
+  loss?: LossName | Loss;
 }
 
 /** Options of {@link Autoencoder.fit}. */
@@ -160,7 +167,7 @@ export class Autoencoder {
    * @param options Seed, runtime, provider, threads.
    */
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
-    this.config = config;
+    this.config = { ...config, loss: config.loss ?? lossOf(options.loss) };
     this.#provider = options.provider ?? "cpu";
     const seed = options.seed ?? 0;
     const init = new Random(seed);

@@ -22,13 +22,15 @@
 import type { Value } from "../src/ir/graph.ts";
 import { Builder } from "../src/ops/builder.ts";
 import { grad } from "../src/autodiff/grad.ts";
+import { AutoencoderError } from "../src/errors.ts";
 import {
   type Architecture,
   emitForward,
+  type Forward,
   paramsAsInputs,
   paramSpecs,
 } from "../src/nn/architecture.ts";
-import { binaryCrossEntropyFromLogits } from "../src/nn/losses.ts";
+import { DEFAULT_LOSS, type Loss, type LossInputs } from "../src/nn/losses.ts";
 import type { Optimizer } from "./optimizers.ts";
 
 /** Options of {@link buildTrainStep}. */
@@ -75,15 +77,13 @@ export function buildTrainStep(
   const x = g.input("input", "float32", ["N", ...arch.inputShape]);
   const target = options.separateTarget ? g.input("target", "float32", x.shape) : x;
   const { ctx, inputs: params } = paramsAsInputs(b);
-  const penalties: Value[] = [];
-  ctx.penalize = (p) => penalties.push(p);
   for (const spec of paramSpecs(arch)) ctx.param(spec); // inputs in layer order
-  const { output: logits } = emitForward(ctx, arch, "autoencoder", x, true);
-  let loss = g.withScope("loss", () => binaryCrossEntropyFromLogits(b, logits, target));
-  if (penalties.length) {
-    const penalty = penalties.reduce((a, p) => b.add(a, p));
-    loss = b.add(loss, penalty);
-    g.output("penalty", penalty);
+  const forward = emitForward(ctx, arch, "autoencoder", x);
+  const terms = g.withScope("loss", () => emitTerms(b, arch.loss, forward, target));
+  let loss = terms.reconstruction;
+  if (terms.penalty) {
+    loss = b.add(loss, terms.penalty);
+    g.output("penalty", terms.penalty);
   }
   const grads = grad(b, loss, [...params.values()]);
 
@@ -106,7 +106,7 @@ export function buildTrainStep(
 
 /**
  * Builds the evaluation graph: `input` (and `target`) and the parameters in,
- * `loss` (mean binary cross-entropy of the batch) out.
+ * `loss` (the loss's terms but its regularizers, for the batch) out.
  *
  * @param arch The architecture.
  * @param options Target handling.
@@ -117,7 +117,39 @@ export function buildEvalStep(arch: Architecture, options: TrainStepOptions = {}
   const x = b.graph.input("input", "float32", ["N", ...arch.inputShape]);
   const target = options.separateTarget ? b.graph.input("target", "float32", x.shape) : x;
   const { ctx } = paramsAsInputs(b);
-  const { output: logits } = emitForward(ctx, arch, "autoencoder", x, true);
-  b.graph.output("loss", binaryCrossEntropyFromLogits(b, logits, target));
+  const forward = emitForward(ctx, arch, "autoencoder", x);
+  b.graph.output("loss", emitTerms(b, arch.loss, forward, target, false).reconstruction);
   return b;
+}
+
+/**
+ * Emits a loss's terms: the sum of those that are not regularizers and, when
+ * `training` and there are any, the sum of the regularizers.
+ */
+function emitTerms(
+  b: Builder,
+  loss: Loss = DEFAULT_LOSS,
+  forward: Forward,
+  target: Value,
+  training = true,
+): { reconstruction: Value; penalty?: Value } {
+  const inputs: LossInputs = {
+    b,
+    output: forward.output,
+    preActivation: forward.preActivation,
+    activation: forward.activation,
+    target,
+    activations: forward.activations,
+  };
+  const sum = (terms: Loss) =>
+    terms.length ? terms.map((t) => t.emit(inputs)).reduce((a, v) => b.add(a, v)) : undefined;
+  const reconstruction = sum(loss.filter((t) => !t.regularizer));
+  if (!reconstruction) {
+    throw new AutoencoderError(
+      `Cannot build the loss: it has only regularizers (${
+        loss.map((t) => t.name).join(", ")
+      }); add a reconstruction term such as "bce" or "mse"`,
+    );
+  }
+  return { reconstruction, penalty: training ? sum(loss.filter((t) => t.regularizer)) : undefined };
 }

@@ -8,7 +8,16 @@
 import { AutoencoderError } from "../errors.ts";
 import { type Shape, showShape, type Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
-import { Conv2D, type Layer, type LayerContext, MaxPool2D, type ParamSpec } from "./layers.ts";
+import type { Loss } from "./losses.ts";
+import {
+  activate,
+  type Activation,
+  Conv2D,
+  type Layer,
+  type LayerContext,
+  MaxPool2D,
+  type ParamSpec,
+} from "./layers.ts";
 
 /** The layers of an autoencoder. */
 export interface Architecture {
@@ -18,6 +27,8 @@ export interface Architecture {
   encoder: Layer[];
   /** Layers from the code to the reconstruction; the last one ends in a sigmoid. */
   decoder: Layer[];
+  /** The terms of the training loss (default: binary cross-entropy alone). */
+  loss?: Loss;
 }
 
 /** Which part of the network a graph computes. */
@@ -93,52 +104,62 @@ export function codeShape(arch: Architecture): number[] {
   return placeLayers(arch)[arch.encoder.length - 1].output;
 }
 
+/** The values of a forward pass. */
+export interface Forward {
+  /** The part's output, after its last layer's activation. */
+  output: Value;
+  /** The last layer's value before its activation (the logits of a final sigmoid). */
+  preActivation: Value;
+  /** The last layer's activation. */
+  activation: Activation;
+  /** The code, when the part includes the encoder. */
+  code?: Value;
+  /** Every layer's output by dotted name, and `code`. */
+  activations: Map<string, Value>;
+}
+
 /**
- * Emits part of the network on `x`.
+ * Emits part of the network on `x`. Values nothing reads (an activation only a loss
+ * term might have used) are dropped when the graph is encoded.
  *
  * @param ctx Builder and parameter source.
  * @param arch The architecture.
  * @param part Which layers to run.
  * @param x `[N, ...input of the part]`.
- * @param logits Stop before the final sigmoid (for losses from logits).
- * @returns The part's output and, when the part includes the encoder, the code.
+ * @returns The part's output, the last layer's pre-activation, the code and every layer's output.
  */
-export function emitForward(
-  ctx: LayerContext,
-  arch: Architecture,
-  part: Part,
-  x: Value,
-  logits = false,
-): { output: Value; code?: Value } {
-  const placed = placeLayers(arch);
+export function emitForward(ctx: LayerContext, arch: Architecture, part: Part, x: Value): Forward {
+  const b = ctx.b, placed = placeLayers(arch);
   const from = part === "decoder" ? arch.encoder.length : 0;
   const to = part === "encoder" ? arch.encoder.length : placed.length;
-  let h = x, code: Value | undefined;
+  const activations = new Map<string, Value>();
+  let h = x, z = x, activation: Activation = "linear";
   for (let i = from; i < to; i++) {
     const { name, layer } = placed[i];
     const next = placed[i + 1];
     if (i + 1 < to && i !== arch.encoder.length - 1 && poolsBeforeRelu(layer, next.layer)) {
       // relu(maxpool(z)) = maxpool(relu(z)): pooling first applies the ReLU, and its
       // gradient's mask, to a quarter of the values.
-      const linear = new Conv2D(layer.filters, layer.kernelSize, "linear", layer.padding);
-      const z = ctx.b.graph.withScope(name, () => linear.apply(ctx, h, name));
-      h = ctx.b.graph.withScope(next.name, () => ctx.b.relu(next.layer.apply(ctx, z, next.name)));
+      const conv = b.graph.withScope(name, () => layer.apply(ctx, h, name));
+      activations.set(name, b.graph.withScope(name, () => b.relu(conv)));
+      z = b.graph.withScope(next.name, () => next.layer.apply(ctx, conv, next.name));
+      h = b.graph.withScope(next.name, () => b.relu(z));
+      activation = "relu";
       i++;
     } else {
-      h = ctx.b.graph.withScope(
-        name,
-        () => layer.apply(ctx, h, name, logits && i === placed.length - 1),
-      );
+      z = b.graph.withScope(name, () => layer.apply(ctx, h, name));
+      h = b.graph.withScope(name, () => activate(b, z, layer.activation));
+      activation = layer.activation;
     }
-    if (i === arch.encoder.length - 1) code = h;
+    activations.set(placed[i].name, h);
+    if (i === arch.encoder.length - 1) activations.set("code", h);
   }
-  return { output: h, code };
+  return { output: h, preActivation: z, activation, code: activations.get("code"), activations };
 }
 
 /** A ReLU convolution followed by max pooling, whose ReLU may move after the pooling. */
-function poolsBeforeRelu(layer: Layer, next: Layer): layer is Conv2D {
-  return layer instanceof Conv2D && layer.activation === "relu" && !layer.options.activityL1 &&
-    next instanceof MaxPool2D;
+function poolsBeforeRelu(layer: Layer, next: Layer): boolean {
+  return layer instanceof Conv2D && layer.activation === "relu" && next instanceof MaxPool2D;
 }
 
 /**

@@ -33,20 +33,6 @@ export interface LayerContext {
    * a constant in exported models).
    */
   param(spec: ParamSpec): Value;
-  /**
-   * Adds a scalar penalty to the training loss (activity regularizers); absent
-   * where no loss is being built (inference, evaluation).
-   */
-  penalize?(penalty: Value): void;
-}
-
-/** Options common to the layers with weights. */
-export interface LayerOptions {
-  /**
-   * Keras-1 L1 activity regularizer on the layer's output `h`: adds
-   * `l1 * sum_over_units(mean_over_batch(|h|))` to the training loss only.
-   */
-  activityL1?: number;
 }
 
 /** An activation applied after a layer's linear part. */
@@ -63,33 +49,27 @@ export interface Layer {
   /** Parameters of the layer, named under `name`. */
   params(input: Shape, name: string): ParamSpec[];
   /**
-   * Emits the layer on `x` (`[N, ...input]`).
+   * Emits the layer's linear part on `x` (`[N, ...input]`); the network applies
+   * `activation` after it (see {@link activate}), so that a loss can read the value
+   * before it (the logits of a final sigmoid).
    *
    * @param ctx Builder and parameters.
    * @param x Input.
    * @param name The layer's dotted name.
-   * @param logits Return the value before a final sigmoid (for losses computed from logits).
    */
-  apply(ctx: LayerContext, x: Value, name: string, logits?: boolean): Value;
+  apply(ctx: LayerContext, x: Value, name: string): Value;
 }
 
-/** Applies the activation (or stops before a final sigmoid) and the activity penalty. */
-function finish(
-  ctx: LayerContext,
-  z: Value,
-  activation: Activation,
-  logits: boolean,
-  options: LayerOptions,
-): Value {
-  const b = ctx.b;
-  if (logits && activation === "sigmoid") return z;
-  const h = activation === "relu" ? b.relu(z) : activation === "sigmoid" ? b.sigmoid(z) : z;
-  if (options.activityL1 && ctx.penalize) {
-    const perUnit = b.reduceMean(b.abs(h), [0], false);
-    const total = b.reduceSum(perUnit, [...perUnit.shape.keys()], false);
-    ctx.penalize(b.mul(b.scalar(options.activityL1), total));
-  }
-  return h;
+/**
+ * Applies an activation.
+ *
+ * @param b Builder.
+ * @param z The layer's linear output.
+ * @param activation Which.
+ * @returns `relu(z)`, `sigmoid(z)` or `z`.
+ */
+export function activate(b: Builder, z: Value, activation: Activation): Value {
+  return activation === "relu" ? b.relu(z) : activation === "sigmoid" ? b.sigmoid(z) : z;
 }
 
 function positiveInteger(n: number, what: string, layer: string): void {
@@ -121,13 +101,8 @@ export class Dense implements Layer {
    *
    * @param units Output features.
    * @param activation Activation after the affine map (default linear).
-   * @param options Activity regularizer.
    */
-  constructor(
-    readonly units: number,
-    readonly activation: Activation = "linear",
-    readonly options: LayerOptions = {},
-  ) {
+  constructor(readonly units: number, readonly activation: Activation = "linear") {
     positiveInteger(units, "units", "Dense");
   }
 
@@ -156,8 +131,8 @@ export class Dense implements Layer {
     ];
   }
 
-  /** Emits the layer on `x` (`[N, ...input]`). */
-  apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
+  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
+  apply(ctx: LayerContext, x: Value, name: string): Value {
     const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
     if (kernel.shape[0] !== x.shape[1]) {
       throw new AutoencoderError(
@@ -166,8 +141,7 @@ export class Dense implements Layer {
         } features but the layer expects ${kernel.shape[0]}`,
       );
     }
-    const z = ctx.b.op1("Gemm", [x, kernel, bias]);
-    return finish(ctx, z, this.activation, logits, this.options);
+    return ctx.b.op1("Gemm", [x, kernel, bias]);
   }
 }
 
@@ -209,14 +183,12 @@ export class Conv2D implements Layer {
    * @param kernelSize Square kernel size (default 3).
    * @param activation Activation (default linear).
    * @param padding `"same"` (default) or `"valid"`.
-   * @param options Activity regularizer.
    */
   constructor(
     readonly filters: number,
     readonly kernelSize = 3,
     readonly activation: Activation = "linear",
     readonly padding: Padding = "same",
-    readonly options: LayerOptions = {},
   ) {
     positiveInteger(filters, "filters", "Conv2D");
     positiveInteger(kernelSize, "kernel size", "Conv2D");
@@ -255,8 +227,8 @@ export class Conv2D implements Layer {
     ];
   }
 
-  /** Emits the layer on `x` (`[N, ...input]`). */
-  apply(ctx: LayerContext, x: Value, name: string, logits = false): Value {
+  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
+  apply(ctx: LayerContext, x: Value, name: string): Value {
     this.outputShape(x.shape.slice(1), name);
     const [kernel, bias] = this.params(x.shape.slice(1), name).map((p) => ctx.param(p));
     if (kernel.shape[1] !== x.shape[1]) {
@@ -266,8 +238,7 @@ export class Conv2D implements Layer {
         } channels but the layer expects ${kernel.shape[1]}`,
       );
     }
-    const z = ctx.b.conv(x, kernel, bias, this.pads);
-    return finish(ctx, z, this.activation, logits, this.options);
+    return ctx.b.conv(x, kernel, bias, this.pads);
   }
 }
 
@@ -311,7 +282,7 @@ export class MaxPool2D implements Layer {
     return [];
   }
 
-  /** Emits the layer on `x` (`[N, ...input]`). */
+  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string): Value {
     const [, oh, ow] = this.outputShape(x.shape.slice(1), name);
     const [, , h, w] = x.shape as number[];
@@ -357,7 +328,7 @@ export class UpSampling2D implements Layer {
     return [];
   }
 
-  /** Emits the layer on `x` (`[N, ...input]`). */
+  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
   apply(ctx: LayerContext, x: Value, name: string): Value {
     this.outputShape(x.shape.slice(1), name);
     return ctx.b.upsampleNearest(x, this.factor);

@@ -4,8 +4,10 @@
  * @module
  */
 
+import { AutoencoderError } from "../errors.ts";
 import type { Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
+import type { Activation } from "./layers.ts";
 
 /**
  * Binary cross-entropy between `target` in [0, 1] and `sigmoid(logits)`, mean over
@@ -43,4 +45,186 @@ export function binaryCrossEntropyFromLogits(b: Builder, logits: Value, target: 
     return [dz, b.mul(b.neg(z), scale)];
   });
   return loss;
+}
+
+/**
+ * Mean squared error between the reconstruction and the target, mean over every
+ * element (pixels and batch), as Keras' `loss='mse'`.
+ *
+ * @param b Builder.
+ * @param output `[N, ...]` reconstructions (after the final activation).
+ * @param target Same shape.
+ * @returns A scalar.
+ */
+export function meanSquaredError(b: Builder, output: Value, target: Value): Value {
+  const d = b.sub(output, target);
+  return b.reduceMean(b.mul(d, d), [...output.shape.keys()], false);
+}
+
+/** What a loss term reads from the network being trained. */
+export interface LossInputs {
+  /** The builder of the graph. */
+  b: Builder;
+  /** The reconstruction, `[N, ...input shape]`, after the last layer's activation. */
+  output: Value;
+  /** The last layer's value before its activation (the logits of a final sigmoid). */
+  preActivation: Value;
+  /** The last layer's activation. */
+  activation: Activation;
+  /** What the output must reproduce: the input, or the clean input of a denoising model. */
+  target: Value;
+  /**
+   * Every layer's output by dotted name (`encoder.0`, `decoder.2`), and the code
+   * (the encoder's output) as `code`.
+   */
+  activations: ReadonlyMap<string, Value>;
+}
+
+/**
+ * One term of a training loss: a scalar built from the network's values. A loss is
+ * a list of terms whose sum the optimizer minimises.
+ *
+ * @example
+ * ```ts
+ * import type { LossTerm } from "./losses.ts";
+ * // A contractive-style penalty on the code: 1e-3 times its mean square.
+ * const codeEnergy: LossTerm = {
+ *   name: "code_energy",
+ *   regularizer: true,
+ *   emit: ({ b, activations }) => {
+ *     const h = activations.get("code")!;
+ *     const axes = [...h.shape.keys()];
+ *     return b.mul(b.scalar(1e-3), b.reduceMean(b.mul(h, h), axes, false));
+ *   },
+ * };
+ * console.assert(codeEnergy.regularizer);
+ * ```
+ */
+export interface LossTerm {
+  /** Name in logs and errors, e.g. `"bce"`, `"l1(code)"`. */
+  readonly name: string;
+  /**
+   * A regularizer counts in the training loss only, and is reported apart as the
+   * `penalty` (as Keras does with activity regularizers); the other terms make the
+   * validation loss as well.
+   */
+  readonly regularizer: boolean;
+  /** Emits the term: a scalar. */
+  emit(inputs: LossInputs): Value;
+}
+
+/** A training loss: terms whose sum is minimised. */
+export type Loss = readonly LossTerm[];
+
+/**
+ * Binary cross-entropy, mean over pixels and batch (the blog's loss). Computed from
+ * the logits when the last layer ends in a sigmoid, which it must: targets and
+ * outputs are read as probabilities.
+ *
+ * @returns The term.
+ *
+ * @example
+ * ```ts
+ * import { binaryCrossEntropy } from "./losses.ts";
+ * console.assert(binaryCrossEntropy().name === "bce");
+ * ```
+ */
+export function binaryCrossEntropy(): LossTerm {
+  return {
+    name: "bce",
+    regularizer: false,
+    emit({ b, preActivation, activation, target }) {
+      if (activation !== "sigmoid") {
+        throw new AutoencoderError(
+          `Cannot use loss "bce": it needs a last layer with a sigmoid activation, got "${activation}"; end the decoder with a sigmoid or use loss "mse"`,
+        );
+      }
+      return binaryCrossEntropyFromLogits(b, preActivation, target);
+    },
+  };
+}
+
+/**
+ * Mean squared error, mean over pixels and batch.
+ *
+ * @returns The term.
+ *
+ * @example
+ * ```ts
+ * import { meanSquaredErrorLoss } from "./losses.ts";
+ * console.assert(meanSquaredErrorLoss().name === "mse");
+ * ```
+ */
+export function meanSquaredErrorLoss(): LossTerm {
+  return {
+    name: "mse",
+    regularizer: false,
+    emit: ({ b, output, target }) => meanSquaredError(b, output, target),
+  };
+}
+
+/**
+ * Keras-1 L1 activity regularizer on a layer's output `h` (the code by default):
+ * `weight * sum_over_units(mean_over_batch(|h|))`, in the training loss only.
+ *
+ * @param weight The penalty's weight (the blog's sparse model: 1e-4).
+ * @param at The activation it reads: `"code"` or a layer's dotted name.
+ * @returns The term.
+ *
+ * @example
+ * ```ts
+ * import { activityL1 } from "./losses.ts";
+ * console.assert(activityL1(1e-4).name === "l1(code)");
+ * ```
+ */
+export function activityL1(weight: number, at = "code"): LossTerm {
+  if (!(weight >= 0 && Number.isFinite(weight))) {
+    throw new AutoencoderError(
+      `Cannot create an L1 activity penalty: the weight must be a finite number >= 0, got ${weight}`,
+    );
+  }
+  return {
+    name: `l1(${at})`,
+    regularizer: true,
+    emit({ b, activations }) {
+      const h = activations.get(at);
+      if (!h) {
+        throw new AutoencoderError(
+          `Cannot build loss term "l1(${at})": the network has no activation "${at}"; use "code" or a layer name such as "encoder.0"`,
+        );
+      }
+      const perUnit = b.reduceMean(b.abs(h), [0], false);
+      return b.mul(b.scalar(weight), b.reduceSum(perUnit, [...perUnit.shape.keys()], false));
+    },
+  };
+}
+
+/** The reconstruction losses by name, for the command line and the model options. */
+export const RECONSTRUCTION_LOSSES = {
+  bce: binaryCrossEntropy,
+  mse: meanSquaredErrorLoss,
+} as const satisfies Record<string, () => LossTerm>;
+
+/** A reconstruction loss's name. */
+export type LossName = keyof typeof RECONSTRUCTION_LOSSES;
+
+/** The loss a model trains with unless told otherwise: binary cross-entropy, the blog's. */
+export const DEFAULT_LOSS: Loss = [binaryCrossEntropy()];
+
+/**
+ * A loss from a name or terms.
+ *
+ * @param loss A reconstruction loss's name, or terms.
+ * @returns The terms.
+ */
+export function lossOf(loss: LossName | Loss = DEFAULT_LOSS): Loss {
+  if (typeof loss !== "string") return loss;
+  if (!Object.hasOwn(RECONSTRUCTION_LOSSES, loss)) {
+    throw new AutoencoderError(
+      `Cannot use loss "${loss}": it is not one of ${
+        Object.keys(RECONSTRUCTION_LOSSES).join(", ")
+      }`,
+    );
+  }
+  return [RECONSTRUCTION_LOSSES[loss]()];
 }
