@@ -124,7 +124,15 @@ export interface CheckpointInfo {
   noiseRng: number[];
   /** Every epoch so far. */
   history: History;
+  /**
+   * What the caller recorded of the run with {@linkcode Autoencoder.checkpoint}
+   * (the train command: data set, limit, batch size), to check a resumed run against.
+   */
+  run?: RunInfo;
 }
+
+/** Facts of a run kept in a checkpoint, by name (e.g. `{ dataset: "mnist", batchSize: 256 }`). */
+export type RunInfo = Readonly<Record<string, string | number>>;
 
 /**
  * An autoencoder built from an encoder and a decoder layer list.
@@ -493,7 +501,7 @@ export class Autoencoder {
     const saved = model.metadata[MODEL_KEY];
     if (saved !== undefined && saved !== this.config.name) {
       throw new AutoencoderError(
-        `Cannot load "${file}": it holds a "${saved}" model, not "${this.config.name}"; load it into a ${saved} model`,
+        `Cannot load "${file}": it holds a "${saved}" model, not "${this.config.name}"; load it into ${article(saved)} ${saved} model`,
       );
     }
     const weights = new Map<string, Float32Array>();
@@ -526,9 +534,11 @@ export class Autoencoder {
    * `autoencoders.checkpoint`, the step, epoch, learning rate, generator states and
    * the history. {@link restore} continues training from it exactly.
    *
+   * @param run Facts of the run to keep with it (finite numbers and strings), which
+   * {@link restore} returns as `run`.
    * @returns The file's bytes.
    */
-  checkpoint(): Uint8Array {
+  checkpoint(run?: RunInfo): Uint8Array {
     const state = this.#state;
     const specs = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape]));
     const extra = new Map<string, { dims: number[]; data: Float32Array }>();
@@ -546,7 +556,12 @@ export class Autoencoder {
       rng: state.rng.state,
       noiseRng: state.noiseRng.state,
       history: state.history,
+      ...(run ? { run } : {}),
     };
+    const problem = checkpointProblem(info);
+    if (problem) {
+      throw new AutoencoderError(`Cannot write a checkpoint: ${problem}; pass finite numbers`);
+    }
     return encodeModel(buildInference(this.config, "autoencoder", this.params).graph, {
       name: `${this.config.name}.checkpoint`,
       metadata: { [MODEL_KEY]: this.config.name, [CHECKPOINT_KEY]: JSON.stringify(info) },
@@ -570,19 +585,19 @@ export class Autoencoder {
       info = JSON.parse(model.metadata[CHECKPOINT_KEY] ?? "null");
     } catch (cause) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint`,
         { cause },
       );
     }
     if (info === null) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": it is not a checkpoint of this library (no training state); load weights with loadOnnx`,
+        `Cannot restore "${file}": it holds weights but no training state; restore a checkpoint written by checkpoint() or the train command`,
       );
     }
     const problem = checkpointProblem(info);
     if (problem) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint`,
       );
     }
     // Everything is checked before anything changes.
@@ -740,7 +755,7 @@ function toSamples(
 /** What is wrong with a checkpoint's training state, or `undefined` if nothing is. */
 function checkpointProblem(info: CheckpointInfo): string | undefined {
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "number");
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isFinite(x));
   const generator = (v: unknown) =>
     Array.isArray(v) && v.length === 4 &&
     v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
@@ -761,9 +776,25 @@ function checkpointProblem(info: CheckpointInfo): string | undefined {
   const h = info.history as Partial<Record<keyof History, unknown>> | null;
   if (typeof h !== "object" || h === null) return "the history is missing";
   for (const key of ["loss", "penalty", "valLoss", "epochSeconds"] as const) {
-    if (!numbers(h[key])) return `history.${key} is not a list of numbers`;
+    if (!numbers(h[key])) return `history.${key} is not a list of finite numbers`;
+  }
+  const run = info.run as Record<string, unknown> | undefined | null;
+  if (run !== undefined) {
+    if (typeof run !== "object" || run === null || Array.isArray(run)) {
+      return "the run's facts are not an object";
+    }
+    for (const [key, value] of Object.entries(run)) {
+      if (typeof value !== "string" && !Number.isFinite(value)) {
+        return `run fact "${key}" is ${JSON.stringify(value) ?? String(value)}, not a string or a finite number`;
+      }
+    }
   }
   return undefined;
+}
+
+/** "a" or "an", for a name read aloud in English. */
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? "an" : "a";
 }
 
 function initialize(spec: ParamSpec, rng: Random): Float32Array {
