@@ -501,7 +501,7 @@ export class Autoencoder {
     const saved = model.metadata[MODEL_KEY];
     if (saved !== undefined && saved !== this.config.name) {
       throw new AutoencoderError(
-        `Cannot load "${file}": it holds a "${saved}" model, not "${this.config.name}"; load it into ${article(saved)} ${saved} model`,
+        `Cannot load "${file}": it holds ${article(saved)} "${saved}" model, not "${this.config.name}"; load it into ${article(saved)} ${saved} model`,
       );
     }
     const weights = new Map<string, Float32Array>();

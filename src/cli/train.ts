@@ -19,7 +19,7 @@ import {
   nodeRuntime,
 } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
-import { encodeModel } from "../onnx/model.ts";
+import { decodeModel, encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
 import { BLOG_MODELS } from "../../models/registry.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
@@ -251,7 +251,14 @@ function interrupted(options: TrainOptions, at: Position, batchSize: number): Au
 
 /** Restores the run to resume, checked against the options, before any data is loaded. */
 async function resume(model: Autoencoder, options: TrainOptions, checkpoint: string) {
-  const info = model.restore(await nodeRuntime.readFile(checkpoint), checkpoint);
+  const bytes = await nodeRuntime.readFile(checkpoint);
+  const saved = decodeModel(bytes, checkpoint).metadata["autoencoders.model"];
+  if (saved !== undefined && saved !== options.model) {
+    throw new AutoencoderError(
+      `Cannot resume "${checkpoint}" with --model ${options.model}: the run trains the ${saved} model; pass --model ${saved}`,
+    );
+  }
+  const info = model.restore(bytes, checkpoint);
   if (info.optimizer !== undefined && info.optimizer !== options.optimizer.name) {
     throw new AutoencoderError(
       `Cannot resume "${checkpoint}" with ${options.optimizer.name}: the run was trained with ${info.optimizer}; pass --optimizer ${info.optimizer}`,

@@ -224,7 +224,9 @@ async function checkFolder(flag: string, path: string): Promise<void> {
   if (path.trim() === "") fail("the path is empty", "pass the path of a folder");
   let existing = resolve(path);
   for (;;) {
-    const info = await stat(existing).catch((e) => (e?.code === "ENOENT" ? undefined : e));
+    const info = await stat(existing).catch((e) =>
+      e?.code === "ENOENT" || e?.code === "ENOTDIR" ? undefined : e
+    );
     if (info instanceof Error) fail(`it cannot be inspected (${code(info)})`, "choose another");
     if (info && !info.isDirectory()) {
       fail(
