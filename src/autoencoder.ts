@@ -500,8 +500,9 @@ export class Autoencoder {
   #weightsFrom(model: DecodedModel, file: string): Map<string, Float32Array> {
     const saved = model.metadata[MODEL_KEY];
     if (saved !== undefined && saved !== this.config.name) {
+      const a = article(saved);
       throw new AutoencoderError(
-        `Cannot load "${file}": it holds ${article(saved)} "${saved}" model, not "${this.config.name}"; load it into ${article(saved)} ${saved} model`,
+        `Cannot load "${file}": it holds ${a} "${saved}" model, not "${this.config.name}"; load it into ${a} ${saved} model`,
       );
     }
     const weights = new Map<string, Float32Array>();
@@ -785,7 +786,9 @@ function checkpointProblem(info: CheckpointInfo): string | undefined {
     }
     for (const [key, value] of Object.entries(run)) {
       if (typeof value !== "string" && !Number.isFinite(value)) {
-        return `run fact "${key}" is ${JSON.stringify(value) ?? String(value)}, not a string or a finite number`;
+        return `run fact "${key}" is ${
+          JSON.stringify(value) ?? String(value)
+        }, not a string or a finite number`;
       }
     }
   }

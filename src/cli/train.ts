@@ -32,7 +32,6 @@ import { type Optimizer, OPTIMIZERS } from "../../training/optimizers.ts";
 import {
   checkResume,
   DATASETS,
-  PROVIDERS,
   removeEarlierRun,
   type RunFile,
   runInfo,

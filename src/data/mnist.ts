@@ -202,9 +202,9 @@ async function readFolder(spec: DatasetSpec, dir: string, verify: boolean, expli
       const folder = (cause as { code?: string }).code === "EISDIR";
       throw new AutoencoderError(
         `Cannot read "${path}": ${
-          folder ? "it is a folder, not a file; remove or rename it" : `${
-            (cause as Error).message
-          }; allow the process to read it`
+          folder
+            ? "it is a folder, not a file; remove or rename it"
+            : `${(cause as Error).message}; allow the process to read it`
         }`,
         { cause },
       );
