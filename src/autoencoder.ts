@@ -270,6 +270,10 @@ export class Autoencoder {
    * @param x Training samples: flat `Float32Array` (a multiple of the sample size) or `{ images, count }`.
    * @param options Epochs, batch size, optimizer, validation data, callback.
    * @returns Losses and wall time per epoch.
+   * @throws {AutoencoderError} Of kind `"diverged"` as soon as a training loss, a weight,
+   * an optimizer state or the validation loss is not finite: the model then keeps the
+   * weights and optimizer state of the last step whose loss and weights were finite
+   * (checked), and its history only the epochs that finished.
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     return this.train(x, options);
