@@ -13,6 +13,7 @@ export {
   type FitOptions,
   type ImageBatch,
   type ModelOptions,
+  type RunInfo,
 } from "./autoencoder.ts";
 export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
 export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
@@ -91,7 +92,7 @@ export {
   type ReduceLrOptions,
   type TrainingModel,
 } from "../training/callbacks.ts";
-export { AutoencoderError } from "./errors.ts";
+export { AutoencoderError, type AutoencoderErrorKind } from "./errors.ts";
 export { decodeIdx, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,

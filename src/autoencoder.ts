@@ -131,7 +131,15 @@ export interface CheckpointInfo {
   noiseRng: number[];
   /** Every epoch so far. */
   history: History;
+  /**
+   * What the caller recorded of the run with {@linkcode Autoencoder.checkpoint}
+   * (the train command: data set, limit, batch size), to check a resumed run against.
+   */
+  run?: RunInfo;
 }
+
+/** Facts of a run kept in a checkpoint, by name (e.g. `{ dataset: "mnist", batchSize: 256 }`). */
+export type RunInfo = Readonly<Record<string, string | number>>;
 
 /**
  * An autoencoder built from an encoder and a decoder layer list.
@@ -269,6 +277,10 @@ export class Autoencoder {
    * @param x Training samples: flat `Float32Array` (a multiple of the sample size) or `{ images, count }`.
    * @param options Epochs, batch size, optimizer, validation data, callback.
    * @returns Losses and wall time per epoch.
+   * @throws {AutoencoderError} Of kind `"diverged"` as soon as a training loss, a weight,
+   * an optimizer state or the validation loss is not finite: the model then keeps the
+   * weights and optimizer state of the last step whose loss and weights were finite
+   * (checked), and its history only the epochs that finished.
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     return this.train(x, options);
@@ -499,8 +511,9 @@ export class Autoencoder {
   #weightsFrom(model: DecodedModel, file: string): Map<string, Float32Array> {
     const saved = model.metadata[MODEL_KEY];
     if (saved !== undefined && saved !== this.config.name) {
+      const a = article(saved);
       throw new AutoencoderError(
-        `Cannot load "${file}": it holds a "${saved}" model, not "${this.config.name}"; load it into a ${saved} model`,
+        `Cannot load "${file}": it holds ${a} "${saved}" model, not "${this.config.name}"; load it into ${a} ${saved} model`,
       );
     }
     const weights = new Map<string, Float32Array>();
@@ -533,9 +546,11 @@ export class Autoencoder {
    * `autoencoders.checkpoint`, the step, epoch, learning rate, generator states and
    * the history. {@link restore} continues training from it exactly.
    *
+   * @param run Facts of the run to keep with it (finite numbers and strings), which
+   * {@link restore} returns as `run`.
    * @returns The file's bytes.
    */
-  checkpoint(): Uint8Array {
+  checkpoint(run?: RunInfo): Uint8Array {
     const state = this.#state;
     const specs = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape]));
     const extra = new Map<string, { dims: number[]; data: Float32Array }>();
@@ -553,7 +568,12 @@ export class Autoencoder {
       rng: state.rng.state,
       noiseRng: state.noiseRng.state,
       history: state.history,
+      ...(run ? { run } : {}),
     };
+    const problem = checkpointProblem(info);
+    if (problem) {
+      throw new AutoencoderError(`Cannot write a checkpoint: ${problem}; pass finite numbers`);
+    }
     return encodeModel(buildInference(this.config, "autoencoder", this.params).graph, {
       name: `${this.config.name}.checkpoint`,
       metadata: { [MODEL_KEY]: this.config.name, [CHECKPOINT_KEY]: JSON.stringify(info) },
@@ -577,19 +597,19 @@ export class Autoencoder {
       info = JSON.parse(model.metadata[CHECKPOINT_KEY] ?? "null");
     } catch (cause) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint`,
         { cause },
       );
     }
     if (info === null) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": it is not a checkpoint of this library (no training state); load weights with loadOnnx`,
+        `Cannot restore "${file}": it holds weights but no training state; restore a checkpoint written by checkpoint() or the train command`,
       );
     }
     const problem = checkpointProblem(info);
     if (problem) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint, or load only the weights with loadOnnx`,
+        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint`,
       );
     }
     // Everything is checked before anything changes.
@@ -747,7 +767,7 @@ function toSamples(
 /** What is wrong with a checkpoint's training state, or `undefined` if nothing is. */
 function checkpointProblem(info: CheckpointInfo): string | undefined {
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "number");
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isFinite(x));
   const generator = (v: unknown) =>
     Array.isArray(v) && v.length === 4 &&
     v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
@@ -768,9 +788,27 @@ function checkpointProblem(info: CheckpointInfo): string | undefined {
   const h = info.history as Partial<Record<keyof History, unknown>> | null;
   if (typeof h !== "object" || h === null) return "the history is missing";
   for (const key of ["loss", "penalty", "valLoss", "epochSeconds"] as const) {
-    if (!numbers(h[key])) return `history.${key} is not a list of numbers`;
+    if (!numbers(h[key])) return `history.${key} is not a list of finite numbers`;
+  }
+  const run = info.run as Record<string, unknown> | undefined | null;
+  if (run !== undefined) {
+    if (typeof run !== "object" || run === null || Array.isArray(run)) {
+      return "the run's facts are not an object";
+    }
+    for (const [key, value] of Object.entries(run)) {
+      if (typeof value !== "string" && !Number.isFinite(value)) {
+        return `run fact "${key}" is ${
+          JSON.stringify(value) ?? String(value)
+        }, not a string or a finite number`;
+      }
+    }
   }
   return undefined;
+}
+
+/** "a" or "an", for a name read aloud in English. */
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? "an" : "a";
 }
 
 function initialize(spec: ParamSpec, rng: Random): Float32Array {

@@ -190,87 +190,134 @@ export async function fitLoop(
   });
   const readEvery = session.onDevice ? READ_EVERY : 1;
   const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
-  // The last state whose losses were all read and finite, kept until the next read.
-  let good = { step: state.step, feeds: { ...feeds } };
-  const pending: { out: Record<string, RuntimeTensor>; n: number }[] = [];
+  // The carried tensors of three states: `good`, the last whose loss was read and found
+  // finite; `before`, the inputs of the latest step; and `feeds`, that step's outputs.
+  const snapshot = (): Carried => ({
+    step: state.step,
+    tensors: Object.fromEntries(carried.map((k) => [k, feeds[k]])),
+  });
+  let good = snapshot(), before = good;
+  /** Frees the tensors of a state that no state still holds. */
+  const drop = (old: Carried) => {
+    const live = new Set(
+      [good.tensors, before.tensors, feeds].flatMap((t) => carried.map((k) => t[k])),
+    );
+    for (const k of carried) if (!live.has(old.tensors[k])) runtime.dispose(old.tensors[k]);
+  };
+  const pending: { out: Record<string, RuntimeTensor>; n: number; batch: number }[] = [];
 
   const history = emptyHistory();
   const order = new Uint32Array(train.count).map((_, i) => i);
   const batch = new Float32Array(batchSize * sampleSize);
   const corrupted = separateTarget ? new Float32Array(batchSize * sampleSize) : undefined;
+  const batches = Math.ceil(train.count / batchSize);
   try {
     for (let run = 0; run < epochs; run++) {
       const epoch = state.epoch;
-      // Each epoch shuffles the identity order, so that an epoch depends only on the
-      // generator's state (which checkpoints keep), not on earlier epochs' orders.
-      order.forEach((_, i) => (order[i] = i));
-      if (options.shuffle) state.rng.shuffle(order);
-      const start = performance.now();
-      let lossSum = 0, penaltySum = 0;
-      /** Reads the pending losses; a non-finite one restores the last good state and stops. */
+      const start = {
+        params: new Map(state.params),
+        optimizerState: new Map(state.optimizerState),
+        step: state.step,
+        rng: state.rng.state,
+        noiseRng: state.noiseRng.state,
+      };
+      let lossSum = 0, penaltySum = 0, seconds = 0, valLoss: number | undefined;
+      /** Reads the pending losses: all finite, the latest step's inputs become `good`. */
       const readLosses = async () => {
-        for (const { out, n } of pending) {
-          const loss = (await runtime.read(out.loss))[0];
-          if (!Number.isFinite(loss)) {
-            state.step = good.step;
-            await saveState(state, good.feeds, optimizer);
+        for (const { out, n, batch } of pending) {
+          const read = async (k: string) => (out[k] ? (await runtime.read(out[k]))[0] : 0);
+          const [loss, penalty] = [await read("loss"), await read("penalty")];
+          for (const [what, value] of [["loss", loss], ["activity penalty", penalty]] as const) {
+            if (Number.isFinite(value)) continue;
             throw new AutoencoderError(
-              `Cannot continue training: the loss became ${loss} at epoch ${
-                epoch + 1
-              }; lower the learning rate (the weights of the last good step are kept)`,
+              `the ${what} became ${value} in epoch ${epoch + 1}, batch ${batch} of ${batches}`,
+              { kind: "diverged" },
             );
           }
           lossSum += loss * n;
-          if (out.penalty) penaltySum += (await runtime.read(out.penalty))[0] * n;
+          penaltySum += penalty * n;
         }
         for (const { out } of pending.splice(0)) losses.forEach((k) => runtime.dispose(out[k]));
-        for (const name of carried) {
-          if (good.feeds[name] !== feeds[name]) runtime.dispose(good.feeds[name]);
-        }
-        good = { step: state.step, feeds: { ...feeds } };
+        const old = good;
+        good = before;
+        drop(old);
       };
-      for (let first = 0; first < train.count; first += batchSize) {
-        const n = Math.min(batchSize, train.count - first);
-        const rows = order.subarray(first, first + n);
-        for (let i = 0; i < n; i++) {
-          const row = rows[i] * sampleSize;
-          batch.set(train.data.subarray(row, row + sampleSize), i * sampleSize);
+      try {
+        // Each epoch shuffles the identity order, so that an epoch depends only on the
+        // generator's state (which checkpoints keep), not on earlier epochs' orders.
+        order.forEach((_, i) => (order[i] = i));
+        if (options.shuffle) state.rng.shuffle(order);
+        const started = performance.now();
+        for (let first = 0; first < train.count; first += batchSize) {
+          const n = Math.min(batchSize, train.count - first);
+          const rows = order.subarray(first, first + n);
+          for (let i = 0; i < n; i++) {
+            const row = rows[i] * sampleSize;
+            batch.set(train.data.subarray(row, row + sampleSize), i * sampleSize);
+          }
+          const dims = [n, ...arch.inputShape];
+          const clean = batch.subarray(0, n * sampleSize);
+          if (corrupted) {
+            const input = corrupted.subarray(0, n * sampleSize);
+            options.corrupt!(input, rows, epoch);
+            feeds.input = runtime.tensor(input, dims);
+            feeds.target = runtime.tensor(clean, dims);
+          } else {
+            feeds.input = runtime.tensor(clean, dims);
+          }
+          const previous = before;
+          before = snapshot();
+          feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
+          const out = await session.run(feeds);
+          pending.push({ out, n, batch: first / batchSize + 1 });
+          for (const name of carried) feeds[name] = out[nextName(name)];
+          drop(previous);
+          if (pending.length < readEvery && first + n < train.count) continue;
+          await readLosses();
+          options.onBatchEnd?.({
+            epoch,
+            samples: first + n,
+            total: train.count,
+            loss: lossSum / (first + n),
+            seconds: (performance.now() - started) / 1000,
+          });
         }
-        const dims = [n, ...arch.inputShape];
-        const clean = batch.subarray(0, n * sampleSize);
-        if (corrupted) {
-          const input = corrupted.subarray(0, n * sampleSize);
-          options.corrupt!(input, rows, epoch);
-          feeds.input = runtime.tensor(input, dims);
-          feeds.target = runtime.tensor(clean, dims);
-        } else {
-          feeds.input = runtime.tensor(clean, dims);
+        seconds = (performance.now() - started) / 1000;
+        commit(state, await finiteState(state, feeds, carried, `in epoch ${epoch + 1}`));
+        if (evaluator) {
+          valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
+          if (!Number.isFinite(valLoss)) {
+            throw new AutoencoderError(
+              `the validation loss became ${valLoss} after epoch ${epoch + 1}`,
+              { kind: "diverged" },
+            );
+          }
         }
-        feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
-        const out = await session.run(feeds);
-        pending.push({ out, n });
-        for (const name of carried) {
-          if (feeds[name] !== good.feeds[name]) runtime.dispose(feeds[name]); // replaced
-          feeds[name] = out[nextName(name)];
-        }
-        if (pending.length < readEvery && first + n < train.count) continue;
-        await readLosses();
-        options.onBatchEnd?.({
-          epoch,
-          samples: first + n,
-          total: train.count,
-          loss: lossSum / (first + n),
-          seconds: (performance.now() - start) / 1000,
-        });
+      } catch (e) {
+        // Diverged: back to the last good step, if its weights are finite; anything else
+        // (an interruption, a runtime failure): back to the start of the epoch.
+        const diverged = e instanceof AutoencoderError && e.kind === "diverged";
+        const kept = diverged
+          ? await finiteState(state, good.tensors, carried, "").catch(() => undefined)
+          : undefined;
+        for (const [name, data] of start.params) state.params.set(name, data);
+        state.optimizerState = start.optimizerState;
+        state.step = kept ? good.step : start.step;
+        if (kept) commit(state, kept);
+        state.rng.state = start.rng;
+        state.noiseRng.state = start.noiseRng;
+        if (!diverged) throw e;
+        throw new AutoencoderError(
+          `Cannot continue training: ${
+            (e as Error).message
+          }; lower the learning rate: the model keeps the weights of step ${state.step}, the last whose loss and weights were finite`,
+          { cause: e, kind: "diverged" },
+        );
       }
-      const seconds = (performance.now() - start) / 1000;
-      await saveState(state, feeds, optimizer);
       state.epoch++;
       const logs: EpochLogs = { epoch, learningRate, loss: lossSum / train.count, seconds };
       if (losses.length > 1) logs.penalty = penaltySum / train.count;
-      if (evaluator) {
-        logs.valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
-      }
+      if (valLoss !== undefined) logs.valLoss = valLoss;
       for (const h of [history, state.history]) record(h, logs);
       const control = await options.onEpochEnd?.(logs);
       if (control?.learningRate !== undefined && control.learningRate !== learningRate) {
@@ -282,11 +329,18 @@ export async function fitLoop(
   } finally {
     // Free what is left on the device (host tensors are left to the garbage collector).
     for (const { out } of pending) losses.forEach((k) => runtime.dispose(out[k]));
-    for (const t of new Set(carried.flatMap((k) => [feeds[k], good.feeds[k]]))) runtime.dispose(t);
+    const left = [good.tensors, before.tensors, feeds].flatMap((t) => carried.map((k) => t[k]));
+    for (const t of new Set(left)) runtime.dispose(t);
     await session.release();
     await evaluator?.release();
   }
   return history;
+}
+
+/** The carried tensors of one training state, and the number of updates that made it. */
+interface Carried {
+  step: number;
+  tensors: Record<string, RuntimeTensor>;
 }
 
 /** Appends an epoch's logs to a history. */
@@ -302,18 +356,35 @@ export function emptyHistory(): History {
   return { loss: [], penalty: [], valLoss: [], epochSeconds: [] };
 }
 
-/** Copies the carried tensors back into the model's state. */
-async function saveState(
+/**
+ * Reads the carried tensors (weights and optimizer state) to the host, every value
+ * checked: one that is not finite throws a `"diverged"` error naming it.
+ */
+async function finiteState(
   state: TrainState,
-  feeds: Record<string, RuntimeTensor>,
-  optimizer: Optimizer,
-) {
-  for (const name of state.params.keys()) {
-    state.params.set(name, (await state.runtime.read(feeds[name])).slice());
-    for (const slot of optimizer.slots) {
-      const key = stateName(slot, name);
-      state.optimizerState.set(key, (await state.runtime.read(feeds[key])).slice());
+  tensors: Record<string, RuntimeTensor>,
+  names: readonly string[],
+  when: string,
+): Promise<Map<string, Float32Array>> {
+  const values = new Map<string, Float32Array>();
+  for (const name of names) {
+    const data = (await state.runtime.read(tensors[name])).slice();
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const what = state.params.has(name) ? "weight" : "optimizer state";
+      throw new AutoencoderError(`${what} "${name}" became ${data[bad]} ${when}`, {
+        kind: "diverged",
+      });
     }
+    values.set(name, data);
+  }
+  return values;
+}
+
+/** Makes checked values the model's weights and optimizer state. */
+function commit(state: TrainState, values: Map<string, Float32Array>): void {
+  for (const [name, data] of values) {
+    (state.params.has(name) ? state.params : state.optimizerState).set(name, data);
   }
 }
 

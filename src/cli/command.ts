@@ -33,7 +33,8 @@ export function parseCommandLine<const T extends ParseArgsConfig>(
 
 /**
  * Runs a command's `main` on the process arguments; an `AutoencoderError` ends the
- * process with `error: <message>` on stderr and status 2, anything else propagates.
+ * process with `error: <message>` on stderr and status 2, or, for an interruption
+ * (Ctrl-C), the message alone and status 130; anything else propagates.
  *
  * @param main The command.
  */
@@ -42,7 +43,8 @@ export async function runCommand(main: (args: string[]) => Promise<void>): Promi
     await main(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof AutoencoderError)) throw e;
-    console.error(`error: ${e.message}`);
-    process.exit(2);
+    const interrupted = e.kind === "interrupted";
+    console.error(interrupted ? e.message : `error: ${e.message}`);
+    process.exit(interrupted ? 130 : 2);
   }
 }

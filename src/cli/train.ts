@@ -6,7 +6,6 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -16,23 +15,29 @@ import {
   loadFashionMnist,
   loadMnist,
   loadMnistSubset,
+  type MnistData,
   nodeRuntime,
 } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
-import { encodeModel } from "../onnx/model.ts";
+import { decodeModel, encodeModel } from "../onnx/model.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
-import { BLOG_MODELS, blogModel } from "../../models/registry.ts";
+import { BLOG_MODELS } from "../../models/registry.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import { TensorBoardLog } from "../viz/tensorboard_file.ts";
-import type { TrainingModel } from "../../training/callbacks.ts";
-import { emptyHistory, type EpochLogs } from "../../training/fit.ts";
+import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
-import { parseCommandLine, runCommand } from "./command.ts";
+import { runCommand } from "./command.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
-import { type Optimizer, optimizerByName, OPTIMIZERS } from "../../training/optimizers.ts";
-import type { ProviderChoice } from "../runtime/types.ts";
-
-const PROVIDERS: readonly ProviderChoice[] = ["auto", "cpu", "cuda", "webgpu", "wasm"];
+import { type Optimizer, OPTIMIZERS } from "../../training/optimizers.ts";
+import {
+  checkResume,
+  DATASETS,
+  removeEarlierRun,
+  type RunFile,
+  runInfo,
+  type TrainOptions,
+  trainOptions,
+} from "./train_options.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
 
@@ -45,7 +50,8 @@ Options:
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
   --limit N           use only the first N training (and test) images
-  --dataset NAME      mnist (default) | fashion-mnist
+  --dataset NAME      ${DATASETS.join(" | ")} (default mnist; mnist-subset: the 3000 training
+                      and 1000 test digits embedded in the library, no files needed)
   --data DIR          folder with the four IDX files (default: $AUTOENCODERS_DATA_DIR, the cache,
                       else download to the cache)
   --or-subset         without the data set and without a network, train on the MNIST subset
@@ -53,16 +59,21 @@ Options:
   --seed S            seed of initialisation and shuffling (default 0)
   --noise-factor X    denoising: noise standard deviation (default 0.5)
   --noise MODE        denoising: fresh (new noise each epoch, default) | fixed (drawn once, as the blog)
-  --provider NAME     cpu (default) | cuda | webgpu | auto: the fastest available here (says which;
+  --provider NAME     cpu (default) | cuda | webgpu | wasm | auto: the fastest available here (says which;
                       a software WebGPU adapter such as SwiftShader is slower than the CPU, so auto
                       passes it over); one that is not available is an error saying how to get it
-  --threads N         ONNX Runtime intra-op threads (default: one per core)
+  --threads N         ONNX Runtime intra-op threads, 1 to 4 per core (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
                       reconstructions.png; codes.png (conv models), denoised.png (denoising),
                       architecture.svg and report.html (all of it in one page);
                       and checkpoint.onnx (the whole training state) after every epoch
-  --resume            continue the run saved in --out DIR up to --epochs epochs in all
+                      (an --out folder holding an earlier run is an error without --resume or
+                      --overwrite)
+  --resume            continue the run saved in --out DIR up to --epochs epochs in all, with the
+                      data set, --limit and --batch-size it was started with
+  --overwrite         replace the earlier run in --out DIR; with --resume, continue it although
+                      the data set, --limit or --batch-size changed
   --logdir DIR        write TensorBoard event files (loss, val_loss, penalty, lr; reconstructions
                       each epoch): tensorboard --logdir DIR
   --json              print one JSON object with the results as the last line
@@ -70,39 +81,10 @@ Options:
   -h, --help          show this help
 `;
 
-function intOption(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  min = -Infinity,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || value.trim() === "") {
-    throw new AutoencoderError(
-      `Cannot parse --${name}: expected ${
-        min === 1 ? "a positive integer" : "an integer"
-      }, got "${value}"`,
-    );
-  }
-  return n;
-}
-
 /** Loads the data set, falling back to the embedded subset when asked and needed. */
-async function loadData(
-  values: { dataset: string; data?: string; "or-subset": boolean },
-  log: (s: string) => void,
-) {
-  const loaders: Record<string, typeof loadMnist> = {
-    mnist: loadMnist,
-    "fashion-mnist": loadFashionMnist,
-  };
-  const load = loaders[values.dataset];
-  if (!load) {
-    throw new AutoencoderError(
-      `Cannot load data set "${values.dataset}": it is not known; choose mnist or fashion-mnist`,
-    );
-  }
+async function loadData(options: TrainOptions, log: (s: string) => void): Promise<MnistData> {
+  if (options.dataset === "mnist-subset") return await loadMnistSubset();
+  const load = options.dataset === "mnist" ? loadMnist : loadFashionMnist;
   let lastShown = 0;
   const onProgress = ({ url, received, total }: DownloadProgress) => {
     if (performance.now() - lastShown < 1000 && received !== total) return;
@@ -114,9 +96,9 @@ async function loadData(
     );
   };
   try {
-    return await load({ dir: values.data, onProgress });
+    return await load({ dir: options.data, onProgress });
   } catch (e) {
-    if (!(e instanceof AutoencoderError) || !values["or-subset"] || values.data) throw e;
+    if (!(e instanceof AutoencoderError) || !options.orSubset || options.data) throw e;
     log(
       `${e.message}\nFalling back to the MNIST subset embedded in the library (3000 training, 1000 test digits)`,
     );
@@ -179,15 +161,13 @@ async function writeOutputs(
       runtime: result.runtime,
     },
   });
-  const figureFile = {
+  const figureFile: Record<string, RunFile> = {
     Reconstructions: "reconstructions.png",
     Codes: "codes.png",
     Denoising: "denoised.png",
   };
-  const files: [string, Uint8Array][] = [
-    ["model.onnx", model.toOnnx()],
-    ["encoder.onnx", model.toOnnx("encoder")],
-    ["decoder.onnx", model.toOnnx("decoder")],
+  const files: [RunFile, Uint8Array][] = [
+    ...weightFiles(model),
     [
       "train_step.onnx",
       encodeModel(
@@ -199,182 +179,266 @@ async function writeOutputs(
     ["history.json", text(JSON.stringify({ ...result, history: model.history }, null, 2))],
     ...figures.map((
       f,
-    ): [string, Uint8Array] => [figureFile[f.title as keyof typeof figureFile], f.png]),
+    ): [RunFile, Uint8Array] => [figureFile[f.title], f.png]),
     ["architecture.svg", text(architectureSvg(model))],
     ["report.html", text(report)],
   ];
+  return await writeFiles(out, files);
+}
+
+/** The model's weights as the three inference models. */
+function weightFiles(model: Autoencoder): [RunFile, Uint8Array][] {
+  return [
+    ["model.onnx", model.toOnnx()],
+    ["encoder.onnx", model.toOnnx("encoder")],
+    ["decoder.onnx", model.toOnnx("decoder")],
+  ];
+}
+
+/** Writes files into a folder (each atomically); returns their paths. */
+async function writeFiles(out: string, files: [RunFile, Uint8Array][]): Promise<string[]> {
   for (const [name, bytes] of files) await nodeRuntime.writeFile(join(out, name), bytes);
   return files.map(([name]) => join(out, name));
 }
 
+/** Where training is, for the line an interruption prints. */
+interface Position {
+  /** Epochs finished (over the whole run, resumed ones included). */
+  epochs: number;
+  /** The last batch logs of the epoch under way, if any. */
+  batch?: BatchLogs;
+}
+
 /**
- * Runs the command.
- *
- * @param args Command-line arguments.
+ * Ctrl-C: before training, the command stops at once (nothing is written yet); during
+ * training it stops after the current batch (the model goes back to its last epoch,
+ * which the checkpoint holds); while outputs are written, after the last one. A second
+ * Ctrl-C stops at once (every file is written atomically, so none is torn).
  */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseCommandLine({
-    args,
-    options: {
-      model: { type: "string", default: "undercomplete" },
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      optimizer: { type: "string", default: "adam" },
-      "learning-rate": { type: "string" },
-      limit: { type: "string" },
-      data: { type: "string" },
-      dataset: { type: "string", default: "mnist" },
-      "or-subset": { type: "boolean", default: false },
-      seed: { type: "string" },
-      "noise-factor": { type: "string", default: "0.5" },
-      noise: { type: "string", default: "fresh" },
-      provider: { type: "string", default: "cpu" },
-      threads: { type: "string" },
-      passive: { type: "boolean", default: false },
-      resume: { type: "boolean", default: false },
-      logdir: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const out = values.out;
-  const print = values.json ? console.error : console.log;
-  const log = (line: string) => {
-    if (!values.quiet) print(line);
+function interruption() {
+  const state = { requested: false, busy: false };
+  const handler = () => {
+    if (state.requested || !state.busy) {
+      console.error("Interrupted before training started; nothing was written");
+      process.exit(130);
+    }
+    state.requested = true;
   };
-  const spec = blogModel(values.model, "train");
-  const optimizer = optimizerByName(values.optimizer);
-  const epochs = intOption(values.epochs, "epochs", spec.epochs, 1);
-  const batchSize = intOption(values["batch-size"], "batch-size", spec.batchSize, 1);
-  const noiseFactor = Number(values["noise-factor"]);
-  const noise = values.noise;
-  if (noise !== "fresh" && noise !== "fixed") {
-    throw new AutoencoderError(`Cannot use --noise "${noise}": choose fresh or fixed`);
-  }
-  const seed = intOption(values.seed, "seed", 0);
-  const threads = values.threads ? intOption(values.threads, "threads", 0, 1) : undefined;
-  const learningRate = values["learning-rate"] ? Number(values["learning-rate"]) : undefined;
-  if (learningRate !== undefined && !(learningRate > 0 && Number.isFinite(learningRate))) {
+  process.on("SIGINT", handler);
+  return Object.assign(state, { release: () => void process.off("SIGINT", handler) });
+}
+
+/** The error an interruption ends the command with: how far it got, how to go on. */
+function interrupted(options: TrainOptions, at: Position, batchSize: number): AutoencoderError {
+  const { epochs } = options;
+  const where = at.batch
+    ? `in epoch ${at.batch.epoch + 1} of ${epochs} after batch ${
+      Math.ceil(at.batch.samples / batchSize)
+    } of ${Math.ceil(at.batch.total / batchSize)}`
+    : `after epoch ${at.epochs} of ${epochs}`;
+  const args = options.args.filter((a) => a !== "--overwrite" && a !== "--resume");
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\''`)}'`);
+  const next = !options.out
+    ? "nothing was saved: pass --out DIR to keep a checkpoint after every epoch"
+    : at.epochs === 0
+    ? "no epoch had finished, so nothing was saved: run the command again"
+    : `the checkpoint holds ${at.epochs} epochs: continue with deno task train ${
+      [...args, "--resume"].map(quote).join(" ")
+    }`;
+  return new AutoencoderError(`Interrupted ${where}; ${next}`, { kind: "interrupted" });
+}
+
+/** Restores the run to resume, checked against the options, before any data is loaded. */
+async function resume(model: Autoencoder, options: TrainOptions, checkpoint: string) {
+  const bytes = await nodeRuntime.readFile(checkpoint);
+  const saved = decodeModel(bytes, checkpoint).metadata["autoencoders.model"];
+  if (saved !== undefined && saved !== options.model) {
     throw new AutoencoderError(
-      `Cannot parse --learning-rate: expected a number > 0, got "${values["learning-rate"]}"`,
+      `Cannot resume "${checkpoint}" with --model ${options.model}: the run trains the ${saved} model; pass --model ${saved}`,
     );
   }
-  const limitOption = intOption(values.limit, "limit", Infinity, 1);
-  const provider = values.provider as ProviderChoice;
-  if (!PROVIDERS.includes(provider)) {
+  const info = model.restore(bytes, checkpoint);
+  if (info.optimizer !== undefined && info.optimizer !== options.optimizer.name) {
     throw new AutoencoderError(
-      `Cannot use --provider "${values.provider}": it is not known; choose ${
-        PROVIDERS.slice(0, -1).join(", ")
-      }`,
+      `Cannot resume "${checkpoint}" with ${options.optimizer.name}: the run was trained with ${info.optimizer}; pass --optimizer ${info.optimizer}`,
     );
   }
+  checkResume(options, info.run, checkpoint);
+}
 
-  const { train, test, source } = await loadData(values, log);
-  log(`Data: ${values.dataset} from ${source}`);
-  const limit = Math.min(limitOption, train.count);
-  const trainImages = train.images.subarray(0, limit * 784);
-  const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
-
-  const model = spec.create({
-    seed,
-    provider,
-    threads,
-    spinning: !values.passive,
-    noiseFactor,
-    noise,
-  });
+/**
+ * Trains for the epochs left, with the progress display, a checkpoint after every
+ * epoch, the TensorBoard log and Ctrl-C handling.
+ */
+async function train(
+  model: Autoencoder,
+  options: TrainOptions,
+  data: { trainImages: Float32Array; testImages: Float32Array },
+  stop: { requested: boolean },
+  log: (line: string) => void,
+): Promise<History> {
+  const { epochs, out } = options;
   const checkpoint = out && join(out, "checkpoint.onnx");
-  if (values.resume) {
-    if (!checkpoint) {
-      throw new AutoencoderError(
-        "Cannot resume: pass --out DIR, the directory of the run to continue",
-      );
-    }
-    if (!existsSync(checkpoint)) {
-      throw new AutoencoderError(
-        `Cannot resume: there is no checkpoint "${checkpoint}"; start the run without --resume`,
-      );
-    }
-    const info = model.restore(await nodeRuntime.readFile(checkpoint), checkpoint);
-    if (info.optimizer !== undefined && info.optimizer !== optimizer.name) {
-      throw new AutoencoderError(
-        `Cannot resume "${checkpoint}" with ${optimizer.name}: the run was trained with ${info.optimizer}; pass --optimizer ${info.optimizer}`,
-      );
-    }
-    log(`Resuming "${checkpoint}" after epoch ${model.epoch}`);
-  }
-  const chosen = await model.resolveProvider(); // an unavailable provider stops here
-  if (provider === "auto") log(`Provider: ${chosen.summary}`);
-  log(model.summary());
-  log(
-    `Training ${values.model} on ${
-      trainImages.length / 784
-    } images with ${optimizer.name}, ${model.backend}`,
-  );
-  const board = values.logdir ? await TensorBoardLog.open(values.logdir) : undefined;
-  const terminal = !values.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
+  const board = options.logdir ? await TensorBoardLog.open(options.logdir) : undefined;
+  const terminal = !options.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
   const bar = progress(epochs, (text) => {
-    if (!values.quiet) (values.json ? process.stderr : process.stdout).write(text);
+    if (!options.quiet) (options.json ? process.stderr : process.stdout).write(text);
   }, terminal);
-  const history = model.epoch >= epochs ? emptyHistory() : await model.fit(trainImages, {
+  if (model.epoch >= epochs) return emptyHistory();
+  const batchSize = Math.min(options.batchSize, data.trainImages.length / 784);
+  const at: Position = { epochs: model.epoch };
+  const check = () => {
+    if (stop.requested) throw interrupted(options, at, batchSize);
+  };
+  const history = await model.fit(data.trainImages, {
     epochs: epochs - model.epoch,
     batchSize,
-    optimizer,
-    learningRate,
-    validationData: testImages,
-    onBatchEnd: bar.onBatchEnd,
+    optimizer: options.optimizer,
+    learningRate: options.learningRate,
+    validationData: data.testImages,
+    onBatchEnd: (logs) => {
+      bar.onBatchEnd(logs);
+      at.batch = logs;
+      check();
+    },
     onEpochEnd: bar.onEpochEnd,
     callbacks: [
       // After every epoch, the whole training state: --resume continues from it.
       ...(checkpoint
         ? [{
-          onEpochEnd: (_: EpochLogs, m: TrainingModel) => m.writeFile(checkpoint, m.checkpoint()),
+          onEpochEnd: () => nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options))),
         }]
         : []),
       ...(board
         ? [{
           onEpochEnd: async (logs: EpochLogs) => {
-            const sample = testImages.subarray(0, 10 * 784);
+            const sample = data.testImages.subarray(0, 10 * 784);
             const reconstructions = await renderGrid([sample, await model.predict(sample)]);
             await board.logEpoch(logs, { reconstructions });
           },
         }]
         : []),
+      {
+        onEpochEnd: () => {
+          [at.epochs, at.batch] = [model.epoch, undefined];
+          check();
+        },
+      },
     ],
   });
-  if (board) log(`TensorBoard log: ${board.path} (tensorboard --logdir ${values.logdir})`);
-  // This invocation's speed; the losses are the run's (resumed runs included).
+  if (board) log(`TensorBoard log: ${board.path} (tensorboard --logdir ${options.logdir})`);
+  return history;
+}
+
+/** The result line of this invocation (speed) and of the run (losses, resumed runs included). */
+async function results(
+  model: Autoencoder,
+  options: TrainOptions,
+  history: History,
+  data: { trainImages: Float32Array; testImages: Float32Array },
+  provider: string,
+) {
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
   const run = model.history;
-  const result = {
-    model: values.model,
-    optimizer: optimizer.name,
+  const samples = data.trainImages.length / 784;
+  return {
+    model: options.model,
+    optimizer: options.optimizer.name,
     epochs: model.epoch,
-    batch_size: batchSize,
-    train_samples: trainImages.length / 784,
+    // A batch size larger than the data set trains on one batch of all of it.
+    batch_size: Math.min(options.batchSize, samples),
+    train_samples: samples,
     loss: run.loss.at(-1),
     val_loss: run.valLoss.at(-1),
     ...(run.penalty.length ? { penalty: run.penalty.at(-1) } : {}),
-    mean_code: await model.meanCodeActivation(testImages),
-    samples_per_sec: (history.loss.length * trainImages.length / 784) / trainSeconds,
+    mean_code: await model.meanCodeActivation(data.testImages),
+    ...(trainSeconds > 0
+      ? { samples_per_sec: (history.loss.length * samples) / trainSeconds }
+      : {}),
     train_seconds: trainSeconds,
     epoch_seconds: history.epochSeconds,
-    provider: chosen.provider,
+    provider,
     runtime: model.backend,
   };
+}
 
-  if (out) {
-    const written = await writeOutputs(out, model, optimizer, testImages, result);
-    log(`Wrote ${written.join(", ")}`);
+/**
+ * On divergence, writes the weights the model kept (those of the last step whose loss
+ * and weights were finite) beside the checkpoint of the last finished epoch, and says so.
+ */
+async function diverged(e: unknown, options: TrainOptions, model: Autoencoder): Promise<never> {
+  const { out } = options;
+  if (!(e instanceof AutoencoderError && e.kind === "diverged") || !out) throw e;
+  const [written] = await writeFiles(out, weightFiles(model));
+  throw new AutoencoderError(
+    `${e.message}, written to "${written}" (with encoder.onnx and decoder.onnx)${
+      model.epoch > 0
+        ? `; "${
+          join(out, "checkpoint.onnx")
+        }" holds epoch ${model.epoch}: resume from it with a lower --learning-rate`
+        : ""
+    }`,
+    { cause: e, kind: "diverged" },
+  );
+}
+
+/**
+ * Runs the command: every option and path is checked, and a resumed checkpoint
+ * restored, before the data is loaded.
+ *
+ * @param args Command-line arguments.
+ */
+export async function main(args: string[]): Promise<void> {
+  const options = await trainOptions(args);
+  if (!options) return console.log(HELP);
+  const print = options.json ? console.error : console.log;
+  const log = (line: string) => {
+    if (!options.quiet) print(line);
+  };
+  const { out } = options;
+  const model = options.spec.create({
+    seed: options.seed,
+    provider: options.provider,
+    threads: options.threads,
+    spinning: !options.passive,
+    noiseFactor: options.noiseFactor,
+    noise: options.noise,
+  });
+  if (options.resume) {
+    await resume(model, options, join(out!, "checkpoint.onnx"));
+    log(`Resuming "${join(out!, "checkpoint.onnx")}" after epoch ${model.epoch}`);
   }
-  await model.dispose();
-  if (values.json) console.log(JSON.stringify(result));
+  const stop = interruption();
+  try {
+    const { train: trainSet, test, source } = await loadData(options, log);
+    log(`Data: ${options.dataset} from ${source}`);
+    const limit = Math.min(options.limit ?? Infinity, trainSet.count);
+    const data = {
+      trainImages: trainSet.images.subarray(0, limit * 784),
+      testImages: test.images.subarray(0, Math.min(limit, test.count) * 784),
+    };
+    const chosen = await model.resolveProvider(); // an unavailable provider stops here
+    if (options.provider === "auto") log(`Provider: ${chosen.summary}`);
+    log(model.summary());
+    log(
+      `Training ${options.model} on ${limit} images with ${options.optimizer.name}, ${model.backend}`,
+    );
+    stop.busy = true;
+    if (out && options.overwrite && !options.resume) await removeEarlierRun(out);
+    const history = await train(model, options, data, stop, log).catch((e) =>
+      diverged(e, options, model)
+    );
+    const result = await results(model, options, history, data, chosen.provider);
+    if (out) {
+      const written = await writeOutputs(out, model, options.optimizer, data.testImages, result);
+      log(`Wrote ${written.join(", ")}`);
+    }
+    if (stop.requested) throw interrupted(options, { epochs: model.epoch }, options.batchSize);
+    if (options.json) console.log(JSON.stringify(result));
+  } finally {
+    stop.release();
+    await model.dispose();
+  }
 }
 
 if (import.meta.main) await runCommand(main);

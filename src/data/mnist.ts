@@ -178,7 +178,7 @@ async function readFolder(spec: DatasetSpec, dir: string, verify: boolean, expli
   const info = await stat(dir).catch((cause) => {
     if (cause?.code === "ENOENT") return undefined;
     throw new AutoencoderError(
-      `Cannot load ${spec.title}: the folder "${dir}" cannot be read (${cause?.message}); check that it is readable`,
+      `Cannot load ${spec.title}: the folder "${dir}" cannot be read (${cause?.message}); allow the process to read it`,
       { cause },
     );
   });
@@ -199,8 +199,13 @@ async function readFolder(spec: DatasetSpec, dir: string, verify: boolean, expli
     try {
       return new Uint8Array(await readFile(path!));
     } catch (cause) {
+      const folder = (cause as { code?: string }).code === "EISDIR";
       throw new AutoencoderError(
-        `Cannot read "${path}": ${(cause as Error).message}; check that it is readable`,
+        `Cannot read "${path}": ${
+          folder
+            ? "it is a folder, not a file; remove or rename it"
+            : `${(cause as Error).message}; allow the process to read it`
+        }`,
         { cause },
       );
     }

@@ -268,6 +268,11 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     const dims: number[] = t.dims;
     const size = dims.reduce((a: number, b: number) => a * b, 1);
     let data: Float32Array;
+    if (t.dataLocation === 1) { // EXTERNAL: the values are in another file
+      throw new AutoencoderError(
+        `Cannot read ONNX model "${file}": initializer "${t.name}" keeps its values in an external data file, which this library does not read; save the model with its weights inside (onnx.save with save_as_external_data=False)`,
+      );
+    }
     if (t.rawData.length) {
       if (t.rawData.length !== size * 4) {
         throw new AutoencoderError(
