@@ -82,7 +82,11 @@ export {
   type ReduceLrOptions,
   type TrainingModel,
 } from "../training/callbacks.ts";
-export { AutoencoderError } from "./errors.ts";
+export {
+  AutoencoderError,
+  type AutoencoderErrorKind,
+  type AutoencoderErrorOptions,
+} from "./errors.ts";
 export { decodeIdx, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,
