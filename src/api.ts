@@ -87,7 +87,7 @@ export {
   type AutoencoderErrorKind,
   type AutoencoderErrorOptions,
 } from "./errors.ts";
-export { decodeIdx, type IdxArray } from "./data/idx.ts";
+export { decodeIdx, type DecodeIdxOptions, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,
   type DatasetName,

@@ -8,7 +8,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import process from "node:process";
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, printable } from "../errors.ts";
 
 /**
  * `parseArgs`, its errors (unknown options, missing values) as `AutoencoderError`s.
@@ -42,7 +42,7 @@ export async function runCommand(main: (args: string[]) => Promise<void>): Promi
     await main(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof AutoencoderError)) throw e;
-    console.error(`error: ${e.message}`);
+    console.error(`error: ${printable(e.message)}`); // one line, no terminal escapes
     process.exit(2);
   }
 }
