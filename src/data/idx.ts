@@ -184,7 +184,6 @@ async function gunzip(bytes: Uint8Array, file: string, max: number): Promise<Uin
       if (next.done) break;
       chunks.push(next.value);
       total += next.value.length;
-      checkSize(total, max, file, `found ${total} or more`);
       if (limit === Infinity) {
         const header = readHeader(concatBytes(chunks), file, false);
         if (header) {
@@ -206,6 +205,7 @@ async function gunzip(bytes: Uint8Array, file: string, max: number): Promise<Uin
           `the file has extra bytes (expected ${expected} bytes of data, found more)`,
         );
       }
+      checkSize(total, max, file, `found ${total} or more`); // before the header is whole
     }
   } finally {
     reader.cancel().catch(() => {});

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { AutoencoderError, quote } from "../errors.ts";
+import { AutoencoderError, printable, quote } from "../errors.ts";
 import { Builder } from "../ops/builder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { writeFileAtomic } from "./files.ts";
@@ -147,7 +147,7 @@ export const nodeRuntime: Runtime = {
     } catch (cause) {
       throw new AutoencoderError(
         `Cannot read ${quote(path)}: ${
-          (cause as Error).message
+          printable((cause as Error).message)
         }; check the path and that the file is readable`,
         { cause },
       );
