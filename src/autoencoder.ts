@@ -292,7 +292,10 @@ export class Autoencoder {
   protected train(
     x: Float32Array | ImageBatch,
     options: FitOptions,
-    corruption?: Corruption,
+    corruption?: (
+      train: Samples,
+      validation?: Samples,
+    ) => Pick<LoopOptions, "corrupt" | "validationInput">,
   ): Promise<History> {
     return this.#guard.run("fit", () => this.#train(x, options, corruption));
   }
@@ -300,7 +303,7 @@ export class Autoencoder {
   async #train(
     x: Float32Array | ImageBatch,
     options: FitOptions,
-    corruption?: Corruption,
+    corruption?: Parameters<Autoencoder["train"]>[2],
   ): Promise<History> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 256;
@@ -736,12 +739,6 @@ export class Autoencoder {
     return result;
   }
 }
-
-/** How a model trained on corrupted inputs corrupts them, and its corrupted validation inputs. */
-type Corruption = (
-  train: Samples,
-  validation?: Samples,
-) => Pick<LoopOptions, "corrupt" | "validationInput">;
 
 /** Layers re-exported for the convenience of architecture authors. */
 export type { Layer };
