@@ -31,7 +31,7 @@ export interface IdxArray {
 /** Options of {@link decodeIdx}. */
 export interface DecodeIdxOptions {
   /**
-   * The most bytes the (decompressed) file may hold, header included, e.g. the known
+   * The most bytes a gzipped file may inflate to, header included, e.g. the known
    * size of the file it should be: inflation stops as soon as it would exceed it.
    */
   maxBytes?: number;
@@ -44,7 +44,7 @@ const UBYTE = 0x08;
  * Decodes an IDX file, raw or gzipped (recognised by its `1f 8b` magic). The header
  * and the length are checked against the bytes actually present before anything is
  * allocated; `data` is a view into the (inflated) input, not a copy. Inflation stops
- * as soon as the output exceeds what the header declares or `maxBytes`.
+ * as soon as its output exceeds what the header declares or `maxBytes`.
  *
  * @param bytes The file's contents.
  * @param file The file's name or path, used in error messages.
@@ -52,7 +52,7 @@ const UBYTE = 0x08;
  * @returns The dimensions and the data.
  * @throws {AutoencoderError} If the gzip data is corrupt, the header is not an IDX
  * header of unsigned bytes with 1 to 4 dimensions, the data is truncated or
- * followed by extra bytes, or the file is larger than `maxBytes`.
+ * followed by extra bytes, or gzip data inflates to more than `maxBytes`.
  *
  * @example
  * ```ts
@@ -68,10 +68,9 @@ export async function decodeIdx(
   file: string,
   options: DecodeIdxOptions = {},
 ): Promise<IdxArray> {
-  const max = options.maxBytes ?? Infinity;
+  // Raw bytes are all there already: the header's checks below say what is wrong.
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (!gzipped) checkSize(bytes.length, max, file, `found ${bytes.length}`);
-  const raw = gzipped ? await gunzip(bytes, file, max) : bytes;
+  const raw = gzipped ? await gunzip(bytes, file, options.maxBytes ?? Infinity) : bytes;
   const header = readHeader(raw, file, true)!;
   const found = raw.length - header.length;
   if (found < header.expected) {
