@@ -145,13 +145,13 @@ export interface CheckpointInfo {
  * const codes = await model.encode(test);
  * ```
  *
- * One model runs one operation at a time: while `fit`, `load` or `restore` runs,
- * a call that would change the model or read a half-trained state (`fit`, `load`,
- * `loadOnnx`, `restore`, `checkpoint`, `save`, `toOnnx`, `evaluate`, `encode`,
- * `decode`, `predict`) throws an {@link AutoencoderError} of kind `"busy"` and
- * changes nothing; it is not queued, so await the running call first. `fit`'s
- * epoch callbacks (`onEpochEnd`, `callbacks`) may read the model: the epoch's
- * state is whole there.
+ * One model runs one operation at a time: while `fit` or `load` runs, a call that
+ * would change the model or read a half-trained state (`fit`, `load`, `loadOnnx`,
+ * `restore`, `checkpoint`, `save`, `toOnnx`, `evaluate`, `encode`, `decode`,
+ * `predict`) throws an {@link AutoencoderError} of kind `"busy"` and changes
+ * nothing. Calls are not queued (a queue would hide a second training run mixing
+ * into the first): await the running call first. `fit`'s epoch callbacks
+ * (`onEpochEnd`, `callbacks`) may read the model: the epoch's state is whole there.
  */
 export class Autoencoder {
   /** The model's definition. */
