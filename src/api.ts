@@ -92,8 +92,12 @@ export {
   type ReduceLrOptions,
   type TrainingModel,
 } from "../training/callbacks.ts";
-export { AutoencoderError, type AutoencoderErrorKind } from "./errors.ts";
-export { decodeIdx, type IdxArray } from "./data/idx.ts";
+export {
+  AutoencoderError,
+  type AutoencoderErrorKind,
+  type AutoencoderErrorOptions,
+} from "./errors.ts";
+export { decodeIdx, type DecodeIdxOptions, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,
   type DatasetName,

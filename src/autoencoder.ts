@@ -7,7 +7,8 @@
  * @module
  */
 
-import { AutoencoderError } from "./errors.ts";
+import { AutoencoderError, printable, quote } from "./errors.ts";
+import { OperationGuard } from "./guard.ts";
 import {
   type Architecture,
   buildInference,
@@ -23,6 +24,7 @@ import { type Loss, type LossName, lossOf } from "./nn/losses.ts";
 import { type DecodedModel, decodeModel, encodeModel } from "./onnx/model.ts";
 import { defaultRuntime } from "./runtime/default.ts";
 import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
+import { checkThreads } from "./runtime/threads.ts";
 import type { ProviderChoice, Runtime, Session } from "./runtime/types.ts";
 import type { Callback, TrainingModel } from "../training/callbacks.ts";
 import {
@@ -53,7 +55,7 @@ export interface ModelOptions {
    * model first runs; {@link Autoencoder.resolveProvider} asks early.
    */
   provider?: ProviderChoice;
-  /** Intra-op threads (default: ORT's choice). */
+  /** Intra-op threads, 1 to 4 per core (default: ORT's choice). */
   threads?: number;
   /** Idle intra-op threads spin-wait (default true); `false` suits a busy machine. */
   spinning?: boolean;
@@ -157,6 +159,14 @@ export type RunInfo = Readonly<Record<string, string | number>>;
  * await model.fit(train, { epochs: 5, validationData: test });
  * const codes = await model.encode(test);
  * ```
+ *
+ * One model runs one operation at a time: while `fit` or `load` runs, a call that
+ * would change the model or read a half-trained state (`fit`, `load`, `loadOnnx`,
+ * `restore`, `checkpoint`, `save`, `toOnnx`, `evaluate`, `encode`, `decode`,
+ * `predict`) throws an {@link AutoencoderError} of kind `"busy"` and changes
+ * nothing. Calls are not queued (a queue would hide a second training run mixing
+ * into the first): await the running call first. `fit`'s epoch callbacks
+ * (`onEpochEnd`, `callbacks`) may read the model: the epoch's state is whole there.
  */
 export class Autoencoder {
   /** The model's definition. */
@@ -167,14 +177,17 @@ export class Autoencoder {
   #sessions = new Map<Part, Promise<{ session: Session; params: string[] }>>();
   #provider: ProviderChoice;
   #chosen?: Promise<ChosenProvider>;
+  #guard = new OperationGuard(() => `model ${quote(this.config.name)}`);
 
   /**
    * Creates an autoencoder of any architecture, with fresh weights.
    *
    * @param config Name, input shape, encoder and decoder layers.
    * @param options Seed, runtime, provider, threads.
+   * @throws {AutoencoderError} If `threads` is not an integer from 1 to 4 per core.
    */
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
+    checkThreads(options.threads, `create model ${quote(config.name)}`);
     this.config = { ...config, loss: config.loss ?? lossOf(options.loss) };
     this.#provider = options.provider ?? "cpu";
     const seed = options.seed ?? 0;
@@ -280,7 +293,8 @@ export class Autoencoder {
    * @throws {AutoencoderError} Of kind `"diverged"` as soon as a training loss, a weight,
    * an optimizer state or the validation loss is not finite: the model then keeps the
    * weights and optimizer state of the last step whose loss and weights were finite
-   * (checked), and its history only the epochs that finished.
+   * (checked), and its history only the epochs that finished. Of kind `"busy"` if the
+   * model is running another operation.
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     return this.train(x, options);
@@ -294,13 +308,21 @@ export class Autoencoder {
    * @param corruption How inputs are corrupted, and the corrupted validation inputs.
    * @returns The history.
    */
-  protected async train(
+  protected train(
     x: Float32Array | ImageBatch,
     options: FitOptions,
     corruption?: (
       train: Samples,
       validation?: Samples,
     ) => Pick<LoopOptions, "corrupt" | "validationInput">,
+  ): Promise<History> {
+    return this.#guard.run("fit", () => this.#train(x, options, corruption));
+  }
+
+  async #train(
+    x: Float32Array | ImageBatch,
+    options: FitOptions,
+    corruption?: Parameters<Autoencoder["train"]>[2],
   ): Promise<History> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? 256;
@@ -350,19 +372,22 @@ export class Autoencoder {
         options.onBatchEnd?.(logs);
         for (const c of callbacks) c.onBatchEnd?.(logs);
       },
-      onEpochEnd: async (logs) => {
-        await options.onEpochEnd?.(logs);
-        const control: EpochControl = {};
-        for (const c of callbacks) {
-          const asked = await c.onEpochEnd?.(logs, target);
-          if (asked?.stop) control.stop = true;
-          if (asked?.learningRate !== undefined) control.learningRate = asked.learningRate;
-        }
-        return control;
-      },
+      onEpochEnd: (logs) =>
+        this.#guard.between(async () => {
+          await options.onEpochEnd?.(logs);
+          const control: EpochControl = {};
+          for (const c of callbacks) {
+            const asked = await c.onEpochEnd?.(logs, target);
+            if (asked?.stop) control.stop = true;
+            if (asked?.learningRate !== undefined) control.learningRate = asked.learningRate;
+          }
+          return control;
+        }),
       ...corruption?.(train, validation),
     });
-    for (const c of callbacks) await c.onTrainEnd?.(target);
+    await this.#guard.between(async () => {
+      for (const c of callbacks) await c.onTrainEnd?.(target);
+    });
     return history;
   }
 
@@ -373,6 +398,7 @@ export class Autoencoder {
    * @returns The loss, as Keras' `evaluate` reports it.
    */
   async evaluate(x: Float32Array | ImageBatch): Promise<number> {
+    this.#guard.check("evaluate", true);
     const samples = this.#samples(x, "evaluate");
     await this.resolveProvider();
     const evaluator = await openEvaluator(this.#state);
@@ -406,7 +432,7 @@ export class Autoencoder {
       r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("   ");
     const rule = "=".repeat(widths.reduce((a, b) => a + b + 3, -3));
     return [
-      `Model: "${this.config.name}"`,
+      `Model: ${quote(this.config.name)}`,
       rule,
       line(rows[0]),
       rule.replaceAll("=", "-"),
@@ -439,7 +465,7 @@ export class Autoencoder {
    * @returns Codes, `count` rows of the code size.
    */
   async encode(x: Float32Array | ImageBatch): Promise<Float32Array> {
-    return await this.#infer("encoder", this.#samples(x, "encode"));
+    return await this.#infer("encoder", this.#samples(x, "encode"), "encode");
   }
 
   /**
@@ -449,7 +475,11 @@ export class Autoencoder {
    * @returns Reconstructions, values in (0, 1).
    */
   async decode(codes: Float32Array): Promise<Float32Array> {
-    return await this.#infer("decoder", toSamples(codes, this.codeShape, "decode", false));
+    return await this.#infer(
+      "decoder",
+      toSamples(codes, this.codeShape, "decode", false),
+      "decode",
+    );
   }
 
   /**
@@ -471,7 +501,7 @@ export class Autoencoder {
    * @returns Reconstructions, same size as `x`.
    */
   protected async reconstruct(x: Float32Array | ImageBatch, what: string): Promise<Float32Array> {
-    return await this.#infer("autoencoder", this.#samples(x, what));
+    return await this.#infer("autoencoder", this.#samples(x, what), what);
   }
 
   /**
@@ -481,6 +511,7 @@ export class Autoencoder {
    * @returns The model's bytes.
    */
   toOnnx(part: Part = "autoencoder"): Uint8Array {
+    this.#guard.check("toOnnx", true);
     return encodeModel(buildInference(this.config, part, this.params).graph, {
       name: `${this.config.name}.${part}`,
       metadata: { [MODEL_KEY]: this.config.name },
@@ -493,6 +524,7 @@ export class Autoencoder {
    * @param path Destination, e.g. `model.onnx`.
    */
   async save(path: string): Promise<void> {
+    this.#guard.check("save", true);
     await this.#state.runtime.writeFile(path, this.toOnnx());
   }
 
@@ -503,6 +535,11 @@ export class Autoencoder {
    * @param file Names the source in error messages.
    */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
+    this.#guard.check("loadOnnx");
+    this.#loadOnnx(bytes, file);
+  }
+
+  #loadOnnx(bytes: Uint8Array, file: string): void {
     const weights = this.#weightsFrom(decodeModel(bytes, file), file);
     for (const [name, data] of weights) this.params.set(name, data);
   }
@@ -513,7 +550,9 @@ export class Autoencoder {
     if (saved !== undefined && saved !== this.config.name) {
       const a = article(saved);
       throw new AutoencoderError(
-        `Cannot load "${file}": it holds ${a} "${saved}" model, not "${this.config.name}"; load it into ${a} ${saved} model`,
+        `Cannot load ${quote(file)}: it holds ${a} ${quote(saved)} model, not ${
+          quote(this.config.name)
+        }; load it into ${a} ${printable(saved)} model`,
       );
     }
     const weights = new Map<string, Float32Array>();
@@ -521,7 +560,7 @@ export class Autoencoder {
       const found = model.initializers.get(spec.name);
       if (!found || found.dims.join() !== spec.shape.join()) {
         throw new AutoencoderError(
-          `Cannot load "${file}": weight "${spec.name}" of shape [${spec.shape}] is ${
+          `Cannot load ${quote(file)}: weight "${spec.name}" of shape [${spec.shape}] is ${
             found ? `[${found.dims}] in the file` : "missing"
           }; the file was saved from another architecture`,
         );
@@ -529,7 +568,7 @@ export class Autoencoder {
       const bad = found.data.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) {
         throw new AutoencoderError(
-          `Cannot load "${file}": weight "${spec.name}" holds ${
+          `Cannot load ${quote(file)}: weight "${spec.name}" holds ${
             found.data[bad]
           } at index ${bad}; the file is corrupt or was saved from a diverged run`,
         );
@@ -551,6 +590,7 @@ export class Autoencoder {
    * @returns The file's bytes.
    */
   checkpoint(run?: RunInfo): Uint8Array {
+    this.#guard.check("checkpoint", true);
     const state = this.#state;
     const specs = new Map(paramSpecs(this.config).map((s) => [s.name, s.shape]));
     const extra = new Map<string, { dims: number[]; data: Float32Array }>();
@@ -591,25 +631,32 @@ export class Autoencoder {
    * @returns What the checkpoint says of the run (optimizer, epochs done).
    */
   restore(bytes: Uint8Array, file = "checkpoint"): CheckpointInfo {
+    this.#guard.check("restore");
     const model = decodeModel(bytes, file);
     let info: CheckpointInfo;
     try {
       info = JSON.parse(model.metadata[CHECKPOINT_KEY] ?? "null");
     } catch (cause) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (not JSON); restore an earlier checkpoint`,
+        `Cannot restore ${
+          quote(file)
+        }: its training state is corrupt (not JSON); restore an earlier checkpoint`,
         { cause },
       );
     }
     if (info === null) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": it holds weights but no training state; restore a checkpoint written by checkpoint() or the train command`,
+        `Cannot restore ${
+          quote(file)
+        }: it holds weights but no training state; restore a checkpoint written by checkpoint() or the train command`,
       );
     }
     const problem = checkpointProblem(info);
     if (problem) {
       throw new AutoencoderError(
-        `Cannot restore "${file}": its training state is corrupt (${problem}); restore an earlier checkpoint`,
+        `Cannot restore ${
+          quote(file)
+        }: its training state is corrupt (${problem}); restore an earlier checkpoint`,
       );
     }
     // Everything is checked before anything changes.
@@ -629,7 +676,9 @@ export class Autoencoder {
         : undefined;
       if (problem) {
         throw new AutoencoderError(
-          `Cannot restore "${file}": optimizer state "${name}" ${problem}; the checkpoint is corrupt or of another architecture`,
+          `Cannot restore ${
+            quote(file)
+          }: optimizer state "${name}" ${problem}; the checkpoint is corrupt or of another architecture`,
         );
       }
       optimizerState.set(key, data);
@@ -654,8 +703,10 @@ export class Autoencoder {
    *
    * @param path Source.
    */
-  async load(path: string): Promise<void> {
-    this.loadOnnx(await this.#state.runtime.readFile(path), path);
+  load(path: string): Promise<void> {
+    return this.#guard.run("load", async () => {
+      this.#loadOnnx(await this.#state.runtime.readFile(path), path);
+    });
   }
 
   /** Frees the model's inference sessions. */
@@ -675,7 +726,8 @@ export class Autoencoder {
     return samples;
   }
 
-  async #infer(part: Part, samples: Samples): Promise<Float32Array> {
+  async #infer(part: Part, samples: Samples, method: string): Promise<Float32Array> {
+    this.#guard.check(method, true);
     await this.resolveProvider();
     const { runtime } = this.#state;
     let session = this.#sessions.get(part);

@@ -61,27 +61,52 @@ export function defaultDataDir(): string {
   return Deno.env.get("AUTOENCODERS_DATA_DIR") || join(ROOT, "..", "shared", "data", "mnist");
 }
 
+/** A short plain-text answer. */
+function answer(status: number, text: string, headers: HeadersInit = {}): Response {
+  return new Response(`${text}\n`, { status, headers });
+}
+
+/** The request's path, decoded, or `undefined` if it is malformed (bad `%` escape, NUL). */
+function requestPath(request: Request): string | undefined {
+  try {
+    const path = decodeURIComponent(new URL(request.url).pathname);
+    return path.includes("\0") ? undefined : path;
+  } catch {
+    return undefined; // URIError: a `%` not followed by two hex digits of UTF-8
+  }
+}
+
+/** Whether `file`'s real path (symbolic links resolved) lies inside `dir`'s. */
+async function inside(dir: string, file: string): Promise<boolean> {
+  const [realDir, realFile] = await Promise.all([Deno.realPath(dir), Deno.realPath(file)]);
+  return realFile === realDir ||
+    realFile.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep);
+}
+
 /**
- * Answers one request from the mounted folders (GET and HEAD only).
+ * Answers one request from the mounted folders (GET and HEAD only): 400 to a
+ * malformed path (a bad `%` escape, a NUL byte), 404 to a path outside the folders
+ * (`..`, or a symbolic link that leads out of them), 403 to a file it may not read.
  *
  * @param request The request.
  * @param dataDir The MNIST folder.
- * @returns The file, or 404 / 405.
+ * @returns The file, or 400 / 403 / 404 / 405.
  */
 export async function handle(request: Request, dataDir: string): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+    return answer(405, "Method not allowed", { allow: "GET, HEAD" });
   }
-  let path = decodeURIComponent(new URL(request.url).pathname);
+  let path = requestPath(request);
+  if (path === undefined) return answer(400, "Bad request: malformed path");
   if (path === "/") path = "/index.html";
   const [prefix, dir] = mounts(dataDir).find(([prefix]) => path.startsWith(prefix))!;
   const file = normalize(join(dir, path.slice(prefix.length)));
   if (file !== normalize(dir) && !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) {
-    return new Response("Not found\n", { status: 404 });
+    return answer(404, "Not found");
   }
   try {
     const info = await Deno.stat(file);
-    if (!info.isFile) return new Response("Not found\n", { status: 404 });
+    if (!info.isFile || !(await inside(dir, file))) return answer(404, "Not found");
     const headers = {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
       "content-length": String(info.size),
@@ -91,9 +116,22 @@ export async function handle(request: Request, dataDir: string): Promise<Respons
     const handle = await Deno.open(file);
     return new Response(handle.readable, { headers });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return new Response("Not found\n", { status: 404 });
-    throw e;
+    if (e instanceof Deno.errors.PermissionDenied) return answer(403, "Forbidden");
+    return answer(404, "Not found"); // not there, not a folder on the way, a name too long...
   }
+}
+
+/**
+ * Whether a request's `Host` header names this server: `localhost` or `127.0.0.1`
+ * with its port. Any other name may be a DNS-rebinding page reaching the server.
+ *
+ * @param request The request.
+ * @param port The port the server listens on.
+ * @returns `true` if the host is expected.
+ */
+export function expectedHost(request: Request, port: number): boolean {
+  const host = request.headers.get("host")?.toLowerCase();
+  return host === `localhost:${port}` || host === `127.0.0.1:${port}`;
 }
 
 /**
@@ -112,11 +150,22 @@ export async function handle(request: Request, dataDir: string): Promise<Respons
  */
 export function serve(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
   const dataDir = normalize(options.dataDir ?? defaultDataDir());
-  return Deno.serve({
-    port: options.port ?? 8000,
-    hostname: options.hostname ?? "127.0.0.1",
-    onListen: ({ port }) => options.onListen?.(`http://localhost:${port}/`),
-  }, (request) => handle(request, dataDir));
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
+    {
+      port: options.port ?? 8000,
+      hostname: options.hostname ?? "127.0.0.1",
+      onListen: ({ port }) => options.onListen?.(`http://localhost:${port}/`),
+      onError: (e) => {
+        console.error(`Cannot answer a request: ${(e as Error)?.message ?? e}`); // one line, no stack
+        return answer(500, "Internal server error");
+      },
+    },
+    (request) =>
+      expectedHost(request, server.addr.port)
+        ? handle(request, dataDir)
+        : answer(403, "Forbidden: unexpected Host header; open the page at localhost or 127.0.0.1"),
+  );
+  return server;
 }
 
 if (import.meta.main) {

@@ -8,7 +8,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import process from "node:process";
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, printable } from "../errors.ts";
 
 /**
  * `parseArgs`, its errors (unknown options, missing values) as `AutoencoderError`s.
@@ -43,8 +43,9 @@ export async function runCommand(main: (args: string[]) => Promise<void>): Promi
     await main(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof AutoencoderError)) throw e;
+    // One line, no terminal escapes.
     const interrupted = e.kind === "interrupted";
-    console.error(interrupted ? e.message : `error: ${e.message}`);
+    console.error(interrupted ? printable(e.message) : `error: ${printable(e.message)}`);
     process.exit(interrupted ? 130 : 2);
   }
 }

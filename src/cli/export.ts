@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import process from "node:process";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
+import { printable, quote } from "../errors.ts";
 import { BLOG_MODELS, type BlogModelName } from "../../models/registry.ts";
 import type { Part } from "../nn/architecture.ts";
 import { decodeModel } from "../onnx/model.ts";
@@ -42,8 +43,8 @@ export async function main(args: string[]): Promise<void> {
   const name = decodeModel(bytes, file).metadata["autoencoders.model"];
   if (!Object.hasOwn(BLOG_MODELS, name)) {
     throw new AutoencoderError(
-      `Cannot export "${file}": it holds ${
-        name ? `a "${name}" model, which` : "no model name, so it"
+      `Cannot export ${quote(file)}: it holds ${
+        name ? `a ${quote(name)} model, which` : "no model name, so it"
       } is not one of ${
         Object.keys(BLOG_MODELS).join(", ")
       }; load it with Autoencoder.loadOnnx and call toOnnx`,
@@ -58,7 +59,8 @@ export async function main(args: string[]): Promise<void> {
   for (const [out, part] of parts) {
     await nodeRuntime.writeFile(join(values.out, out), model.toOnnx(part));
   }
-  console.log(`Wrote the ${name} model's ${parts.map(([f]) => join(values.out!, f)).join(", ")}`);
+  const written = parts.map(([f]) => printable(join(values.out!, f))).join(", ");
+  console.log(`Wrote the ${name} model's ${written}`);
 }
 
 if (import.meta.main) await runCommand(main);

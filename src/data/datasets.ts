@@ -22,6 +22,8 @@ export interface DatasetFile {
    * the gzip settings (Debian's Fashion-MNIST files are recompressed, for one).
    */
   sha256: string;
+  /** Size of the decompressed IDX bytes: a larger file is not inflated further. */
+  size: number;
 }
 
 /** A data set's files, mirrors and credit. */
@@ -46,8 +48,12 @@ const names = [
   "t10k-images-idx3-ubyte",
   "t10k-labels-idx1-ubyte",
 ];
-const files = (...sha256: string[]) =>
-  names.map((name, i) => ({ name, sha256: sha256[i] })) as unknown as DatasetSpec["files"];
+/** The four files of a set of `train` and `test` images: IDX headers of 16 and 8 bytes. */
+const files = ([train, test]: [number, number], ...sha256: string[]) =>
+  names.map((name, i) => {
+    const count = i < 2 ? train : test;
+    return { name, sha256: sha256[i], size: i % 2 ? 8 + count : 16 + 28 * 28 * count };
+  }) as unknown as DatasetSpec["files"];
 
 /**
  * The known data sets. Content hashes were computed here from the original MNIST
@@ -59,6 +65,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
     name: "mnist",
     title: "MNIST",
     files: files(
+      [60000, 10000],
       "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
       "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
       "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
@@ -77,6 +84,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
     name: "fashion-mnist",
     title: "Fashion-MNIST",
     files: files(
+      [60000, 10000],
       "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
       "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
       "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
@@ -94,6 +102,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
     name: "mnist-subset",
     title: "the embedded MNIST subset",
     files: files(
+      [3000, 1000],
       "fc10080e92e48998cf561522ec74cfcd9fdc1d3eb6d815e4b8d6392c71460463",
       "fb68983ef4dddd9fd08a65eeffd7110e567eb77e5ef20f1b57f69a7269e7d425",
       "de7c252b04f05e1f8309634180ccdf286dc6dbac8c579b74e76e02ae0331ca52",
@@ -140,12 +149,14 @@ export interface MnistData {
 }
 
 /**
- * Decodes one file of a data set (gzipped or raw IDX) and checks its content's SHA-256.
+ * Decodes one file of a data set (gzipped or raw IDX) and checks its content's
+ * SHA-256. When verifying, inflation stops once the output exceeds the known file's
+ * size: no larger file could have its content.
  *
  * @param bytes The file's bytes.
  * @param file Which file of the data set it should be.
  * @param path Names the file in error messages.
- * @param verify Check the content hash (default true).
+ * @param verify Check the content hash and size (default true).
  * @returns The decoded array.
  */
 export async function decodeDatasetFile(
@@ -154,7 +165,7 @@ export async function decodeDatasetFile(
   path: string,
   verify = true,
 ): Promise<IdxArray> {
-  const idx = await decodeIdx(bytes, path);
+  const idx = await decodeIdx(bytes, path, { maxBytes: verify ? file.size : undefined });
   if (verify) {
     const found = await sha256Hex(idx.raw);
     if (found !== file.sha256) {

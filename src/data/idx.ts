@@ -6,7 +6,7 @@
  */
 
 import { concatBytes } from "../bytes.ts";
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, quote } from "../errors.ts";
 
 /**
  * A decoded IDX file: its dimensions and its unsigned bytes, row-major.
@@ -28,20 +28,31 @@ export interface IdxArray {
   raw: Uint8Array;
 }
 
+/** Options of {@link decodeIdx}. */
+export interface DecodeIdxOptions {
+  /**
+   * The most bytes a gzipped file may inflate to, header included, e.g. the known
+   * size of the file it should be: inflation stops as soon as it would exceed it.
+   */
+  maxBytes?: number;
+}
+
 /** The IDX type byte of unsigned bytes, the only type MNIST uses. */
 const UBYTE = 0x08;
 
 /**
  * Decodes an IDX file, raw or gzipped (recognised by its `1f 8b` magic). The header
  * and the length are checked against the bytes actually present before anything is
- * allocated; `data` is a view into the (inflated) input, not a copy.
+ * allocated; `data` is a view into the (inflated) input, not a copy. Inflation stops
+ * as soon as its output exceeds what the header declares or `maxBytes`.
  *
  * @param bytes The file's contents.
  * @param file The file's name or path, used in error messages.
+ * @param options The most bytes the decompressed file may hold.
  * @returns The dimensions and the data.
  * @throws {AutoencoderError} If the gzip data is corrupt, the header is not an IDX
- * header of unsigned bytes with 1 to 4 dimensions, or the data is truncated or
- * followed by extra bytes.
+ * header of unsigned bytes with 1 to 4 dimensions, the data is truncated or
+ * followed by extra bytes, or gzip data inflates to more than `maxBytes`.
  *
  * @example
  * ```ts
@@ -52,8 +63,14 @@ const UBYTE = 0x08;
  * console.assert(dims[0] === 3 && data[0] === 7);
  * ```
  */
-export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArray> {
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes, file) : bytes;
+export async function decodeIdx(
+  bytes: Uint8Array,
+  file: string,
+  options: DecodeIdxOptions = {},
+): Promise<IdxArray> {
+  // Raw bytes are all there already: the header's checks below say what is wrong.
+  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  const raw = gzipped ? await gunzip(bytes, file, options.maxBytes ?? Infinity) : bytes;
   const header = readHeader(raw, file, true)!;
   const found = raw.length - header.length;
   if (found < header.expected) {
@@ -72,8 +89,15 @@ export async function decodeIdx(bytes: Uint8Array, file: string): Promise<IdxArr
   return { dims: header.dims, data: raw.subarray(header.length), raw };
 }
 
+/** Fails when a file of `size` bytes (as `found` says) is larger than `max`. */
+function checkSize(size: number, max: number, file: string, found: string): void {
+  if (size > max) {
+    throw fail(file, `the file is larger than expected (${max} bytes at most, ${found})`);
+  }
+}
+
 function fail(file: string, detail: string): AutoencoderError {
-  return new AutoencoderError(`Cannot read IDX file "${file}": ${detail}; download it again`);
+  return new AutoencoderError(`Cannot read IDX file ${quote(file)}: ${detail}; download it again`);
 }
 
 /**
@@ -100,7 +124,7 @@ function readHeader(
   if (raw[2] !== UBYTE) {
     const type = raw[2].toString(16).padStart(2, "0");
     throw new AutoencoderError(
-      `Cannot read IDX file "${file}": data type 0x${type} is unsupported; ` +
+      `Cannot read IDX file ${quote(file)}: data type 0x${type} is unsupported; ` +
         "only unsigned bytes (0x08) can be read",
     );
   }
@@ -129,10 +153,11 @@ const MAX_INFLATION = 1040;
 /**
  * Inflates gzip data with the web-standard `DecompressionStream`, reading the IDX
  * header from the first bytes out: inflation stops as soon as the output exceeds
- * what the header declares, so a corrupt or hostile file cannot make it allocate
- * more than the size it declares, itself bounded by the compressed size.
+ * `max` or what the header declares, so a corrupt or hostile file cannot make it
+ * allocate more than `max` or the size it declares, itself bounded by the
+ * compressed size.
  */
-async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
+async function gunzip(bytes: Uint8Array, file: string, max: number): Promise<Uint8Array> {
   // Fed 4 KiB at a time, so that each inflated chunk is at most about 4 MiB.
   let offset = 0;
   const input = new ReadableStream<Uint8Array<ArrayBuffer>>({
@@ -151,7 +176,7 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
         next = await reader.read();
       } catch (cause) {
         throw new AutoencoderError(
-          `Cannot read IDX file "${file}": the gzip data is corrupt; download it again`,
+          `Cannot read IDX file ${quote(file)}: the gzip data is corrupt; download it again`,
           { cause },
         );
       }
@@ -167,6 +192,8 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
               `the file is truncated (the header declares ${header.expected} bytes of data, more than ${bytes.length} compressed bytes can hold)`,
             );
           }
+          const declared = header.length + header.expected;
+          checkSize(declared, max, file, `the header declares ${declared}`);
           expected = header.expected;
           limit = header.length + expected;
         }
@@ -177,6 +204,7 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
           `the file has extra bytes (expected ${expected} bytes of data, found more)`,
         );
       }
+      checkSize(total, max, file, `found ${total} or more`); // before the header is whole
     }
   } finally {
     reader.cancel().catch(() => {});

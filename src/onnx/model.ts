@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, quote } from "../errors.ts";
 import type { DType, Graph, Shape, Value } from "../ir/graph.ts";
 import { OPSET, type OpType, registry } from "../ops/registry.ts";
 import { AttributeType, DataType, IR_VERSION, ModelProto } from "./schema.ts";
@@ -228,7 +228,9 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     });
   } catch (cause) {
     throw new AutoencoderError(
-      `Cannot read ONNX model "${file}": the file is not a valid ONNX model; check that it is an .onnx file, whole (save or download it again)`,
+      `Cannot read ONNX model ${
+        quote(file)
+      }: the file is not a valid ONNX model; check that it is an .onnx file, whole (save or download it again)`,
       {
         cause,
       },
@@ -236,7 +238,9 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
   }
   if (!m.graph) {
     throw new AutoencoderError(
-      `Cannot read ONNX model "${file}": the file has no graph; check that it is an .onnx file, whole (save or download it again)`,
+      `Cannot read ONNX model ${
+        quote(file)
+      }: the file has no graph; check that it is an .onnx file, whole (save or download it again)`,
     );
   }
   const info = (
@@ -276,7 +280,9 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     if (t.rawData.length) {
       if (t.rawData.length !== size * 4) {
         throw new AutoencoderError(
-          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.rawData.length} bytes, expected ${
+          `Cannot read ONNX model ${quote(file)}: initializer ${
+            quote(t.name)
+          } holds ${t.rawData.length} bytes, expected ${
             size * 4
           }; the file is corrupt (save or download it again)`,
         );
@@ -285,7 +291,9 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     } else {
       if (t.floatData.length !== size) {
         throw new AutoencoderError(
-          `Cannot read ONNX model "${file}": initializer "${t.name}" holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
+          `Cannot read ONNX model ${quote(file)}: initializer ${
+            quote(t.name)
+          } holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
         );
       }
       data = Float32Array.from(t.floatData);

@@ -79,7 +79,10 @@ async function syncFolder(dir: string): Promise<void> {
  * @param path The file whose left-overs to remove.
  * @param olderThanMs Age above which a temporary file is a left-over.
  */
-export async function removeStaleTemps(path: string, olderThanMs = STALE_MS): Promise<void> {
+export async function removeStaleTemps(
+  path: string,
+  olderThanMs: number = STALE_MS,
+): Promise<void> {
   const dir = dirname(path), name = basename(path);
   try {
     for (const entry of await readdir(dir)) {

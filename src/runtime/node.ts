@@ -11,11 +11,12 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, printable, quote } from "../errors.ts";
 import { Builder } from "../ops/builder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { writeFileAtomic } from "./files.ts";
 import { isSoftwareRenderer } from "./providers.ts";
+import { checkThreads } from "./threads.ts";
 import type {
   Provider,
   ProviderInfo,
@@ -70,6 +71,7 @@ export const nodeRuntime: Runtime = {
 
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const provider = options.provider ?? "cpu";
+    checkThreads(options.threads, "open ONNX Runtime session");
     if (provider === "wasm") {
       throw new AutoencoderError(
         'Cannot open ONNX Runtime session on provider "wasm": onnxruntime-node has none; use provider "cpu" (native code), or onnxruntime-web\'s runtime (webRuntime from "@autoencoders/onnx/web")',
@@ -131,8 +133,8 @@ export const nodeRuntime: Runtime = {
     if (tensor.location === "gpu-buffer") tensor.dispose();
   },
 
-  providers(): Promise<ProviderInfo[]> {
-    return probed ??= probeProviders();
+  providers(only?: Provider): Promise<ProviderInfo[]> {
+    return probeProviders(only);
   },
 
   writeFile(path: string, bytes: Uint8Array): Promise<void> {
@@ -144,8 +146,8 @@ export const nodeRuntime: Runtime = {
       return new Uint8Array(await readFile(path));
     } catch (cause) {
       throw new AutoencoderError(
-        `Cannot read "${path}": ${
-          (cause as Error).message
+        `Cannot read ${quote(path)}: ${
+          printable((cause as Error).message)
         }; check the path and that the file is readable`,
         { cause },
       );
@@ -176,57 +178,78 @@ function identitySession(rank: number): Promise<ort.InferenceSession> {
   return session;
 }
 
-let probed: Promise<ProviderInfo[]> | undefined;
+/** Each provider's probe, fastest first: CUDA, WebGPU, CPU. */
+const PROBES = {
+  cuda: probeCuda,
+  webgpu: probeWebGpu,
+  cpu: () => Promise.resolve<ProviderInfo>({ provider: "cpu", available: true }),
+};
 
-/** Fastest first: CUDA, WebGPU, CPU. */
-async function probeProviders(): Promise<ProviderInfo[]> {
-  const built = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
-  const opens = async (provider: Provider): Promise<string | undefined> => {
-    try {
-      const session = await ort.InferenceSession.create(identityModel(1), {
-        executionProviders: [provider],
-        logSeverityLevel: 3,
-        extra: { session: { disable_cpu_ep_fallback: "1" } },
-      });
-      await session.release();
-      return undefined;
-    } catch (cause) {
-      // ORT's first line, without the source location: "Failed to get a WebGPU adapter: ..."
-      return (cause as Error).message.split("\n")[0].replace(/^\S+:\d+ .*? was false\. /, "");
-    }
-  };
+const probed = new Map<Provider, Promise<ProviderInfo>>();
 
-  let cuda: ProviderInfo;
+/** The providers' probes, each run once per process; with `only`, that one alone. */
+function probeProviders(only?: Provider): Promise<ProviderInfo[]> {
+  const names = (Object.keys(PROBES) as (keyof typeof PROBES)[])
+    .filter((p) => only === undefined || p === only);
+  return Promise.all(names.map((p) => {
+    const info = probed.get(p) ?? PROBES[p]();
+    probed.set(p, info);
+    return info;
+  }));
+}
+
+/** Why a session does not open on `provider`, or `undefined` if it opens. */
+async function opens(provider: Provider): Promise<string | undefined> {
+  try {
+    const session = await ort.InferenceSession.create(identityModel(1), {
+      executionProviders: [provider],
+      logSeverityLevel: 3,
+      extra: { session: { disable_cpu_ep_fallback: "1" } },
+    });
+    await session.release();
+    return undefined;
+  } catch (cause) {
+    // ORT's first line, without the source location: "Failed to get a WebGPU adapter: ..."
+    return (cause as Error).message.split("\n")[0].replace(/^\S+:\d+ .*? was false\. /, "");
+  }
+}
+
+function builtBackends(): Map<string, boolean> {
+  return new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+}
+
+async function probeCuda(): Promise<ProviderInfo> {
+  const built = builtBackends();
   if (!built.has("cuda")) {
-    cuda = {
+    return {
       provider: "cuda",
       available: false,
       reason:
         `this onnxruntime-node build has no CUDA provider (${process.platform}-${process.arch}); CUDA builds exist for linux-x64 and win32-x64`,
     };
-  } else if (built.get("cuda") === false && cudaLibrary() === false) {
+  }
+  if (built.get("cuda") === false && cudaLibrary() === false) {
     // Checked before probing: a missing library makes ORT print an error of its own.
-    cuda = {
+    return {
       provider: "cuda",
       available: false,
       reason:
         `this onnxruntime-node has no CUDA binaries (libonnxruntime_providers_cuda); ${CUDA_HOWTO}`,
     };
-  } else {
-    const failure = await opens("cuda");
-    cuda = failure === undefined
-      ? { provider: "cuda", available: true }
-      : { provider: "cuda", available: false, reason: `${CUDA_HOWTO}: ${failure}` };
   }
+  const failure = await opens("cuda");
+  return failure === undefined
+    ? { provider: "cuda", available: true }
+    : { provider: "cuda", available: false, reason: `${CUDA_HOWTO}: ${failure}` };
+}
 
-  let webgpu: ProviderInfo;
-  const failure = built.has("webgpu") ? await opens("webgpu") : "this build has no WebGPU provider";
-  if (failure === undefined) {
-    webgpu = { provider: "webgpu", available: true, ...await webGpuDevice() };
-  } else {
-    webgpu = { provider: "webgpu", available: false, reason: `${WEBGPU_HOWTO}: ${failure}` };
-  }
-  return [cuda, webgpu, { provider: "cpu", available: true }];
+async function probeWebGpu(): Promise<ProviderInfo> {
+  const failure = builtBackends().has("webgpu")
+    ? await opens("webgpu")
+    : "this build has no WebGPU provider";
+  return failure === undefined
+    ? { provider: "webgpu", available: true, ...await webGpuDevice() }
+    : { provider: "webgpu", available: false, reason: `${WEBGPU_HOWTO}: ${failure}` };
 }
 
 /** Whether the CUDA provider library lies beside the native addon (undefined: cannot tell). */

@@ -63,8 +63,8 @@ export async function chooseProvider(
   runtime: Runtime,
   choice: ProviderChoice,
 ): Promise<ChosenProvider> {
-  const infos = await runtime.providers();
   if (choice === "auto") {
+    const infos = await runtime.providers();
     const picked = infos.find((p) => p.available && !p.software) ??
       infos.find((p) => p.available);
     if (!picked) {
@@ -89,12 +89,11 @@ export async function chooseProvider(
       }`,
     };
   }
-  const wanted: Provider = choice === "cpu" && !infos.some((p) => p.provider === "cpu") &&
-      infos.some((p) => p.provider === "wasm")
-    ? "wasm"
-    : choice;
-  const info = infos.find((p) => p.provider === wanted);
+  // Only the provider asked for is probed: probing others can print native warnings.
+  const probe = async (p: Provider) => (await runtime.providers(p)).find((i) => i.provider === p);
+  const info = await probe(choice) ?? (choice === "cpu" ? await probe("wasm") : undefined);
   if (!info) {
+    const infos = await runtime.providers();
     throw new AutoencoderError(
       `Cannot use provider "${choice}": ${runtime.name} has no such provider; choose one of ${
         ["auto", ...infos.map((p) => p.provider)].map((p) => `"${p}"`).join(", ")

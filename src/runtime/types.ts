@@ -39,7 +39,10 @@ export interface RuntimeTensor {
 export interface SessionOptions {
   /** Execution provider (default `"cpu"`). */
   provider?: Provider;
-  /** Intra-op threads (default: ORT's choice, one per physical core). */
+  /**
+   * Intra-op threads, 1 to 4 per core: more is an error (default: ORT's choice, one
+   * per physical core).
+   */
   threads?: number;
   /**
    * Let idle intra-op threads spin-wait for work (default true, ORT's default):
@@ -125,9 +128,12 @@ export interface Runtime {
    * The execution providers of this runtime, fastest first, and whether each
    * works here (probed once per process: a tiny session on each).
    *
-   * @returns One entry per provider the runtime knows.
+   * @param only Probe just this provider (probing another can print native warnings,
+   * such as Vulkan's when there is no GPU).
+   * @returns One entry per provider the runtime knows; with `only`, that provider's
+   * entry alone, or none if the runtime has no such provider.
    */
-  providers(): Promise<ProviderInfo[]>;
+  providers(only?: Provider): Promise<ProviderInfo[]>;
   /**
    * Writes a file atomically (temporary file, then rename), where there is a file system.
    *

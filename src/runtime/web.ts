@@ -15,7 +15,15 @@
 import * as ort from "onnxruntime-web";
 import { AutoencoderError } from "../errors.ts";
 import { chooseProvider, isSoftwareRenderer } from "./providers.ts";
-import type { ProviderInfo, Runtime, RuntimeTensor, Session, SessionOptions } from "./types.ts";
+import { checkThreads } from "./threads.ts";
+import type {
+  Provider,
+  ProviderInfo,
+  Runtime,
+  RuntimeTensor,
+  Session,
+  SessionOptions,
+} from "./types.ts";
 
 /** The WebAssembly binary of the `onnxruntime-web` build this adapter imports (wasm and WebGPU). */
 export const ORT_WASM_FILE = "ort-wasm-simd-threaded.jsep.wasm";
@@ -70,11 +78,7 @@ export function configureWebRuntime(options: WebRuntimeOptions): void {
     ort.env.wasm.wasmPaths = { wasm: file.href };
   }
   if (options.numThreads !== undefined) {
-    if (!Number.isInteger(options.numThreads) || options.numThreads < 1) {
-      throw new AutoencoderError(
-        `Cannot configure onnxruntime-web: numThreads must be a positive integer, got ${options.numThreads}`,
-      );
-    }
+    checkThreads(options.numThreads, "configure onnxruntime-web");
     ort.env.wasm.numThreads = options.numThreads;
   }
 }
@@ -180,6 +184,7 @@ export const webRuntime: Runtime = {
   name: `onnxruntime-web ${ort.env.versions.web ?? ""}`.trim(),
 
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    checkThreads(options.threads, "open ONNX Runtime session");
     const requested: string = options.provider ?? "wasm";
     const provider = await webProvider(requested);
     if (!initialized && options.threads !== undefined) {
@@ -231,8 +236,10 @@ export const webRuntime: Runtime = {
     if (tensor.location === "gpu-buffer") tensor.dispose();
   },
 
-  providers(): Promise<ProviderInfo[]> {
-    return probed ??= probeProviders();
+  async providers(only?: Provider): Promise<ProviderInfo[]> {
+    // Probing asks the browser for an adapter, which prints nothing: all at once.
+    const infos = await (probed ??= probeProviders());
+    return infos.filter((p) => only === undefined || p.provider === only);
   },
 
   writeFile(path: string): Promise<void> {

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, printable } from "../errors.ts";
 import { type Architecture, placeLayers } from "../nn/architecture.ts";
 import { pngInfo } from "./png.ts";
 
@@ -125,9 +125,9 @@ function layerRows(model: ReportModel): LayerRow[] {
 // ---------------------------------------------------------------------------
 // Text helpers
 
-/** Escapes text for XML and HTML content and attribute values. */
+/** Escapes text for XML and HTML content and attribute values (control characters as `\u` escapes). */
 function esc(text: string | number): string {
-  return String(text).replace(
+  return printable(String(text)).replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
   );
