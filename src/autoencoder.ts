@@ -194,7 +194,7 @@ export class Autoencoder {
     const init = new Random(seed);
     this.params = new Map(paramSpecs(config).map((spec) => [spec.name, initialize(spec, init)]));
     this.#state = {
-      arch: config,
+      arch: this.config,
       params: this.params,
       optimizerState: new Map(),
       step: 0,

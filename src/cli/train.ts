@@ -29,6 +29,7 @@ import { progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, OPTIMIZERS } from "../../training/optimizers.ts";
+import { RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import {
   checkResume,
   DATASETS,
@@ -49,6 +50,8 @@ Options:
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
+  --loss NAME         ${Object.keys(RECONSTRUCTION_LOSSES).join(" | ")}: binary cross-entropy (default, the
+                      blog's) or mean squared error; val_loss reports it
   --limit N           use only the first N training (and test) images
   --dataset NAME      ${DATASETS.join(" | ")} (default mnist; mnist-subset: the 3000 training
                       and 1000 test digits embedded in the library, no files needed)
@@ -109,6 +112,7 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
 /** The result line of a run (printed with --json, kept in history.json). */
 type Result = {
   optimizer: string;
+  loss_function: string;
   batch_size: number;
   train_samples: number;
   mean_code: number;
@@ -344,6 +348,7 @@ async function results(
   return {
     model: options.model,
     optimizer: options.optimizer.name,
+    loss_function: options.loss,
     epochs: model.epoch,
     // A batch size larger than the data set trains on one batch of all of it.
     batch_size: Math.min(options.batchSize, samples),
@@ -403,6 +408,7 @@ export async function main(args: string[]): Promise<void> {
     spinning: !options.passive,
     noiseFactor: options.noiseFactor,
     noise: options.noise,
+    loss: options.loss,
   });
   if (options.resume) {
     await resume(model, options, join(out!, "checkpoint.onnx"));

@@ -13,6 +13,7 @@ import { AutoencoderError } from "../errors.ts";
 import type { RunInfo } from "../autoencoder.ts";
 import { type BlogModel, blogModel } from "../../models/registry.ts";
 import { type Optimizer, optimizerByName } from "../../training/optimizers.ts";
+import { type LossName, RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import type { ProviderChoice } from "../runtime/types.ts";
 import { parseCommandLine } from "./command.ts";
 
@@ -47,6 +48,8 @@ export interface TrainOptions {
   model: string;
   spec: BlogModel;
   optimizer: Optimizer;
+  /** `--loss`: the reconstruction loss. */
+  loss: LossName;
   epochs: number;
   batchSize: number;
   learningRate?: number;
@@ -84,6 +87,7 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       optimizer: { type: "string", default: "adam" },
+      loss: { type: "string", default: "bce" },
       "learning-rate": { type: "string" },
       limit: { type: "string" },
       data: { type: "string" },
@@ -112,6 +116,7 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     model: values.model,
     spec,
     optimizer: optimizerByName(values.optimizer),
+    loss: choice(values.loss, "loss", Object.keys(RECONSTRUCTION_LOSSES) as LossName[]),
     epochs: intOption(values.epochs, "epochs", 1) ?? spec.epochs,
     batchSize: intOption(values["batch-size"], "batch-size", 1) ?? spec.batchSize,
     learningRate: numberOption(values["learning-rate"], "learning-rate", "> 0", (x) => x > 0),
