@@ -8,14 +8,16 @@
  * adapter as the default runtime.
  *
  * @example
- * ```ts ignore
- * import { loadMnist, UndercompleteAutoencoder } from "@autoencoders/onnx";
+ * ```ts
+ * import { loadMnistSubset, UndercompleteAutoencoder } from "@autoencoders/onnx";
  *
- * const { train, test } = await loadMnist({ dir: "data/mnist" });
+ * // 3000 + 1000 digits that ship with the library; loadMnist() finds or downloads all of MNIST.
+ * const { train, test } = await loadMnistSubset();
  * const model = new UndercompleteAutoencoder({ seed: 0 });
- * const history = await model.fit(train, { epochs: 50, validationData: test });
- * console.log(history.valLoss.at(-1)); // about 0.092
- * await model.save("undercomplete.onnx");
+ * const history = await model.fit(train, { epochs: 3, validationData: test });
+ * console.log(history.valLoss.at(-1)); // 50 epochs on all of MNIST: about 0.092
+ * const onnx = model.toOnnx(); // or model.save("undercomplete.onnx")
+ * console.assert(onnx.length > 0);
  * ```
  *
  * @module

@@ -20,12 +20,13 @@ export interface UndercompleteOptions extends ModelOptions {
  * cross-entropy — the "simplest possible autoencoder" of the Keras blog.
  *
  * @example
- * ```ts ignore
- * import { loadMnist, UndercompleteAutoencoder } from "@autoencoders/onnx";
- * const { train, test } = await loadMnist({ dir: "data/mnist" });
+ * ```ts
+ * import { loadMnistSubset, UndercompleteAutoencoder } from "@autoencoders/onnx";
+ * const { train, test } = await loadMnistSubset(); // loadMnist(): all 60000 digits
  * const model = new UndercompleteAutoencoder({ seed: 1 });
- * await model.fit(train, { epochs: 50, batchSize: 256, validationData: test });
- * const reconstructions = await model.predict(test);
+ * const history = await model.fit(train, { epochs: 2, batchSize: 256, validationData: test });
+ * const reconstructions = await model.predict(test); // the blog: 50 epochs, val ≈ 0.092
+ * console.assert(reconstructions.length === 1000 * 784 && history.valLoss[1] < history.valLoss[0]);
  * ```
  */
 export class UndercompleteAutoencoder extends Autoencoder {

@@ -42,6 +42,7 @@ export {
   type LossName,
   type LossTerm,
   meanSquaredErrorLoss,
+  RECONSTRUCTION_LOSSES,
 } from "./nn/losses.ts";
 export type {
   BatchLogs,
@@ -51,23 +52,6 @@ export type {
   LoopOptions,
   Samples,
 } from "../training/fit.ts";
-// The graph-building types that custom layers and optimizers are written against.
-export type {
-  Attrs,
-  AttrValue,
-  Dim,
-  DType,
-  Graph,
-  Node,
-  Region,
-  Shape,
-  Source,
-  TensorType,
-  Value,
-} from "./ir/graph.ts";
-export type { Builder } from "./ops/builder.ts";
-export type { OpType } from "./ops/registry.ts";
-export type { NodeView, Vjp } from "./ops/types.ts";
 export type { Random } from "./nn/random.ts";
 export {
   adadelta,

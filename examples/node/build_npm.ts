@@ -25,11 +25,13 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "dist", "npm");
 
 /** Package export → source module. */
-const ENTRIES: Record<string, string> = {
-  ".": "mod.ts",
-  "./node": "src/runtime/node.ts",
-  "./web": "src/web.ts",
-};
+const DENO_JSON = JSON.parse(await readFile(join(ROOT, "deno.json"), "utf8"));
+/** The entry points: deno.json's exports, paths relative to the root. */
+const ENTRIES: Record<string, string> = Object.fromEntries(
+  Object.entries(DENO_JSON.exports as Record<string, string>).map((
+    [key, file],
+  ) => [key, file.replace(/^\.\//, "")]),
+);
 /** The npm packages the library imports (versions pinned in deno.json's imports). */
 const DEPENDENCIES = ["onnxruntime-node", "onnxruntime-web", "protobufjs", "jimp"];
 /** Files the modules load at run time, relative to themselves. */
@@ -78,7 +80,7 @@ function jsSpecifiers(dts: string): string {
 
 /** The package.json: deno.json's name, version and license, and the pinned dependencies. */
 async function packageJson(): Promise<string> {
-  const deno = JSON.parse(await readFile(join(ROOT, "deno.json"), "utf8"));
+  const deno = DENO_JSON;
   const dependencies: Record<string, string> = {};
   for (const name of DEPENDENCIES) {
     const version = /^npm:(?:@[^/@]+\/)?[^@]+@(.+)$/.exec(deno.imports[name] ?? "")?.[1];

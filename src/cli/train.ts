@@ -50,7 +50,9 @@ Options:
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
   --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
-  --loss NAME         ${Object.keys(RECONSTRUCTION_LOSSES).join(" | ")}: binary cross-entropy (default, the
+  --loss NAME         ${
+  Object.keys(RECONSTRUCTION_LOSSES).join(" | ")
+}: binary cross-entropy (default, the
                       blog's) or mean squared error; val_loss reports it
   --limit N           use only the first N training (and test) images
   --dataset NAME      ${DATASETS.join(" | ")} (default mnist; mnist-subset: the 3000 training

@@ -199,14 +199,14 @@ export function activityL1(weight: number, at = "code"): LossTerm {
   };
 }
 
+/** A reconstruction loss's name. */
+export type LossName = "bce" | "mse";
+
 /** The reconstruction losses by name, for the command line and the model options. */
-export const RECONSTRUCTION_LOSSES = {
+export const RECONSTRUCTION_LOSSES: Readonly<Record<LossName, () => LossTerm>> = {
   bce: binaryCrossEntropy,
   mse: meanSquaredErrorLoss,
-} as const satisfies Record<string, () => LossTerm>;
-
-/** A reconstruction loss's name. */
-export type LossName = keyof typeof RECONSTRUCTION_LOSSES;
+};
 
 /** The loss a model trains with unless told otherwise: binary cross-entropy, the blog's. */
 export const DEFAULT_LOSS: Loss = [binaryCrossEntropy()];
