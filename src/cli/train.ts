@@ -12,6 +12,7 @@ import process from "node:process";
 import {
   AutoencoderError,
   DenoisingAutoencoder,
+  describeData,
   type DownloadProgress,
   loadFashionMnist,
   loadMnist,
@@ -126,6 +127,7 @@ async function loadData(
 
 /** The result line of a run (printed with --json, kept in history.json). */
 type Result = {
+  data: string;
   optimizer: string;
   batch_size: number;
   train_samples: number;
@@ -172,6 +174,7 @@ async function writeOutputs(
     history: model.history,
     figures,
     trainSamples: result.train_samples,
+    data: result.data,
     details: {
       optimizer: result.optimizer,
       "batch size": result.batch_size,
@@ -275,8 +278,9 @@ export async function main(args: string[]): Promise<void> {
     );
   }
 
-  const { train, test, source } = await loadData(values, log);
-  log(`Data: ${values.dataset} from ${source}`);
+  const data = await loadData(values, log);
+  const { train, test } = data;
+  log(`Data: ${describeData(data)}`);
   const limit = Math.min(limitOption, train.count);
   const trainImages = train.images.subarray(0, limit * 784);
   const testImages = test.images.subarray(0, Math.min(limit, test.count) * 784);
@@ -354,6 +358,7 @@ export async function main(args: string[]): Promise<void> {
   const run = model.history;
   const result = {
     model: values.model,
+    data: describeData(data),
     optimizer: optimizer.name,
     epochs: model.epoch,
     batch_size: batchSize,
@@ -372,6 +377,7 @@ export async function main(args: string[]): Promise<void> {
   if (out) {
     const written = await writeOutputs(out, model, optimizer, testImages, result);
     log(`Wrote ${written.join(", ")}`);
+    log(`Report: ${written.find((path) => path.endsWith("report.html"))} (open it in a browser)`);
   }
   await model.dispose();
   if (values.json) console.log(JSON.stringify(result));
