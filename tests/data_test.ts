@@ -191,75 +191,72 @@ async function withServer(
   }
 }
 
-Deno.test(
-  needsFullMnist(
-    "downloads reject bad mirrors, fall through to a good one and fill the cache atomically",
-  ),
-  async () => {
-    const real: Record<string, Uint8Array<ArrayBuffer>> = Object.fromEntries(
-      await Promise.all(NAMES.map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)])),
+const downloads =
+  "downloads reject bad mirrors, fall through to a good one and fill the cache atomically";
+Deno.test(needsFullMnist(downloads), async () => {
+  const real: Record<string, Uint8Array<ArrayBuffer>> = Object.fromEntries(
+    await Promise.all(NAMES.map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)])),
+  );
+  const routes: Record<string, () => Response> = {};
+  for (const name of NAMES) {
+    const gz = real[name];
+    // Valid gzip of other content: one byte of the data changed.
+    const other = gunzipSync(gz).map((b, i) => (i === 20 ? b ^ 1 : b));
+    routes[`/wrong/${name}.gz`] = () => new Response(new Uint8Array(gzipSync(other)));
+    routes[`/short/${name}.gz`] = () =>
+      new Response(gz.slice(0, gz.length / 2), {
+        headers: { "content-length": String(gz.length / 2) },
+      });
+    routes[`/error/${name}.gz`] = () => new Response("busy", { status: 503 });
+    routes[`/good/${name}.gz`] = () => new Response(gz);
+  }
+  await withServer(routes, async (base, hits) => {
+    const cacheDir = `${await Deno.makeTempDir()}/cache`;
+    const seen: number[] = [];
+    const mirrors = ["wrong", "short", "error", "good"].map((m) => `${base}/${m}/`);
+    const data = await withDataDir(
+      undefined,
+      () => loadMnist({ cacheDir, mirrors, onProgress: (p) => void seen.push(p.received) }),
     );
-    const routes: Record<string, () => Response> = {};
-    for (const name of NAMES) {
-      const gz = real[name];
-      // Valid gzip of other content: one byte of the data changed.
-      const other = gunzipSync(gz).map((b, i) => (i === 20 ? b ^ 1 : b));
-      routes[`/wrong/${name}.gz`] = () => new Response(new Uint8Array(gzipSync(other)));
-      routes[`/short/${name}.gz`] = () =>
-        new Response(gz.slice(0, gz.length / 2), {
-          headers: { "content-length": String(gz.length / 2) },
-        });
-      routes[`/error/${name}.gz`] = () => new Response("busy", { status: 503 });
-      routes[`/good/${name}.gz`] = () => new Response(gz);
-    }
-    await withServer(routes, async (base, hits) => {
-      const cacheDir = `${await Deno.makeTempDir()}/cache`;
-      const seen: number[] = [];
-      const mirrors = ["wrong", "short", "error", "good"].map((m) => `${base}/${m}/`);
-      const data = await withDataDir(
-        undefined,
-        () => loadMnist({ cacheDir, mirrors, onProgress: (p) => void seen.push(p.received) }),
-      );
-      assert.equal(data.train.count, 60000);
-      assert.equal(data.source, cacheDir);
-      assert.ok(seen.length > 0);
-      assert.ok(hits.includes(`/error/${NAMES[0]}.gz`) && hits.includes(`/good/${NAMES[0]}.gz`));
-      // Only whole, verified files in the cache: no temporary or partial ones.
-      assert.deepEqual(
-        [...Deno.readDirSync(cacheDir)].map((e) => e.name).sort(),
-        NAMES.map((n) => `${n}.gz`).sort(),
-      );
-      for (const n of NAMES) assert.deepEqual(await Deno.readFile(`${cacheDir}/${n}.gz`), real[n]);
-      // The next load reads the cache without the network.
-      const again = await withDataDir(undefined, () => loadMnist({ cacheDir, mirrors: [] }));
-      assert.equal(again.source, cacheDir);
+    assert.equal(data.train.count, 60000);
+    assert.equal(data.source, cacheDir);
+    assert.ok(seen.length > 0);
+    assert.ok(hits.includes(`/error/${NAMES[0]}.gz`) && hits.includes(`/good/${NAMES[0]}.gz`));
+    // Only whole, verified files in the cache: no temporary or partial ones.
+    assert.deepEqual(
+      [...Deno.readDirSync(cacheDir)].map((e) => e.name).sort(),
+      NAMES.map((n) => `${n}.gz`).sort(),
+    );
+    for (const n of NAMES) assert.deepEqual(await Deno.readFile(`${cacheDir}/${n}.gz`), real[n]);
+    // The next load reads the cache without the network.
+    const again = await withDataDir(undefined, () => loadMnist({ cacheDir, mirrors: [] }));
+    assert.equal(again.source, cacheDir);
 
-      // A server that announces the whole file, sends 1000 bytes and hangs up.
-      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const cut = (async () => {
-        for await (const conn of listener) {
-          const head = `HTTP/1.1 200 OK\r\ncontent-length: ${real[NAMES[0]].length}\r\n\r\n`;
-          await conn.write(new TextEncoder().encode(head));
-          await conn.write(real[NAMES[0]].slice(0, 1000));
-          conn.close();
-        }
-      })();
-      const empty = `${await Deno.makeTempDir()}/cache`;
-      const truncating = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`;
-      const error = await withDataDir(undefined, () =>
-        assertFails(
-          loadMnist({ cacheDir: empty, mirrors: [truncating, `${base}/wrong/`] }),
-          /127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz: the download broke off/,
-          "content's SHA-256",
-        ));
-      listener.close();
-      await cut.catch(() => {});
-      assert.ok(error.message.includes("the mirrors"));
-      const left = (await Deno.stat(empty).catch(() => null)) ? [...Deno.readDirSync(empty)] : [];
-      assert.deepEqual(left, [], "nothing half-written stays in the cache");
-    });
-  },
-);
+    // A server that announces the whole file, sends 1000 bytes and hangs up.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const cut = (async () => {
+      for await (const conn of listener) {
+        const head = `HTTP/1.1 200 OK\r\ncontent-length: ${real[NAMES[0]].length}\r\n\r\n`;
+        await conn.write(new TextEncoder().encode(head));
+        await conn.write(real[NAMES[0]].slice(0, 1000));
+        conn.close();
+      }
+    })();
+    const empty = `${await Deno.makeTempDir()}/cache`;
+    const truncating = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`;
+    const error = await withDataDir(undefined, () =>
+      assertFails(
+        loadMnist({ cacheDir: empty, mirrors: [truncating, `${base}/wrong/`] }),
+        /127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz: the download broke off/,
+        "content's SHA-256",
+      ));
+    listener.close();
+    await cut.catch(() => {});
+    assert.ok(error.message.includes("the mirrors"));
+    const left = (await Deno.stat(empty).catch(() => null)) ? [...Deno.readDirSync(empty)] : [];
+    assert.deepEqual(left, [], "nothing half-written stays in the cache");
+  });
+});
 
 Deno.test("Fashion-MNIST is found where Debian's dataset-fashion-mnist installs it", async () => {
   const debian = "/usr/share/datasets/fashion-mnist";

@@ -750,51 +750,49 @@ Deno.test("train killed with SIGKILL at random times never leaves a torn checkpo
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test(
-  needsFullMnist(
-    "a download killed with SIGKILL leaves no partial file in the cache; the next load completes it",
-  ),
-  async () => {
-    const real = Object.fromEntries(
-      await Promise.all(
-        [
-          "train-images-idx3-ubyte",
-          "train-labels-idx1-ubyte",
-          "t10k-images-idx3-ubyte",
-          "t10k-labels-idx1-ubyte",
-        ]
-          .map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)] as const),
-      ),
-    );
-    let trickling = 0;
-    // The first file comes at once; the second trickles, 512 bytes every 20 ms.
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-      const name = new URL(req.url).pathname.split("/").at(-1)!.replace(/\.gz$/, "");
-      const bytes = real[name];
-      if (!bytes) return new Response("not found", { status: 404 });
-      if (!new URL(req.url).pathname.startsWith("/slow/") || name === "train-images-idx3-ubyte") {
-        return new Response(bytes);
-      }
-      let at = 0, cancelled = false;
-      trickling++;
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          await sleep(20);
-          if (cancelled) return;
-          controller.enqueue(bytes.slice(at, at + 512));
-          at += 512;
-          if (at >= bytes.length) controller.close();
-        },
-        cancel() {
-          cancelled = true;
-        },
-      });
-      return new Response(body, { headers: { "content-length": String(bytes.length) } });
+const killedDownload =
+  "a download killed with SIGKILL leaves no partial file in the cache; the next load completes it";
+Deno.test(needsFullMnist(killedDownload), async () => {
+  const real = Object.fromEntries(
+    await Promise.all(
+      [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+      ]
+        .map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)] as const),
+    ),
+  );
+  let trickling = 0;
+  // The first file comes at once; the second trickles, 512 bytes every 20 ms.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const name = new URL(req.url).pathname.split("/").at(-1)!.replace(/\.gz$/, "");
+    const bytes = real[name];
+    if (!bytes) return new Response("not found", { status: 404 });
+    if (!new URL(req.url).pathname.startsWith("/slow/") || name === "train-images-idx3-ubyte") {
+      return new Response(bytes);
+    }
+    let at = 0, cancelled = false;
+    trickling++;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await sleep(20);
+        if (cancelled) return;
+        controller.enqueue(bytes.slice(at, at + 512));
+        at += 512;
+        if (at >= bytes.length) controller.close();
+      },
+      cancel() {
+        cancelled = true;
+      },
     });
-    const base = `http://127.0.0.1:${server.addr.port}`;
-    const cache = `${await Deno.makeTempDir({ prefix: "reliability_cache_" })}/mnist`;
-    try {
-      const script = `
+    return new Response(body, { headers: { "content-length": String(bytes.length) } });
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const cache = `${await Deno.makeTempDir({ prefix: "reliability_cache_" })}/mnist`;
+  try {
+    const script = `
       import { loadMnist } from "${new URL("../src/data/mnist.ts", import.meta.url)}";
       await loadMnist({
         cacheDir: ${JSON.stringify(cache)},
@@ -802,64 +800,63 @@ Deno.test(
         onProgress: ({ url, received }) => console.log(url.split("/").at(-1), received),
       });
       console.log("done");`;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["eval", "--quiet", script],
-        env: { AUTOENCODERS_DATA_DIR: "" },
-        stdout: "piped",
-        stderr: "inherit",
-      }).spawn();
-      let done = false;
-      await lines(child.stdout, (line) => {
-        done ||= line === "done";
-        // Well into the second file, whose first part is then in memory only.
-        if (line.startsWith("train-labels-idx1-ubyte.gz ") && Number(line.split(" ")[1]) > 4096) {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", script],
+      env: { AUTOENCODERS_DATA_DIR: "" },
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    let done = false;
+    await lines(child.stdout, (line) => {
+      done ||= line === "done";
+      // Well into the second file, whose first part is then in memory only.
+      if (line.startsWith("train-labels-idx1-ubyte.gz ") && Number(line.split(" ")[1]) > 4096) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
         }
-      });
-      assert.equal((await child.status).signal, "SIGKILL");
-      assert.ok(!done && trickling > 0);
-      // The first file, whole and verified; nothing of the second.
-      assert.deepEqual([...Deno.readDirSync(cache)].map((e) => e.name), [
-        "train-images-idx3-ubyte.gz",
-      ]);
-      assert.deepEqual(
-        await Deno.readFile(`${cache}/train-images-idx3-ubyte.gz`),
-        real["train-images-idx3-ubyte"],
-      );
+      }
+    });
+    assert.equal((await child.status).signal, "SIGKILL");
+    assert.ok(!done && trickling > 0);
+    // The first file, whole and verified; nothing of the second.
+    assert.deepEqual([...Deno.readDirSync(cache)].map((e) => e.name), [
+      "train-images-idx3-ubyte.gz",
+    ]);
+    assert.deepEqual(
+      await Deno.readFile(`${cache}/train-images-idx3-ubyte.gz`),
+      real["train-images-idx3-ubyte"],
+    );
 
-      // A left-over of a write killed long ago goes at the next write; a young one
-      // (maybe another process's write in progress) stays.
-      const old = `${cache}/t10k-images-idx3-ubyte.gz.4242.abc123.tmp`;
-      const young = `${cache}/t10k-images-idx3-ubyte.gz.4343.def456.tmp`;
-      await Deno.writeFile(old, new Uint8Array(10));
-      await Deno.utime(old, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
-      await Deno.writeFile(young, new Uint8Array(10));
-      const saved = Deno.env.get("AUTOENCODERS_DATA_DIR");
-      Deno.env.delete("AUTOENCODERS_DATA_DIR");
-      try {
-        const data = await loadMnist({ cacheDir: cache, mirrors: [`${base}/fast/`] });
-        assert.equal(data.source, cache);
-        assert.equal(data.train.count, 60000);
-      } finally {
-        if (saved !== undefined) Deno.env.set("AUTOENCODERS_DATA_DIR", saved);
-      }
-      assert.deepEqual(
-        [...Deno.readDirSync(cache)].map((e) => e.name).sort(),
-        [...Object.keys(real).map((n) => `${n}.gz`), "t10k-images-idx3-ubyte.gz.4343.def456.tmp"]
-          .sort(),
-      );
-      for (const [name, bytes] of Object.entries(real)) {
-        assert.deepEqual(await Deno.readFile(`${cache}/${name}.gz`), bytes);
-      }
+    // A left-over of a write killed long ago goes at the next write; a young one
+    // (maybe another process's write in progress) stays.
+    const old = `${cache}/t10k-images-idx3-ubyte.gz.4242.abc123.tmp`;
+    const young = `${cache}/t10k-images-idx3-ubyte.gz.4343.def456.tmp`;
+    await Deno.writeFile(old, new Uint8Array(10));
+    await Deno.utime(old, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+    await Deno.writeFile(young, new Uint8Array(10));
+    const saved = Deno.env.get("AUTOENCODERS_DATA_DIR");
+    Deno.env.delete("AUTOENCODERS_DATA_DIR");
+    try {
+      const data = await loadMnist({ cacheDir: cache, mirrors: [`${base}/fast/`] });
+      assert.equal(data.source, cache);
+      assert.equal(data.train.count, 60000);
     } finally {
-      await server.shutdown();
+      if (saved !== undefined) Deno.env.set("AUTOENCODERS_DATA_DIR", saved);
     }
-  },
-);
+    assert.deepEqual(
+      [...Deno.readDirSync(cache)].map((e) => e.name).sort(),
+      [...Object.keys(real).map((n) => `${n}.gz`), "t10k-images-idx3-ubyte.gz.4343.def456.tmp"]
+        .sort(),
+    );
+    for (const [name, bytes] of Object.entries(real)) {
+      assert.deepEqual(await Deno.readFile(`${cache}/${name}.gz`), bytes);
+    }
+  } finally {
+    await server.shutdown();
+  }
+});
 
 Deno.test("atomic writes: the old file or the new one, flushed; stale temporary files removed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "reliability_write_" });
