@@ -13,6 +13,8 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { BLOG_BATCH, median, type ModelName, MODELS } from "./data.ts";
+import { describeData } from "../src/data/datasets.ts";
+import { loadMnist } from "../src/data/mnist.ts";
 
 const HELP = `Benchmark the five autoencoders (and, with --peers, PyTorch and TensorFlow.js).
 
@@ -38,8 +40,9 @@ Options:
   --scaling            instead: throughput against batch size and epoch time against data size
   --batch-sizes LIST   --scaling batch sizes (default 32,64,128,256,512,1024)
   --sizes LIST         --scaling data set sizes (default 2000,4000,8000,16000)
-  --data DIR           folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR or
-                       ../shared/data/mnist)
+  --data DIR           folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, the
+                       cache, a download into the cache, else the library's 3000-digit subset,
+                       whose images runs needing more repeat)
   --json               one JSON object per row instead of tables
   -h, --help           show this help
 `;
@@ -87,9 +90,11 @@ for (const p of peers) {
 const rounds = Number(values.rounds ?? (values.peers ? 2 : 1));
 const threads = values.threads;
 const isConv = (m: ModelName) => m === "conv" || m === "denoising";
-const dataArgs = values.data ? ["--data", values.data] : [];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const say = (line: string) => console.error(line);
+const mnist = await loadMnist({ dir: values.data, orSubset: true });
+say(`MNIST: ${describeData(mnist)}`);
+const dataArgs = ["--data", mnist.source];
 
 /** A measurement row: one framework on one model (medians over rounds). */
 interface Row {

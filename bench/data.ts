@@ -2,7 +2,8 @@
  * MNIST for the benchmarks: the first `limit` images of the gzipped IDX files,
  * scaled to [0, 1]. Only the subset is converted to floats, so a worker's peak
  * memory holds the data it trains on and not the whole data set (the PyTorch
- * peer does the same).
+ * peer does the same). `deno task bench` finds the folder with the library's
+ * loader and passes it to every worker as `--data`.
  *
  * @module
  */
@@ -34,21 +35,23 @@ export const BLOG_BATCH: Record<ModelName, number> = {
 };
 
 /**
- * The folder of the MNIST files: `dir`, else `$AUTOENCODERS_DATA_DIR`, else
- * `shared/data/mnist` beside the checkout.
+ * The folder of the MNIST files when a worker runs alone: `dir`, else
+ * `$AUTOENCODERS_DATA_DIR`, else the subset embedded in the library (a worker does
+ * not load the library, whose loader would hold the whole set in memory).
  *
  * @param dir A folder given on the command line.
  * @returns The folder.
  */
 export function mnistDir(dir?: string): string {
-  return dir ?? Deno.env.get("AUTOENCODERS_DATA_DIR") ??
-    fileURLToPath(new URL("../../shared/data/mnist", import.meta.url));
+  return dir ?? (Deno.env.get("AUTOENCODERS_DATA_DIR") ||
+    fileURLToPath(new URL("../src/data/mnist_subset", import.meta.url)));
 }
 
 /**
- * Reads the first `limit` training images.
+ * Reads the first `limit` training images, repeated when the folder holds fewer
+ * (the embedded subset holds 3000).
  *
- * @param limit Images to read (at most 60000).
+ * @param limit Images to read.
  * @param dir Folder of `train-images-idx3-ubyte.gz`.
  * @returns `limit * 784` floats in [0, 1].
  */
@@ -71,11 +74,9 @@ export function readMnist(limit: number, dir?: string): Float32Array {
   if (view.getUint32(0) !== 2051 || view.getUint32(8) * view.getUint32(12) !== PIXELS) {
     throw new Error(`Cannot read MNIST "${path}": not an IDX3 file of 28x28 images`);
   }
-  if (limit > count) {
-    throw new Error(`Cannot read ${limit} MNIST images: "${path}" holds ${count}`);
-  }
   const out = new Float32Array(limit * PIXELS);
-  for (let i = 0; i < out.length; i++) out[i] = raw[16 + i] / 255;
+  const size = count * PIXELS;
+  for (let i = 0; i < out.length; i++) out[i] = raw[16 + (i % size)] / 255;
   return out;
 }
 

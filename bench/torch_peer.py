@@ -63,8 +63,20 @@ def read_idx_images(path, limit=None):
     x = np.frombuffer(raw, dtype=np.uint8, count=n * rows * cols, offset=16)
     x = x.reshape(n, rows * cols)
     if limit:
-        x = x[:limit]
+        x = np.resize(x, (limit, rows * cols))  # the first `limit`, repeated when fewer (the subset)
     return torch.from_numpy(x.astype(np.float32) / 255.0)
+
+
+def default_data_dir():
+    """The library's loader order without its download: $AUTOENCODERS_DATA_DIR (or its mnist/),
+    the cache folder, else the 3000-digit subset embedded in the library."""
+    env = os.environ.get("AUTOENCODERS_DATA_DIR")
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                         "autoencoders", "mnist")
+    for d in ([os.path.join(env, "mnist"), env] if env else []) + [cache]:
+        if os.path.exists(os.path.join(d, "train-images-idx3-ubyte.gz")):
+            return d
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "data", "mnist_subset")
 
 
 def openblas_core():
@@ -200,8 +212,9 @@ def main():
                    help="samples per update (default: the blog's, 256 dense or 128 conv)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--optimizer", choices=["adam", "adadelta"], default="adam")
-    p.add_argument("--data", default=os.environ.get("AUTOENCODERS_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../shared/data/mnist")),
-                   help="folder with the gzipped MNIST IDX files (default: $AUTOENCODERS_DATA_DIR or %(default)s)")
+    p.add_argument("--data", default=default_data_dir(),
+                   help="folder with the gzipped MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, "
+                        "the library's cache, else its embedded subset: %(default)s)")
     p.add_argument("--limit", type=int, default=0,
                    help="use only the first N training and first N test images (0 = all)")
     p.add_argument("--seed", type=int, default=0)

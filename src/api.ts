@@ -87,6 +87,7 @@ export {
   type DatasetName,
   DATASETS,
   type DatasetSpec,
+  describeData,
   type ImageSet,
   type MnistData,
 } from "./data/datasets.ts";

@@ -12,9 +12,10 @@
  * (await that one, then call again); `"diverged"`, training stopped because a loss
  * or a weight stopped being finite (the model keeps the weights of the last step
  * whose loss and weights were finite); `"interrupted"`, the user stopped the
- * command (Ctrl-C).
+ * command (Ctrl-C); `"data-unavailable"`, a data set is nowhere on disk and cannot
+ * be downloaded (a caller may fall back to other data).
  */
-export type AutoencoderErrorKind = "busy" | "diverged" | "interrupted";
+export type AutoencoderErrorKind = "busy" | "diverged" | "interrupted" | "data-unavailable";
 
 /** Options of the {@link AutoencoderError} constructor. */
 export interface AutoencoderErrorOptions extends ErrorOptions {

@@ -1,9 +1,10 @@
-import { DATA_DIR } from "./helpers.ts";
+import { DATA_COUNTS, DATA_DIR, FULL_DATA_DIR, needsFullMnist, SUBSET_DIR } from "./helpers.ts";
 import assert from "node:assert/strict";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { AutoencoderError } from "../src/errors.ts";
 import { decodeIdx, sha256Hex } from "../src/data/idx.ts";
 import { loadFashionMnist, loadMnist, loadMnistSubset } from "../src/data/mnist.ts";
+import { describeData } from "../src/data/datasets.ts";
 
 const NAMES = [
   "train-images-idx3-ubyte",
@@ -40,7 +41,7 @@ async function dirWith(file: string, bytes: Uint8Array): Promise<string> {
 const labelsGz = () => Deno.readFile(`${DATA_DIR}/${LABELS}.gz`);
 const labelsRaw = async () => new Uint8Array(gunzipSync(await labelsGz()));
 
-Deno.test("loadMnist reads the real MNIST files", async () => {
+Deno.test(needsFullMnist("loadMnist reads the real MNIST files"), async () => {
   const { train, test } = await loadMnist({ dir: DATA_DIR });
   assert.equal(train.count, 60000);
   assert.equal(test.count, 10000);
@@ -73,7 +74,7 @@ Deno.test("loadMnist reads raw (uncompressed) files", async () => {
       await Deno.writeFile(`${dir}/${name}`, new Uint8Array(gunzipSync(gz)));
     }
     const { train, test } = await loadMnist({ dir });
-    assert.equal(train.count, 60000);
+    assert.equal(train.count, DATA_COUNTS.train);
     assert.deepEqual([...test.labels.subarray(0, 4)], [7, 2, 1, 0]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -85,11 +86,11 @@ Deno.test("loadMnist rejects a bad file with a message naming it", async (t) => 
   const gz = await labelsGz();
   const cases: [string, string, Uint8Array, boolean, (string | RegExp)[]][] = [
     ["truncated", LABELS, raw.subarray(0, 1000), true, [
-      "the file is truncated (expected 10000 bytes of data, found 992)",
+      `the file is truncated (expected ${DATA_COUNTS.test} bytes of data, found 992)`,
       "download it again",
     ]],
     ["trailing bytes", LABELS, new Uint8Array([...raw, 1, 2, 3]), true, [
-      "3 extra bytes (expected 10000 bytes of data, found 10003)",
+      `3 extra bytes (expected ${DATA_COUNTS.test} bytes of data, found ${DATA_COUNTS.test + 3})`,
     ]],
     ["wrong magic", LABELS, new Uint8Array([0x50, 0x4b, ...raw.subarray(2)]), true, [
       "not an IDX file (magic number 0x504b0801",
@@ -167,7 +168,7 @@ Deno.test("AUTOENCODERS_DATA_DIR is searched, as <dir>/mnist or as the folder it
   const cacheDir = await Deno.makeTempDir();
   for (const dir of [root, DATA_DIR]) {
     const data = await withDataDir(dir, () => loadMnist({ cacheDir, download: false }));
-    assert.equal(data.train.count, 60000);
+    assert.equal(data.train.count, DATA_COUNTS.train);
     assert.ok(data.source.startsWith(dir), data.source);
   }
 });
@@ -190,7 +191,9 @@ async function withServer(
   }
 }
 
-Deno.test("downloads reject bad mirrors, fall through to a good one and fill the cache atomically", async () => {
+const downloads =
+  "downloads reject bad mirrors, fall through to a good one and fill the cache atomically";
+Deno.test(needsFullMnist(downloads), async () => {
   const real: Record<string, Uint8Array<ArrayBuffer>> = Object.fromEntries(
     await Promise.all(NAMES.map(async (n) => [n, await Deno.readFile(`${DATA_DIR}/${n}.gz`)])),
   );
@@ -274,10 +277,35 @@ Deno.test("the embedded subset loads without data or network", async () => {
   const { train, test, source } = await loadMnistSubset();
   assert.equal(train.count, 3000);
   assert.equal(test.count, 1000);
-  assert.ok(source.includes("mnist_subset"));
-  const full = await loadMnist({ dir: DATA_DIR });
+  assert.equal(source, SUBSET_DIR);
+  assert.deepEqual([...test.labels.subarray(0, 10)], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+  assert.deepEqual([...train.labels.subarray(0, 10)], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+  if (!FULL_DATA_DIR) return;
+  const full = await loadMnist({ dir: FULL_DATA_DIR });
   assert.deepEqual(test.images, full.test.images.subarray(0, 1000 * 784));
   assert.deepEqual(train.labels, full.train.labels.subarray(0, 3000));
+});
+
+Deno.test("a folder of the subset's files is read as the subset, and orSubset falls back to it", async () => {
+  const folder = await loadMnist({ dir: SUBSET_DIR });
+  assert.equal(folder.dataset, "mnist-subset");
+  assert.equal(describeData(folder), "the embedded MNIST subset (3000 training, 1000 test images)");
+  const cacheDir = await Deno.makeTempDir();
+  const fallback = await withDataDir(
+    undefined,
+    () => loadMnist({ cacheDir, mirrors: [], orSubset: true }),
+  );
+  assert.equal(fallback.dataset, "mnist-subset");
+  assert.deepEqual(fallback.train.images, folder.train.images);
+  await assertFails(loadMnist({ dir: cacheDir, orSubset: true }), "missing");
+  if (FULL_DATA_DIR) {
+    const full = await loadMnist({ dir: FULL_DATA_DIR });
+    assert.equal(full.dataset, "mnist");
+    assert.equal(
+      describeData(full),
+      `MNIST (60000 training, 10000 test images) from "${FULL_DATA_DIR}"`,
+    );
+  }
 });
 
 Deno.test("decodeIdx reads raw and gzipped bytes and checks the header", async () => {
@@ -299,7 +327,12 @@ Deno.test("decodeIdx reads raw and gzipped bytes and checks the header", async (
   await assertFails(decodeIdx(new Uint8Array(2), "e.idx"), '"e.idx"', "truncated");
 });
 
-Deno.test("sha256Hex matches the published MNIST checksum", async () => {
+Deno.test("sha256Hex matches a standard test vector and the published MNIST checksum", async () => {
+  assert.equal(
+    await sha256Hex(new TextEncoder().encode("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  if (!FULL_DATA_DIR) return;
   assert.equal(
     await sha256Hex(await labelsGz()),
     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",

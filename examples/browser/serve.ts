@@ -2,10 +2,11 @@
  * A tiny static server for the browser example (`deno task serve`): the page from
  * `examples/browser/`, the browser build from `dist/web/` (`deno task build:web`
  * makes it), the pretrained models from `models/pretrained/`, and the four MNIST
- * files from the data folder under `/data/mnist/`.
+ * files under `/data/mnist/`, found as the library's loader finds them: `--data DIR`,
+ * `$AUTOENCODERS_DATA_DIR`, the cache, a download into the cache, else the embedded
+ * 3000-digit subset (the page's `loadMnistFromUrl` accepts its files too).
  *
- * Usage: deno task serve [--port N] [--data DIR]
- * (defaults: port 8000 or $PORT; data $AUTOENCODERS_DATA_DIR, else ../shared/data/mnist)
+ * Usage: deno task serve [--port N] [--data DIR]   (port: 8000 or $PORT)
  *
  * @module
  */
@@ -13,6 +14,8 @@
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { describeData } from "../../src/data/datasets.ts";
+import { loadMnist } from "../../src/data/mnist.ts";
 
 /** Where the server takes its files from. */
 export interface ServeOptions {
@@ -20,8 +23,8 @@ export interface ServeOptions {
   port?: number;
   /** Interface to listen on. Default `"127.0.0.1"` (localhost only). */
   hostname?: string;
-  /** The MNIST folder served under `/data/mnist/`. */
-  dataDir?: string;
+  /** The MNIST folder served under `/data/mnist/` (`loadMnist(...).source`, for one). */
+  dataDir: string;
   /** Called once listening, with the page's URL. */
   onListen?: (url: string) => void;
 }
@@ -50,16 +53,6 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
 };
-
-/**
- * The default MNIST folder: `$AUTOENCODERS_DATA_DIR`, else `../shared/data/mnist`
- * beside the checkout.
- *
- * @returns The folder's path.
- */
-export function defaultDataDir(): string {
-  return Deno.env.get("AUTOENCODERS_DATA_DIR") || join(ROOT, "..", "shared", "data", "mnist");
-}
 
 /** A short plain-text answer. */
 function answer(status: number, text: string, headers: HeadersInit = {}): Response {
@@ -143,13 +136,13 @@ export function expectedHost(request: Request, port: number): boolean {
  * @example
  * ```ts ignore
  * import { serve } from "./serve.ts";
- * const server = serve({ port: 0 });
+ * const server = serve({ port: 0, dataDir: "src/data/mnist_subset" });
  * console.log(`http://localhost:${server.addr.port}/`);
  * await server.shutdown();
  * ```
  */
-export function serve(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  const dataDir = normalize(options.dataDir ?? defaultDataDir());
+export function serve(options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
+  const dataDir = normalize(options.dataDir);
   const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
     {
       port: options.port ?? 8000,
@@ -178,7 +171,11 @@ if (import.meta.main) {
     console.error(`Cannot serve: --port must be a port number (0 to 65535), got "${values.port}"`);
     Deno.exit(2);
   }
-  const dataDir = values.data ?? defaultDataDir();
+  const data = await loadMnist({ dir: values.data, orSubset: true }).catch((e) => {
+    console.error(`error: ${e.message}`);
+    Deno.exit(2);
+  });
+  console.log(`MNIST: ${describeData(data)}`);
   try {
     await Deno.stat(join(ROOT, "dist", "web", "app.js"));
   } catch {
@@ -186,7 +183,7 @@ if (import.meta.main) {
   }
   serve({
     port,
-    dataDir,
-    onListen: (url) => console.log(`Serving the example on ${url} (MNIST from ${dataDir})`),
+    dataDir: data.source,
+    onListen: (url) => console.log(`Serving the example on ${url}`),
   });
 }

@@ -11,6 +11,7 @@ import process from "node:process";
 import {
   AutoencoderError,
   DenoisingAutoencoder,
+  describeData,
   type DownloadProgress,
   loadFashionMnist,
   loadMnist,
@@ -103,7 +104,8 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
   try {
     return await load({ dir: options.data, onProgress });
   } catch (e) {
-    if (!(e instanceof AutoencoderError) || !options.orSubset || options.data) throw e;
+    const unavailable = e instanceof AutoencoderError && e.kind === "data-unavailable";
+    if (!unavailable || !options.orSubset || options.data) throw e;
     log(
       `${e.message}\nFalling back to the MNIST subset embedded in the library (3000 training, 1000 test digits)`,
     );
@@ -111,8 +113,17 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
   }
 }
 
+/** The images a run trains and validates on, and which data they are. */
+interface RunData {
+  trainImages: Float32Array;
+  testImages: Float32Array;
+  /** What `describeData` says of the data set they come from. */
+  description: string;
+}
+
 /** The result line of a run (printed with --json, kept in history.json). */
 type Result = {
+  data: string;
   optimizer: string;
   loss_function: string;
   batch_size: number;
@@ -160,6 +171,7 @@ async function writeOutputs(
     history: model.history,
     figures,
     trainSamples: result.train_samples,
+    data: result.data,
     details: {
       optimizer: result.optimizer,
       "batch size": result.batch_size,
@@ -279,7 +291,7 @@ async function resume(model: Autoencoder, options: TrainOptions, checkpoint: str
 async function train(
   model: Autoencoder,
   options: TrainOptions,
-  data: { trainImages: Float32Array; testImages: Float32Array },
+  data: RunData,
   stop: { requested: boolean },
   log: (line: string) => void,
 ): Promise<History> {
@@ -341,7 +353,7 @@ async function results(
   model: Autoencoder,
   options: TrainOptions,
   history: History,
-  data: { trainImages: Float32Array; testImages: Float32Array },
+  data: RunData,
   provider: string,
 ) {
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
@@ -349,6 +361,7 @@ async function results(
   const samples = data.trainImages.length / 784;
   return {
     model: options.model,
+    data: data.description,
     optimizer: options.optimizer.name,
     loss_function: options.loss,
     epochs: model.epoch,
@@ -418,12 +431,14 @@ export async function main(args: string[]): Promise<void> {
   }
   const stop = interruption();
   try {
-    const { train: trainSet, test, source } = await loadData(options, log);
-    log(`Data: ${options.dataset} from ${source}`);
+    const loaded = await loadData(options, log);
+    const { train: trainSet, test } = loaded;
+    log(`Data: ${describeData(loaded)}`);
     const limit = Math.min(options.limit ?? Infinity, trainSet.count);
-    const data = {
+    const data: RunData = {
       trainImages: trainSet.images.subarray(0, limit * 784),
       testImages: test.images.subarray(0, Math.min(limit, test.count) * 784),
+      description: describeData(loaded),
     };
     const chosen = await model.resolveProvider(); // an unavailable provider stops here
     if (options.provider === "auto") log(`Provider: ${chosen.summary}`);
@@ -440,6 +455,7 @@ export async function main(args: string[]): Promise<void> {
     if (out) {
       const written = await writeOutputs(out, model, options.optimizer, data.testImages, result);
       log(`Wrote ${written.join(", ")}`);
+      log(`Report: ${join(out, "report.html")} (open it in a browser)`);
     }
     if (stop.requested) throw interrupted(options, { epochs: model.epoch }, options.batchSize);
     if (options.json) console.log(JSON.stringify(result));

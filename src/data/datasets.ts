@@ -40,6 +40,8 @@ export interface DatasetSpec {
   systemDirs: readonly string[];
   /** Authors and license. */
   credit: string;
+  /** A smaller data set of the same kind whose files are accepted in its place (MNIST's embedded subset). */
+  subset?: DatasetName;
 }
 
 const names = [
@@ -77,6 +79,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
       "https://storage.googleapis.com/cvdf-datasets/mnist/",
     ],
     systemDirs: [],
+    subset: "mnist-subset",
     credit:
       "Yann LeCun, Corinna Cortes and Christopher J.C. Burges, The MNIST database of handwritten digits (CC BY-SA 3.0)",
   },
@@ -146,6 +149,31 @@ export interface MnistData {
   test: ImageSet;
   /** The folder or URL the files came from. */
   source: string;
+  /** Which data set the files hold, known from their content (`mnist-subset` when a file is the subset's). */
+  dataset: DatasetName;
+}
+
+/**
+ * Says which data a run used, for logs and reports: the data set, its size and where it came from.
+ *
+ * @param data Data as a loader returns it.
+ * @returns E.g. `MNIST (60000 training, 10000 test images) from "/data/mnist"`, or
+ * `the embedded MNIST subset (3000 training, 1000 test images)`.
+ *
+ * @example
+ * ```ts
+ * import { describeData } from "./datasets.ts";
+ * const set = { images: new Float32Array(0), labels: new Uint8Array(0), count: 0, height: 28, width: 28 };
+ * const text = describeData({ train: set, test: set, source: "/data", dataset: "mnist" });
+ * console.assert(text === 'MNIST (0 training, 0 test images) from "/data"');
+ * ```
+ */
+export function describeData(data: MnistData): string {
+  const sizes = `(${data.train.count} training, ${data.test.count} test images)`;
+  const spec = DATASETS[data.dataset];
+  return spec.name === "mnist-subset"
+    ? `${spec.title} ${sizes}`
+    : `${spec.title} ${sizes} from "${data.source}"`;
 }
 
 /**
@@ -157,17 +185,21 @@ export interface MnistData {
  * @param file Which file of the data set it should be.
  * @param path Names the file in error messages.
  * @param verify Check the content hash and size (default true).
- * @returns The decoded array.
+ * @param subset The same file of the data set's subset, whose content is accepted too.
+ * @returns The decoded array, and whether it is the subset's file.
  */
 export async function decodeDatasetFile(
   bytes: Uint8Array,
   file: DatasetFile,
   path: string,
   verify = true,
-): Promise<IdxArray> {
-  const idx = await decodeIdx(bytes, path, { maxBytes: verify ? file.size : undefined });
+  subset?: DatasetFile,
+): Promise<IdxArray & { subset: boolean }> {
+  const maxBytes = verify ? Math.max(file.size, subset?.size ?? 0) : undefined;
+  const idx = await decodeIdx(bytes, path, { maxBytes });
   if (verify) {
     const found = await sha256Hex(idx.raw);
+    if (found === subset?.sha256) return { ...idx, subset: true };
     if (found !== file.sha256) {
       throw new AutoencoderError(
         `Cannot load "${path}": its content's SHA-256 is not that of ${file.name} ` +
@@ -175,7 +207,17 @@ export async function decodeDatasetFile(
       );
     }
   }
-  return idx;
+  return { ...idx, subset: false };
+}
+
+/**
+ * The subset whose files a data set accepts in place of its own, if it has one.
+ *
+ * @param spec The data set.
+ * @returns The subset's specification, or `undefined`.
+ */
+export function subsetOf(spec: DatasetSpec): DatasetSpec | undefined {
+  return spec.subset && DATASETS[spec.subset];
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type DatasetSpec,
   decodeDatasetFile,
   type MnistData,
+  subsetOf,
   toImageSet,
 } from "./datasets.ts";
 
@@ -60,17 +61,24 @@ export interface LoadMnistOptions {
   mirrors?: readonly string[];
   /** Called as download bytes arrive. */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * MNIST only: when the data set is found nowhere and cannot be downloaded, load the
+   * embedded subset ({@linkcode loadMnistSubset}) instead (default `false`; never when `dir` is given).
+   */
+  orSubset?: boolean;
 }
 
 /**
  * Loads MNIST (60000 training and 10000 test digits, 28×28, pixels scaled to
  * [0, 1]). It looks, in order, in `dir` (only there, when given),
  * `$AUTOENCODERS_DATA_DIR/mnist` or `$AUTOENCODERS_DATA_DIR`, the cache folder,
- * then downloads from the mirrors PyTorch and TensorFlow use into the cache. The
- * files may be gzipped (`.gz`) or raw; their content's SHA-256 is checked.
+ * then downloads from the mirrors PyTorch and TensorFlow use into the cache, and
+ * with `orSubset` falls back to the embedded subset. The files may be gzipped
+ * (`.gz`) or raw; their content's SHA-256 is checked. A folder holding the embedded
+ * subset's files is read as the subset (`dataset` says which was found).
  *
  * @param options Where to look, whether to download.
- * @returns The training and test sets and the folder they came from.
+ * @returns The training and test sets, the folder they came from and which data set it is.
  * @throws {AutoencoderError} Listing where it looked and why each failed, and how to get the data.
  *
  * @example
@@ -125,7 +133,14 @@ export async function loadMnistSubset(): Promise<MnistData> {
     if (!response.ok) throw new AutoencoderError(`Cannot load "${url}": HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }));
-  return await decodeAll(spec, bytes, base.href, true);
+  const source = base.protocol === "file:" ? fileURLToPath(base).slice(0, -1) : base.href; // no trailing separator
+  return await decodeAll(
+    spec,
+    bytes,
+    source,
+    true,
+    spec.files.map((f) => new URL(`${f.name}.gz`, base).href),
+  );
 }
 
 /** Loads a data set from the first place that has it. */
@@ -164,10 +179,12 @@ async function loadDataset(spec: DatasetSpec, options: LoadMnistOptions): Promis
       tried.push(`the mirrors (${e.message})`);
     }
   }
+  if (options.orSubset && spec.subset) return await loadMnistSubset();
   throw new AutoencoderError(
     `Cannot load ${spec.title}: it is not in ${tried.join(", ")}; put the four files ` +
       `(${spec.files.map((f) => `${f.name}.gz`).join(", ")}) in a folder and pass \`dir\` ` +
       "or set AUTOENCODERS_DATA_DIR, or let the loader download them",
+    { kind: "data-unavailable" },
   );
 }
 
@@ -219,18 +236,21 @@ async function decodeAll(
   bytes: Uint8Array[],
   source: string,
   verify: boolean,
-  paths = spec.files.map((f) => `${source}${f.name}.gz`),
+  paths: string[],
 ): Promise<MnistData> {
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+  const subset = subsetOf(spec);
+  const files = await Promise.all(
     bytes.map(async (b, i) => ({
       path: paths[i],
-      ...await decodeDatasetFile(b, spec.files[i], paths[i], verify),
+      ...await decodeDatasetFile(b, spec.files[i], paths[i], verify, subset?.files[i]),
     })),
   );
+  const [trainImages, trainLabels, testImages, testLabels] = files;
   return {
     train: toImageSet(trainImages, trainLabels),
     test: toImageSet(testImages, testLabels),
     source,
+    dataset: files.some((f) => f.subset) ? subset!.name : spec.name,
   };
 }
 

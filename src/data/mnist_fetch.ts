@@ -8,12 +8,12 @@
 
 import { AutoencoderError } from "../errors.ts";
 import {
-  type DatasetFile,
   type DatasetName,
   DATASETS,
   decodeDatasetFile,
   type ImageSet,
   type MnistData,
+  subsetOf,
   toImageSet,
 } from "./datasets.ts";
 import type { IdxArray } from "./idx.ts";
@@ -46,10 +46,13 @@ export interface LoadMnistFromUrlOptions {
  * `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz` are served. Only the
  * first `trainLimit` / `testLimit` images are scaled to floats (the whole training
  * set is 188 MB as floats); a limit of 0 skips that set's files and gives an empty set.
+ * The files of the library's embedded MNIST subset (`src/data/mnist_subset/`) are
+ * accepted in place of MNIST's; `dataset` says which were served.
  *
  * @param baseUrl The folder's URL, absolute or relative to the page (a trailing `/` is added if missing).
  * @param options Which data set, how many images of each set to keep, whether to verify.
- * @returns The training and test sets, pixels scaled to [0, 1], and the base URL as `source`.
+ * @returns The training and test sets, pixels scaled to [0, 1], the base URL as `source`,
+ * and which data set it is.
  * @throws {AutoencoderError} If a file cannot be fetched, its content's SHA-256
  * differs, or it is not a valid file of the data set.
  *
@@ -84,36 +87,36 @@ export async function loadMnistFromUrl(
   const todo = `serve the four ${spec.title} files (${
     spec.files.map((f) => `${f.name}.gz`).join(", ")
   }) under "${base}"`;
-  const [trainImages, trainLabels, testImages, testLabels] = spec.files;
-  const load = async (which: string, limit: number, images: DatasetFile, labels: DatasetFile) => {
+  const subset = subsetOf(spec);
+  let isSubset = false;
+  const load = async (which: string, limit: number, first: number) => {
     if (limit !== Infinity && (!Number.isInteger(limit) || limit < 0)) {
       throw new AutoencoderError(
         `Cannot load ${spec.title}: the ${which} limit must be an integer >= 0, got ${limit}`,
       );
     }
     if (limit === 0) return emptySet();
-    const [x, y] = await Promise.all(
-      [images, labels].map((file) => fetchFile(base, file, verify, spec.title, todo)),
-    );
+    const [x, y] = await Promise.all([first, first + 1].map(async (i) => {
+      const url = new URL(`${spec.files[i].name}.gz`, base).href;
+      const bytes = await fetchBytes(url, spec.title, todo);
+      return {
+        path: url,
+        ...await decodeDatasetFile(bytes, spec.files[i], url, verify, subset?.files[i]),
+      };
+    }));
+    isSubset ||= x.subset || y.subset;
     return firstImages(x, y, limit);
   };
   const [train, test] = await Promise.all([
-    load("training", options.trainLimit ?? Infinity, trainImages, trainLabels),
-    load("test", options.testLimit ?? Infinity, testImages, testLabels),
+    load("training", options.trainLimit ?? Infinity, 0),
+    load("test", options.testLimit ?? Infinity, 2),
   ]);
-  return { train, test, source: base.href };
+  return { train, test, source: base.href, dataset: isSubset ? subset!.name : spec.name };
 }
 
 type Fetched = IdxArray & { path: string };
 
-async function fetchFile(
-  base: URL,
-  file: DatasetFile,
-  verify: boolean,
-  title: string,
-  todo: string,
-): Promise<Fetched> {
-  const url = new URL(`${file.name}.gz`, base).href;
+async function fetchBytes(url: string, title: string, todo: string): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url);
@@ -129,8 +132,7 @@ async function fetchFile(
       `Cannot load ${title}: "${url}" answered ${response.status} ${response.statusText}; ${todo}`,
     );
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return { path: url, ...await decodeDatasetFile(bytes, file, url, verify) };
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 function emptySet(): ImageSet {

@@ -65,6 +65,8 @@ export interface ReportOptions {
   figures?: ReportFigure[];
   /** Training samples per epoch; gives the samples per second. */
   trainSamples?: number;
+  /** Which data it trained on, e.g. `describeData(data)`: shown under the title. */
+  data?: string;
   /** More key numbers or facts, in order, e.g. `{ optimizer: "adam" }`; `undefined` ones are left out. */
   details?: Record<string, string | number | undefined>;
   /** Page title (default `Autoencoder “<name>”`). */
@@ -565,8 +567,10 @@ export function reportHtml(options: ReportOptions): string {
 <body>
 <main>
 <h1>${esc(title)}</h1>
-<p class="lede">Trained for ${epochs} epoch${
-    epochs === 1 ? "" : "s"
+<p class="lede">Trained for ${epochs} epoch${epochs === 1 ? "" : "s"}${
+    options.data
+      ? ` on ${trainSamples ? `${fmtInt(trainSamples)} images of ` : ""}${esc(options.data)},`
+      : ""
   } on ONNX Runtime with <b>@autoencoders/onnx</b>.</p>
 <section aria-label="Key numbers"><dl class="numbers">
 ${numbers.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join("\n")}
