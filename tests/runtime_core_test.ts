@@ -110,7 +110,7 @@ Deno.test("the core maps session options onto ORT's, the adapter's own first", a
   assert.equal(onHost.onDevice, false, "only WebGPU keeps outputs on the device");
 });
 
-Deno.test('the core resolves "auto" once, probing each provider once, and only what is asked', async () => {
+Deno.test('the core resolves "auto" past a software adapter, and probes each provider once, only those asked', async () => {
   const { runtime, opened } = fake({
     probes: {
       webgpu: () => Promise.resolve({ provider: "webgpu", available: true, software: true }),
