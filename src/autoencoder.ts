@@ -272,14 +272,11 @@ export class Autoencoder {
   }
 
   async #choose(): Promise<ChosenProvider> {
-    const { runtime } = this.#state;
-    // The CPU is always there: no probing of the others (which opens sessions on them).
-    const chosen: ChosenProvider = this.#provider === "cpu"
-      ? { provider: "cpu", available: true, choice: "cpu", summary: "cpu" }
-      : await chooseProvider(runtime, this.#provider).catch((e) => {
-        this.#chosen = undefined; // ask again next time
-        throw e;
-      });
+    // Only the provider asked for is probed ("cpu": nothing is opened).
+    const chosen = await chooseProvider(this.#state.runtime, this.#provider).catch((e) => {
+      this.#chosen = undefined; // ask again next time
+      throw e;
+    });
     this.#state.session.provider = chosen.provider;
     return chosen;
   }

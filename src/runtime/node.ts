@@ -1,6 +1,8 @@
 /**
  * The `onnxruntime-node` adapter, used unchanged from Deno (`npm:` specifier,
- * `--allow-ffi` for the native addon) and from Node.
+ * `--allow-ffi` for the native addon) and from Node: what differs from
+ * onnxruntime-web (the probes of CUDA and WebGPU, threads and spinning per session,
+ * the Identity-session download of GPU tensors, files); the rest is `core.ts`.
  *
  * @module
  */
@@ -15,16 +17,9 @@ import { AutoencoderError, printable, quote } from "../errors.ts";
 import { Builder } from "../ops/builder.ts";
 import { encodeModel } from "../onnx/model.ts";
 import { writeFileAtomic } from "./files.ts";
-import { isSoftwareRenderer } from "./providers.ts";
-import { checkThreads } from "./threads.ts";
-import type {
-  Provider,
-  ProviderInfo,
-  Runtime,
-  RuntimeTensor,
-  Session,
-  SessionOptions,
-} from "./types.ts";
+import { createRuntime } from "./core.ts";
+import { isSoftwareRenderer, webGpuAdapter } from "./providers.ts";
+import type { Provider, ProviderInfo, Runtime } from "./types.ts";
 
 /** How to get the CUDA provider of onnxruntime-node. */
 const CUDA_HOWTO =
@@ -34,31 +29,9 @@ const CUDA_HOWTO =
 const WEBGPU_HOWTO =
   "install the GPU's Vulkan driver and the Vulkan loader (Debian: libvulkan1); without a GPU, SwiftShader runs it on the CPU, slower than the CPU provider: set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (Debian's chromium ships it)";
 
-class NodeSession implements Session {
-  constructor(readonly session: ort.InferenceSession, readonly onDevice: boolean) {}
-
-  async run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
-    try {
-      return await (outputs
-        ? this.session.run(feeds as Record<string, ort.Tensor>, outputs)
-        : this.session.run(feeds as Record<string, ort.Tensor>));
-    } catch (cause) {
-      throw new AutoencoderError(
-        `Cannot run ONNX model: ONNX Runtime failed: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
-  }
-
-  release() {
-    return this.session.release();
-  }
-}
-
 /**
- * The `onnxruntime-node` runtime.
+ * The `onnxruntime-node` runtime: providers `"cuda"`, `"webgpu"` (Dawn) and
+ * `"cpu"`, the default.
  *
  * @example
  * ```ts ignore
@@ -66,82 +39,36 @@ class NodeSession implements Session {
  * const t = nodeRuntime.tensor(new Float32Array(4), [2, 2]);
  * ```
  */
-export const nodeRuntime: Runtime = {
+export const nodeRuntime: Runtime = createRuntime({
   name: `onnxruntime-node ${ort.env.versions.node ?? ""}`.trim(),
-
-  async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    const provider = options.provider ?? "cpu";
-    checkThreads(options.threads, "open ONNX Runtime session");
-    if (provider === "wasm") {
-      throw new AutoencoderError(
-        'Cannot open ONNX Runtime session on provider "wasm": onnxruntime-node has none; use provider "cpu" (native code), or onnxruntime-web\'s runtime (webRuntime from "@autoencoders/onnx/web")',
-      );
-    }
-    // Only WebGPU keeps outputs on the device: onnxruntime-node returns CUDA outputs on the host.
-    const onDevice = provider === "webgpu" && (options.deviceOutputs?.length ?? 0) > 0;
-    try {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: [provider],
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-        graphOptimizationLevel: options.layoutTransforms === false ? "extended" : "all",
-        ...(onDevice
-          ? {
-            preferredOutputLocation: Object.fromEntries(
-              options.deviceOutputs!.map((name) => [name, "gpu-buffer" as const]),
-            ),
-          }
-          : {}),
-        extra: {
-          session: {
-            intra_op: { allow_spinning: options.spinning === false ? "0" : "1" },
-            ...(options.noCpuFallback ? { disable_cpu_ep_fallback: "1" } : {}),
-          },
-        },
-      });
-      return new NodeSession(session, onDevice);
-    } catch (cause) {
-      throw new AutoencoderError(
-        `Cannot open ONNX Runtime session on provider "${provider}": ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+  ort,
+  defaultProvider: "cpu",
+  // Fastest first.
+  probes: {
+    cuda: probeCuda,
+    webgpu: probeWebGpu,
+    cpu: () => Promise.resolve({ provider: "cpu", available: true }),
   },
-
-  tensor(data: Float32Array, dims: readonly number[]): RuntimeTensor {
-    return new ort.Tensor("float32", data, dims);
+  lacks: {
+    wasm:
+      'onnxruntime-node has none; use provider "cpu" (native code), or onnxruntime-web\'s runtime (webRuntime from "@autoencoders/onnx/web")',
   },
-
-  async read(t: RuntimeTensor): Promise<Float32Array> {
-    const tensor = t as ort.Tensor;
-    if (tensor.location !== "gpu-buffer") return tensor.data as Float32Array;
-    // onnxruntime-node cannot download a GPU tensor (its getData aborts the process): an
-    // Identity session on the same device copies it to the host instead.
-    try {
-      const copy = await identitySession(tensor.dims.length);
-      const { y } = await copy.run({ x: tensor });
-      return y.data as Float32Array;
-    } catch (cause) {
-      throw new AutoencoderError(
-        `Cannot read a tensor back from the GPU: ONNX Runtime failed: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+  sessionOptions: (options) => ({
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    extra: {
+      session: { intra_op: { allow_spinning: options.spinning === false ? "0" : "1" } },
+    },
+  }),
+  openHint: () => "",
+  // onnxruntime-node cannot download a GPU tensor (its getData aborts the process): an
+  // Identity session on the same device copies it to the host instead.
+  async download(tensor) {
+    const copy = await identitySession(tensor.dims.length);
+    const { y } = await copy.run({ x: tensor as ort.Tensor });
+    return y.data as Float32Array;
   },
-
-  dispose(t: RuntimeTensor): void {
-    const tensor = t as ort.Tensor;
-    if (tensor.location === "gpu-buffer") tensor.dispose();
-  },
-
-  providers(only?: Provider): Promise<ProviderInfo[]> {
-    return probeProviders(only);
-  },
-
-  writeFile(path: string, bytes: Uint8Array): Promise<void> {
-    return writeFileAtomic(path, bytes); // temporary file, flushed, renamed
-  },
-
-  async readFile(path: string): Promise<Uint8Array> {
+  writeFile: writeFileAtomic, // temporary file, flushed, renamed
+  async readFile(path) {
     try {
       return new Uint8Array(await readFile(path));
     } catch (cause) {
@@ -153,7 +80,7 @@ export const nodeRuntime: Runtime = {
       );
     }
   },
-};
+});
 
 /** A tiny model, y = Identity(x) for any shape of the given rank, that opens on any provider. */
 function identityModel(rank: number): Uint8Array {
@@ -176,26 +103,6 @@ function identitySession(rank: number): Promise<ort.InferenceSession> {
     copies.set(rank, session);
   }
   return session;
-}
-
-/** Each provider's probe, fastest first: CUDA, WebGPU, CPU. */
-const PROBES = {
-  cuda: probeCuda,
-  webgpu: probeWebGpu,
-  cpu: () => Promise.resolve<ProviderInfo>({ provider: "cpu", available: true }),
-};
-
-const probed = new Map<Provider, Promise<ProviderInfo>>();
-
-/** The providers' probes, each run once per process; with `only`, that one alone. */
-function probeProviders(only?: Provider): Promise<ProviderInfo[]> {
-  const names = (Object.keys(PROBES) as (keyof typeof PROBES)[])
-    .filter((p) => only === undefined || p === only);
-  return Promise.all(names.map((p) => {
-    const info = probed.get(p) ?? PROBES[p]();
-    probed.set(p, info);
-    return info;
-  }));
 }
 
 /** Why a session does not open on `provider`, or `undefined` if it opens. */
@@ -280,21 +187,7 @@ async function webGpuDevice(): Promise<Pick<ProviderInfo, "device" | "software">
     // Deno without --allow-env for them: Deno's WebGPU below still tells.
   }
   const software = isSoftwareRenderer(icd);
-  type Adapter = { info?: { description?: string; isFallbackAdapter?: boolean } } | null;
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<Adapter> } })
-    ?.gpu;
-  try {
-    const adapter = await gpu?.requestAdapter({ powerPreference: "high-performance" });
-    const info = adapter?.info;
-    if (info?.description) {
-      return {
-        device: info.description,
-        software: software || info.isFallbackAdapter === true ||
-          isSoftwareRenderer(info.description),
-      };
-    }
-  } catch {
-    // No adapter for Deno's WebGPU: rely on the driver's name.
-  }
+  const adapter = await webGpuAdapter();
+  if (adapter?.device) return { device: adapter.device, software: software || adapter.software };
   return software ? { device: /swiftshader/i.test(icd) ? "SwiftShader" : icd, software } : {};
 }

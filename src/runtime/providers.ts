@@ -26,6 +26,51 @@ export function isSoftwareRenderer(name: string): boolean {
   return /swiftshader|lvp|lavapipe|llvmpipe/i.test(name);
 }
 
+/** What this JavaScript runtime's own WebGPU says of its adapter. */
+export interface WebGpuAdapter {
+  /** Its description (else vendor and architecture), when it gives one. */
+  device?: string;
+  /** Whether it is a software renderer or a fallback adapter. */
+  software: boolean;
+}
+
+/**
+ * Asks `navigator.gpu` (the browser's, or Deno's, which sees the same Vulkan drivers
+ * as onnxruntime-node's Dawn) for its high-performance adapter.
+ *
+ * @returns Its name and whether it is a software one; `undefined` where there is no
+ * `navigator.gpu` (Node) or it gives no adapter.
+ *
+ * @example
+ * ```ts ignore
+ * import { webGpuAdapter } from "./providers.ts";
+ * const adapter = await webGpuAdapter();
+ * console.log(adapter?.device ?? "no WebGPU adapter");
+ * ```
+ */
+export async function webGpuAdapter(): Promise<WebGpuAdapter | undefined> {
+  type Info = { vendor?: string; architecture?: string; description?: string };
+  type Adapter = { info?: Info & { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
+  const gpu = (globalThis.navigator as {
+    gpu?: { requestAdapter(o?: object): Promise<Adapter | null> };
+  })?.gpu;
+  let adapter: Adapter | null | undefined;
+  try {
+    adapter = await gpu?.requestAdapter({ powerPreference: "high-performance" });
+  } catch {
+    return undefined;
+  }
+  if (!adapter) return undefined;
+  const info = adapter.info ?? {};
+  const names = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+  const device = info.description || names;
+  return {
+    ...(device ? { device } : {}),
+    software: adapter.isFallbackAdapter === true || info.isFallbackAdapter === true ||
+      isSoftwareRenderer(names),
+  };
+}
+
 /** The provider a model runs on, and how it was chosen. */
 export interface ChosenProvider extends ProviderInfo {
   /** What was asked for. */

@@ -1,7 +1,7 @@
 /**
- * The one runtime interface the core depends on. Adapters (`node.ts` on
- * `onnxruntime-node`, and a browser one on `onnxruntime-web`) are the only files
- * that import ONNX Runtime.
+ * The one runtime interface the core depends on. `core.ts` implements it once
+ * over any ORT package; the adapters (`node.ts` on `onnxruntime-node`, `web.ts` on
+ * `onnxruntime-web`) are the only files that import ONNX Runtime.
  *
  * @module
  */
@@ -37,8 +37,12 @@ export interface RuntimeTensor {
 
 /** Options for opening a session. */
 export interface SessionOptions {
-  /** Execution provider (default `"cpu"`). */
-  provider?: Provider;
+  /**
+   * Execution provider (default: the runtime's own, `"cpu"` in onnxruntime-node,
+   * `"wasm"` in onnxruntime-web), or `"auto"`: the fastest available here. A session
+   * opens only on a provider whose probe says it works here.
+   */
+  provider?: ProviderChoice;
   /**
    * Intra-op threads, 1 to 4 per core: more is an error (default: ORT's choice, one
    * per physical core).

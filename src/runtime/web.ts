@@ -1,8 +1,10 @@
 /**
  * The `onnxruntime-web` adapter, for the browser: the `"wasm"` provider
- * (WebAssembly on the CPU) and the `"webgpu"` provider. With `src/runtime/node.ts`
- * the only file that imports ONNX Runtime; a browser bundle built from
- * `src/web.ts` never pulls the native addon of `onnxruntime-node`.
+ * (WebAssembly on the CPU) and the `"webgpu"` provider: what differs from
+ * onnxruntime-node (its probes, global thread settings, the binary's location,
+ * GPU downloads by `getData`, no files); the rest is `core.ts`. With
+ * `src/runtime/node.ts` the only file that imports ONNX Runtime; a browser bundle
+ * built from `src/web.ts` never pulls the native addon of `onnxruntime-node`.
  *
  * ORT-web loads its WebAssembly binary (`ort-wasm-simd-threaded.jsep.wasm`) when the
  * first session opens. By default it is looked for next to the module that holds
@@ -14,16 +16,10 @@
 
 import * as ort from "onnxruntime-web";
 import { AutoencoderError } from "../errors.ts";
-import { chooseProvider, isSoftwareRenderer } from "./providers.ts";
+import { createRuntime } from "./core.ts";
+import { webGpuAdapter } from "./providers.ts";
 import { checkThreads } from "./threads.ts";
-import type {
-  Provider,
-  ProviderInfo,
-  Runtime,
-  RuntimeTensor,
-  Session,
-  SessionOptions,
-} from "./types.ts";
+import type { ProviderInfo, Runtime } from "./types.ts";
 
 /** The WebAssembly binary of the `onnxruntime-web` build this adapter imports (wasm and WebGPU). */
 export const ORT_WASM_FILE = "ort-wasm-simd-threaded.jsep.wasm";
@@ -98,9 +94,11 @@ ort.env.wasm.numThreads = 1;
 ort.env.logLevel = "error";
 
 /**
- * Whether this browser offers WebGPU with a usable adapter.
+ * Whether {@link webRuntime} opens WebGPU sessions here: in a browser whose
+ * `navigator.gpu` gives an adapter (software ones included); never in Deno or Node,
+ * where onnxruntime-web loads its Node build, which has no WebGPU.
  *
- * @returns `true` when `navigator.gpu` exists and gives an adapter.
+ * @returns `true` when provider `"webgpu"` is available to {@link webRuntime}.
  *
  * @example
  * ```ts ignore
@@ -109,59 +107,7 @@ ort.env.logLevel = "error";
  * ```
  */
 export async function hasWebGpu(): Promise<boolean> {
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) !== null;
-  } catch {
-    return false;
-  }
-}
-
-class WebSession implements Session {
-  constructor(readonly session: ort.InferenceSession, readonly onDevice: boolean) {}
-
-  async run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
-    const inputs = feeds as Record<string, ort.Tensor>;
-    try {
-      return await (outputs ? this.session.run(inputs, outputs) : this.session.run(inputs));
-    } catch (cause) {
-      throw new AutoencoderError(
-        `Cannot run ONNX model: ONNX Runtime failed: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-  }
-
-  release() {
-    return this.session.release();
-  }
-}
-
-/** The ORT-web execution provider for a requested provider. */
-async function webProvider(provider: string): Promise<"wasm" | "webgpu"> {
-  switch (provider) {
-    case "cpu":
-    case "wasm":
-      return "wasm";
-    case "webgpu":
-      if (!(await hasWebGpu())) {
-        throw new AutoencoderError(
-          'Cannot open ONNX Runtime session on provider "webgpu": this browser offers no WebGPU adapter (navigator.gpu is missing or gives none); use provider "wasm", or a browser with WebGPU enabled (a secure context: https or localhost)',
-        );
-      }
-      return "webgpu";
-    case "auto":
-      return (await chooseProvider(webRuntime, "auto")).provider as "wasm" | "webgpu";
-    case "cuda":
-      throw new AutoencoderError(
-        'Cannot open ONNX Runtime session on provider "cuda": the browser has no CUDA; use provider "webgpu" or "wasm" (CUDA needs onnxruntime-node, from Deno or Node)',
-      );
-    default:
-      throw new AutoencoderError(
-        `Cannot open ONNX Runtime session on provider "${provider}": onnxruntime-web offers "wasm" and "webgpu"; use one of them`,
-      );
-  }
+  return (await webRuntime.providers("webgpu"))[0].available;
 }
 
 /**
@@ -180,116 +126,61 @@ async function webProvider(provider: string): Promise<"wasm" | "webgpu"> {
  * const code = await webRuntime.read(output); // 32 floats
  * ```
  */
-export const webRuntime: Runtime = {
+export const webRuntime: Runtime = createRuntime({
   name: `onnxruntime-web ${ort.env.versions.web ?? ""}`.trim(),
-
-  async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    checkThreads(options.threads, "open ONNX Runtime session");
-    const requested: string = options.provider ?? "wasm";
-    const provider = await webProvider(requested);
+  ort,
+  defaultProvider: "wasm",
+  probes: {
+    webgpu: probeWebGpu,
+    wasm: () => Promise.resolve({ provider: "wasm", available: true }),
+  },
+  lacks: {
+    cuda:
+      'the browser has no CUDA; use provider "webgpu" or "wasm" (CUDA needs onnxruntime-node, from Deno or Node)',
+  },
+  sessionOptions(options) {
+    // ORT-web's threads are global, read when the first session opens.
     if (!initialized && options.threads !== undefined) {
       configureWebRuntime({ numThreads: options.threads });
     }
     initialized = true;
-    const onDevice = provider === "webgpu" && (options.deviceOutputs?.length ?? 0) > 0;
-    try {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: [provider],
-        graphOptimizationLevel: options.layoutTransforms === false ? "extended" : "all",
-        logSeverityLevel: 3, // errors only: no console warnings about shape ops kept on the CPU
-        ...(onDevice
-          ? {
-            preferredOutputLocation: Object.fromEntries(
-              options.deviceOutputs!.map((name) => [name, "gpu-buffer" as const]),
-            ),
-          }
-          : {}),
-        ...(options.noCpuFallback ? { extra: { session: { disable_cpu_ep_fallback: "1" } } } : {}),
-      });
-      return new WebSession(session, onDevice);
-    } catch (cause) {
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      const hint = /fetch|wasm|WebAssembly|import/i.test(detail)
-        ? `; check that ${ORT_WASM_FILE} is served where configureWebRuntime's wasmPaths points (${
-          JSON.stringify(ort.env.wasm.wasmPaths)
-        })`
-        : "";
-      throw new AutoencoderError(
-        `Cannot open ONNX Runtime session on provider "${provider}"${hint}: ${detail}`,
-        { cause },
-      );
-    }
+    return { logSeverityLevel: 3 }; // errors only: no console warnings about shape ops kept on the CPU
   },
-
-  tensor(data: Float32Array, dims: readonly number[]): RuntimeTensor {
-    return new ort.Tensor("float32", data, dims);
-  },
-
-  async read(t: RuntimeTensor): Promise<Float32Array> {
-    const tensor = t as ort.Tensor;
-    // GPU-resident tensors are downloaded; CPU ones are returned as they are.
-    return (tensor.location === "cpu" ? tensor.data : await tensor.getData()) as Float32Array;
-  },
-
-  dispose(t: RuntimeTensor): void {
-    const tensor = t as ort.Tensor;
-    if (tensor.location === "gpu-buffer") tensor.dispose();
-  },
-
-  async providers(only?: Provider): Promise<ProviderInfo[]> {
-    // Probing asks the browser for an adapter, which prints nothing: all at once.
-    const infos = await (probed ??= probeProviders());
-    return infos.filter((p) => only === undefined || p.provider === only);
-  },
-
-  writeFile(path: string): Promise<void> {
+  openHint: (detail) =>
+    /fetch|wasm|WebAssembly|import/i.test(detail)
+      ? `; check that ${ORT_WASM_FILE} is served where configureWebRuntime's wasmPaths points (${
+        JSON.stringify(ort.env.wasm.wasmPaths)
+      })`
+      : "",
+  download: async (tensor) => await (tensor as ort.Tensor).getData() as Float32Array,
+  writeFile(path) {
     return Promise.reject(
       new AutoencoderError(
         `Cannot write "${path}": the browser has no file system; use \`toOnnx()\` for the model's bytes and offer them as a download (a Blob)`,
       ),
     );
   },
-
-  readFile(path: string): Promise<Uint8Array> {
+  readFile(path) {
     return Promise.reject(
       new AutoencoderError(
         `Cannot read "${path}": the browser has no file system; fetch the file and pass its bytes to \`loadOnnx()\``,
       ),
     );
   },
-};
+});
 
-let probed: Promise<ProviderInfo[]> | undefined;
-
-/** Fastest first: WebGPU (when the browser has an adapter), wasm. */
-async function probeProviders(): Promise<ProviderInfo[]> {
-  const wasm: ProviderInfo = { provider: "wasm", available: true };
+/** WebGPU: available when the browser gives an adapter; never in onnxruntime-web's Node build. */
+async function probeWebGpu(): Promise<ProviderInfo> {
   if (onServer) {
     const reason =
       "onnxruntime-web's Node build, which Deno and Node load, has no WebGPU; use onnxruntime-node's WebGPU provider (the default runtime of \"@autoencoders/onnx\")";
-    return [{ provider: "webgpu", available: false, reason }, wasm];
+    return { provider: "webgpu", available: false, reason };
   }
-  type Info = { vendor?: string; architecture?: string; description?: string };
-  type Adapter = { info?: Info & { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<unknown> } })
-    ?.gpu;
-  let adapter: Adapter | null = null;
-  try {
-    adapter = (await gpu?.requestAdapter({ powerPreference: "high-performance" })) as Adapter;
-  } catch {
-    adapter = null;
-  }
-  if (!adapter) {
-    return [{
-      provider: "webgpu",
-      available: false,
-      reason:
-        "this browser offers no WebGPU adapter (navigator.gpu is missing or gives none); use a browser with WebGPU enabled, in a secure context (https or localhost)",
-    }, wasm];
-  }
-  const info = adapter.info ?? {};
-  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
-  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true ||
-    isSoftwareRenderer(name);
-  return [{ provider: "webgpu", available: true, device: name || undefined, software }, wasm];
+  const adapter = await webGpuAdapter();
+  return adapter ? { provider: "webgpu", available: true, ...adapter } : {
+    provider: "webgpu",
+    available: false,
+    reason:
+      'this browser offers no WebGPU adapter (navigator.gpu is missing or gives none); use provider "wasm", or a browser with WebGPU enabled, in a secure context (https or localhost)',
+  };
 }
