@@ -67,7 +67,7 @@ export type {
 } from "./ir/graph.ts";
 export type { Builder } from "./ops/builder.ts";
 export type { OpType } from "./ops/registry.ts";
-export type { NodeView, Vjp } from "./ops/types.ts";
+export type { NodeView, Rewrite, Vjp } from "./ops/types.ts";
 export type { Random } from "./nn/random.ts";
 export {
   adadelta,
