@@ -3,7 +3,8 @@
  * type inference, float64 reference semantics and gradient rule side by side. The
  * `Record<OpType, OpDef>` type makes a missing or misspelt record a compile
  * error; losses, regularizers and optimizers are composed from these and need no
- * rules of their own.
+ * rules of their own. The rules are the textbook ones; the forms a provider runs
+ * faster are named rewrites in src/lower, applied when a graph is encoded.
  *
  * @module
  */
