@@ -4,7 +4,7 @@
  * `dW[o, i, kh, kw] = Σ_{n,h,w} dY[n, o, h, w] · Xpad[n, i, h + kh, w + kw]`,
  * computed three ways in ONNX Runtime on the same inputs:
  *
- * - `library`: what the library emits today (`convVjp` in src/ops/registry.ts);
+ * - `library`: what the library emits today (Conv's rule in src/ops/registry.ts, lowered by src/lower);
  * - `conv`: the library's first form, before commit 209f40c: a `Conv` over the
  *   batch-transposed tensors (`[C_in, N, H, W]` convolved with `[C_out, N, H, W]` as a
  *   H×W kernel, pads 1), a GEMM with a 3×3 output per image, which MLAS runs as a
@@ -27,7 +27,8 @@ import { parseArgs } from "node:util";
 import { Graph, type Value } from "../src/ir/graph.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import { Builder } from "../src/ops/builder.ts";
-import { convVjp, registry } from "../src/ops/registry.ts";
+import { registry } from "../src/ops/registry.ts";
+import type { Vjp } from "../src/ops/types.ts";
 import { median } from "./data.ts";
 
 const { values } = parseArgs({
@@ -62,13 +63,14 @@ function node(
   return g.addNode(op, inputs, attrs as never, f32(shape))[0];
 }
 
-/** The library's kernel gradient as it is now, emitted by its own rule. */
+/** The library's kernel gradient as it is now: its Conv rule, lowered for the CPU when encoded. */
 function libraryGraph(n: number, ci: number, co: number, h: number): Graph {
   const b = new Builder();
   const x = b.graph.input("x", "float32", [n, ci, h, h]);
   const dy = b.graph.input("dy", "float32", [n, co, h, h]);
   const w = b.graph.input("w", "float32", [co, ci, 3, 3]); // only its shape is read
   const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
+  const convVjp = registry.Conv.vjp as Vjp;
   const [, dw] = convVjp(b, { inputs: [x, w], outputs: [], attrs }, [dy]);
   b.graph.output("dw", dw!);
   return b.graph;

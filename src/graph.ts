@@ -31,5 +31,5 @@ export type {
 } from "./ir/graph.ts";
 export { Builder } from "./ops/builder.ts";
 export type { OpType } from "./ops/registry.ts";
-export type { NodeView, Vjp } from "./ops/types.ts";
+export type { NodeView, Rewrite, Vjp } from "./ops/types.ts";
 export { grad } from "./autodiff/grad.ts";

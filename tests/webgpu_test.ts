@@ -100,6 +100,9 @@ function assertClose(actual: number[], expected: number[], what: string): void {
   });
 }
 
+/** Graphs lowered for WebGPU (src/lower). */
+const WEBGPU = { provider: "webgpu" } as const;
+
 Deno.test("no op of any training graph falls back to the CPU on WebGPU", async () => {
   const graphs: [string, Uint8Array][] = [];
   for (const { name, make } of MODELS) {
@@ -108,11 +111,11 @@ Deno.test("no op of any training graph falls back to the CPU on WebGPU", async (
     const optimizers = name === "undercomplete" ? [adam(), adadelta(), sgd()] : [adam()];
     for (const optimizer of optimizers) {
       const step = buildTrainStep(config, optimizer, { separateTarget }).graph;
-      graphs.push([`${name} train step (${optimizer.name})`, encodeModel(step)]);
+      graphs.push([`${name} train step (${optimizer.name})`, encodeModel(step, WEBGPU)]);
     }
     graphs.push([
       `${name} evaluation`,
-      encodeModel(buildEvalStep(config, { separateTarget }).graph),
+      encodeModel(buildEvalStep(config, { separateTarget }).graph, WEBGPU),
     ]);
   }
   for (const [what, bytes] of graphs) {

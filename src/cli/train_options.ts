@@ -159,7 +159,11 @@ export function runInfo(options: TrainOptions): RunInfo {
  * @param saved What the checkpoint recorded (nothing, for checkpoints of older versions).
  * @param checkpoint The checkpoint's path, for the message.
  */
-export function checkResume(options: TrainOptions, saved: RunInfo | undefined, checkpoint: string): void {
+export function checkResume(
+  options: TrainOptions,
+  saved: RunInfo | undefined,
+  checkpoint: string,
+): void {
   if (!saved || options.overwrite) return;
   const now = runInfo(options);
   const flags = { dataset: "dataset", limit: "limit", batchSize: "batch-size" } as const;

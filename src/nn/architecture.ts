@@ -12,12 +12,11 @@ import type { Loss } from "./losses.ts";
 import {
   activate,
   type Activation,
-  Conv2D,
   type Layer,
   type LayerContext,
-  MaxPool2D,
   type ParamSpec,
 } from "./layers.ts";
+import { FORWARD_REWRITES } from "../lower/lower.ts";
 
 /** The layers of an autoencoder. */
 export interface Architecture {
@@ -119,8 +118,10 @@ export interface Forward {
 }
 
 /**
- * Emits part of the network on `x`. Values nothing reads (an activation only a loss
- * term might have used) are dropped when the graph is encoded.
+ * Emits part of the network on `x`, layer by layer, with the forward rewrites of
+ * src/lower applied (max pooling of a ReLU is emitted as the ReLU of the pooling).
+ * Values nothing reads (an activation only a loss term might have used) are dropped
+ * when the graph is encoded.
  *
  * @param ctx Builder and parameter source.
  * @param arch The architecture.
@@ -134,32 +135,18 @@ export function emitForward(ctx: LayerContext, arch: Architecture, part: Part, x
   const to = part === "encoder" ? arch.encoder.length : placed.length;
   const activations = new Map<string, Value>();
   let h = x, z = x, activation: Activation = "linear";
-  for (let i = from; i < to; i++) {
-    const { name, layer } = placed[i];
-    const next = placed[i + 1];
-    if (i + 1 < to && i !== arch.encoder.length - 1 && poolsBeforeRelu(layer, next.layer)) {
-      // relu(maxpool(z)) = maxpool(relu(z)): pooling first applies the ReLU, and its
-      // gradient's mask, to a quarter of the values.
-      const conv = b.graph.withScope(name, () => layer.apply(ctx, h, name));
-      activations.set(name, b.graph.withScope(name, () => b.relu(conv)));
-      z = b.graph.withScope(next.name, () => next.layer.apply(ctx, conv, next.name));
-      h = b.graph.withScope(next.name, () => b.relu(z));
-      activation = "relu";
-      i++;
-    } else {
+  b.withRewrites(FORWARD_REWRITES, () => {
+    for (const { name, layer } of placed.slice(from, to)) {
       z = b.graph.withScope(name, () => layer.apply(ctx, h, name));
       h = b.graph.withScope(name, () => activate(b, z, layer.activation));
       activation = layer.activation;
+      activations.set(name, h);
     }
-    activations.set(placed[i].name, h);
-    if (i === arch.encoder.length - 1) activations.set("code", h);
+  });
+  if (to >= arch.encoder.length && from < arch.encoder.length) {
+    activations.set("code", activations.get(placed[arch.encoder.length - 1].name)!);
   }
   return { output: h, preActivation: z, activation, code: activations.get("code"), activations };
-}
-
-/** A ReLU convolution followed by max pooling, whose ReLU may move after the pooling. */
-function poolsBeforeRelu(layer: Layer, next: Layer): boolean {
-  return layer instanceof Conv2D && layer.activation === "relu" && next instanceof MaxPool2D;
 }
 
 /**

@@ -8,6 +8,8 @@
 
 import { AutoencoderError, quote } from "../errors.ts";
 import type { DType, Graph, Shape, Value } from "../ir/graph.ts";
+import { lower } from "../lower/lower.ts";
+import type { Provider } from "../lower/rewrite.ts";
 import { OPSET, type OpType, registry } from "../ops/registry.ts";
 import { AttributeType, DataType, IR_VERSION, ModelProto } from "./schema.ts";
 
@@ -25,14 +27,19 @@ export interface EncodeOptions {
    * optimizer state in checkpoints); ONNX runtimes ignore them.
    */
   extraInitializers?: ReadonlyMap<string, { dims: readonly number[]; data: Float32Array }>;
+  /**
+   * The provider whose rewrites lower the graph (src/lower), or `"none"` to encode
+   * the graph as built. Default `"cpu"`, whose graphs also run wholly on WebGPU.
+   */
+  provider?: Provider | "none";
 }
 
 /**
- * Serialises a graph as an ONNX model (opset {@link OPSET}, IR version 8). Nodes
- * that no output depends on are left out.
+ * Serialises a graph as an ONNX model (opset {@link OPSET}, IR version 8), lowered
+ * for a provider. Nodes that no output depends on are left out.
  *
- * @param graph The graph; its outputs must be declared.
- * @param options Name and metadata.
+ * @param plain The graph; its outputs must be declared.
+ * @param options Name, metadata and provider.
  * @returns The model's bytes.
  *
  * @example
@@ -45,7 +52,9 @@ export interface EncodeOptions {
  * console.assert(decodeModel(bytes).outputs[0].name === "y");
  * ```
  */
-export function encodeModel(graph: Graph, options: EncodeOptions = {}): Uint8Array {
+export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Array {
+  const provider = options.provider ?? "cpu";
+  const graph = provider === "none" ? plain : lower(plain, provider);
   const names = new Map<number, string>();
   const taken = new Set<string>();
   const claim = (v: Value, name: string) => {

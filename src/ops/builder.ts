@@ -8,8 +8,8 @@
 
 import { AutoencoderError } from "../errors.ts";
 import { type Attrs, type Dim, Graph, type Shape, staticSize, type Value } from "../ir/graph.ts";
-import { convVjp, type OpType, registry } from "./registry.ts";
-import type { Vjp } from "./types.ts";
+import { type OpType, registry } from "./registry.ts";
+import type { Rewrite, Vjp } from "./types.ts";
 
 /**
  * Emits operators into a graph.
@@ -27,6 +27,7 @@ export class Builder {
   /** The graph being built. */
   readonly graph: Graph;
   #constants = new Map<string, Value>();
+  #rewrites: readonly Rewrite[] = [];
 
   /**
    * Creates a builder.
@@ -46,6 +47,11 @@ export class Builder {
    * @returns The node's outputs.
    */
   op(type: OpType, inputs: readonly Value[], attrs: Attrs = {}): Value[] {
+    for (const rewrite of this.#rewrites) {
+      if (rewrite.op !== type) continue;
+      const outputs = this.withRewrites([], () => rewrite.apply(this, inputs, attrs));
+      if (outputs) return outputs;
+    }
     const def = registry[type];
     const where = this.graph.scope ? `${type} in "${this.graph.scope}"` : type;
     for (const name of Object.keys(attrs)) {
@@ -75,7 +81,7 @@ export class Builder {
    * @returns A `[]` constant.
    */
   scalar(x: number): Value {
-    return this.#shared(`f:${x}`, () => this.graph.constant(new Float32Array([x]), []));
+    return this.shared(`f:${x}`, () => this.graph.constant(new Float32Array([x]), []));
   }
 
   /**
@@ -85,7 +91,7 @@ export class Builder {
    * @returns A `[xs.length]` constant.
    */
   ints(xs: readonly number[]): Value {
-    return this.#shared(
+    return this.shared(
       `i:${xs}`,
       () => this.graph.constant(BigInt64Array.from(xs, BigInt), [xs.length]),
     );
@@ -123,10 +129,6 @@ export class Builder {
   sigmoid(a: Value): Value {
     return this.op1("Sigmoid", [a]);
   }
-  /** Elementwise softplus. @param a Operand. @returns `log(1 + exp(a))`. */
-  softplus(a: Value): Value {
-    return this.op1("Softplus", [a]);
-  }
   /** Elementwise absolute value. @param a Operand. @returns `|a|`. */
   abs(a: Value): Value {
     return this.op1("Abs", [a]);
@@ -145,6 +147,23 @@ export class Builder {
    */
   where(condition: Value, a: Value, b: Value): Value {
     return this.op1("Where", [condition, a, b]);
+  }
+  /**
+   * The indicator of a mask (Iverson's bracket), as float32.
+   *
+   * @param condition A bool mask.
+   * @returns 1 where `condition` holds, 0 elsewhere.
+   */
+  indicator(condition: Value): Value {
+    return this.op1("Cast", [condition], { to: 1 });
+  }
+  /** Elementwise comparison. @param a Left. @param b Right. @returns The bool mask `a > b`. */
+  greater(a: Value, b: Value): Value {
+    return this.op1("Greater", [a, b]);
+  }
+  /** Elementwise comparison. @param a Left. @param b Right. @returns The bool mask `a == b`. */
+  equal(a: Value, b: Value): Value {
+    return this.op1("Equal", [a, b]);
   }
   /** Elementwise square root. @param a Operand. @returns `sqrt(a)`. */
   sqrt(a: Value): Value {
@@ -301,15 +320,8 @@ export class Builder {
   }
 
   /**
-   * A 2-D convolution (stride 1) with bias: `Conv(x, kernel, bias)`.
-   *
-   * With a single filter, ORT runs Conv as one matrix-vector product per image over
-   * an im2col buffer `kh·kw` times the input (7 GFLOP/s on the blog's 32 → 1 output
-   * layer). There it is emitted instead as a 1×1 convolution to one map per tap,
-   * then a convolution with a constant one-hot kernel that sums those maps, each
-   * shifted by its tap (2× faster: 8.3 → 4.2 ms on that layer), with the gradient of
-   * the Conv it equals. (Slices and sums instead of the one-hot kernel were as fast
-   * on the CPU, but onnxruntime-web's WebGPU layout transform mis-shapes them.)
+   * A 2-D convolution (stride 1) with bias: `Conv(x, kernel, bias)`. (A single-filter
+   * one is emitted otherwise on the CPU: src/lower/single_filter_conv.ts.)
    *
    * @param x `[N, C, H, W]`.
    * @param kernel `[M, C, kh, kw]`.
@@ -318,38 +330,9 @@ export class Builder {
    * @returns `[N, M, H', W']`.
    */
   conv(x: Value, kernel: Value, bias: Value, pads: readonly number[]): Value {
-    const [filters, channels, kh, kw] = kernel.shape as number[];
-    const attrs = { kernel_shape: [kh, kw], pads };
-    if (filters !== 1 || kh * kw === 1) return this.op1("Conv", [x, kernel, bias], attrs);
-    const taps = kh * kw;
-    const [y] = this.custom([x, kernel, bias], (x, kernel, bias) => {
-      const perTap = this.reshape(
-        this.transpose(this.reshape(kernel, [channels, taps]), [1, 0]),
-        [taps, channels, 1, 1],
-      );
-      const maps = this.op1("Conv", [x, perTap], { kernel_shape: [1, 1] });
-      // Sums each tap's map shifted by that tap: a Conv with a constant one-hot kernel.
-      return [this.op1("Conv", [maps, this.oneHotTaps(kh, kw, [1, taps, kh, kw]), bias], attrs)];
-    }, (b, node, gs) => convVjp(b, { ...node, attrs }, gs));
-    return y;
-  }
-
-  /**
-   * The constant kernel that picks one tap per map: `k[t][i, j] = 1` where `(i, j)` is
-   * tap `t` (row-major), or with `flip`, tap `t` mirrored in both axes. Reshaped to
-   * `shape`: `[1, taps, kh, kw]` sums shifted maps, `[taps, 1, kh, kw]` makes them.
-   *
-   * @param kh Kernel height.
-   * @param kw Kernel width.
-   * @param shape `[1, kh·kw, kh, kw]` or `[kh·kw, 1, kh, kw]`.
-   * @param flip Mirror the taps.
-   * @returns The constant.
-   */
-  oneHotTaps(kh: number, kw: number, shape: readonly number[], flip = false): Value {
-    return this.#shared(`taps:${kh}x${kw}:${shape}:${flip}`, () => {
-      const taps = kh * kw, data = new Float32Array(taps * taps);
-      for (let t = 0; t < taps; t++) data[t * taps + (flip ? taps - 1 - t : t)] = 1;
-      return this.graph.constant(data, [...shape]);
+    return this.op1("Conv", [x, kernel, bias], {
+      kernel_shape: kernel.shape.slice(2) as number[],
+      pads,
     });
   }
 
@@ -362,8 +345,8 @@ export class Builder {
    * @returns `[N, C, H * factor, W * factor]`.
    */
   upsampleNearest(a: Value, factor: number): Value {
-    const roi = this.#shared("roi:empty", () => this.graph.constant(new Float32Array(0), [0]));
-    const scales = this.#shared(
+    const roi = this.shared("roi:empty", () => this.graph.constant(new Float32Array(0), [0]));
+    const scales = this.shared(
       `scales:${factor}`,
       () => this.graph.constant(new Float32Array([1, 1, factor, factor]), [4]),
     );
@@ -403,7 +386,33 @@ export class Builder {
     return outputs;
   }
 
-  #shared(key: string, make: () => Value): Value {
+  /**
+   * Runs `fn` with `rewrites` applied to every node it emits (see src/lower): a
+   * node whose op a rewrite names is replaced by what the rewrite emits, when its
+   * pattern matches. Replacements are emitted without rewrites.
+   *
+   * @param rewrites The rewrites, tried in order.
+   * @param fn The body.
+   * @returns What `fn` returns.
+   */
+  withRewrites<T>(rewrites: readonly Rewrite[], fn: () => T): T {
+    const outer = this.#rewrites;
+    this.#rewrites = rewrites;
+    try {
+      return fn();
+    } finally {
+      this.#rewrites = outer;
+    }
+  }
+
+  /**
+   * A constant made once per builder: `make` runs the first time `key` is asked for.
+   *
+   * @param key Names the constant among the builder's shared ones.
+   * @param make Adds the constant to the graph.
+   * @returns The constant.
+   */
+  shared(key: string, make: () => Value): Value {
     let v = this.#constants.get(key);
     if (!v) this.#constants.set(key, v = make());
     return v;

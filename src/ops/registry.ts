@@ -3,7 +3,8 @@
  * type inference, float64 reference semantics and gradient rule side by side. The
  * `Record<OpType, OpDef>` type makes a missing or misspelt record a compile
  * error; losses, regularizers and optimizers are composed from these and need no
- * rules of their own.
+ * rules of their own. The rules are the textbook ones; the forms a provider runs
+ * faster are named rewrites in src/lower, applied when a graph is encoded.
  *
  * @module
  */
@@ -34,6 +35,7 @@ import {
   transpose,
   zipWith,
 } from "./tensor64.ts";
+import type { Builder } from "./builder.ts";
 import type { OpDef, Tensor64, Vjp } from "./types.ts";
 
 /** The ONNX opset every emitted model imports (ORT node, web wasm and WebGPU run it). */
@@ -49,13 +51,11 @@ export type OpType =
   | "Neg"
   | "Relu"
   | "Sigmoid"
-  | "Softplus"
   | "Abs"
   | "Sign"
   | "Ceil"
   | "Clip"
   | "Sqrt"
-  | "Exp"
   | "Log"
   | "Identity"
   | "MatMul"
@@ -63,12 +63,10 @@ export type OpType =
   | "Transpose"
   | "ReduceSum"
   | "ReduceMean"
-  | "ReduceProd"
   | "Reshape"
   | "Shape"
   | "Expand"
   | "Unsqueeze"
-  | "Gather"
   | "Cast"
   | "Conv"
   | "MaxPool"
@@ -198,7 +196,7 @@ function reduction(
 }
 
 /** Gradient of a reduction: broadcast the output gradient back over the reduced axes. */
-function spreadBack(b: Parameters<Vjp>[0], x: Value, g: Value, axes: number[], keep: boolean) {
+function spreadBack(b: Builder, x: Value, g: Value, axes: number[], keep: boolean) {
   return b.expandLike(keep ? g : b.unsqueeze(g, axes), x);
 }
 
@@ -239,15 +237,16 @@ const pads4 = (attrs: Attrs) => intsAttr(attrs, "pads") ?? [0, 0, 0, 0];
 const kernel2 = (attrs: Attrs) => intsAttr(attrs, "kernel_shape")!;
 const strides2 = (attrs: Attrs) => intsAttr(attrs, "strides") ?? [1, 1];
 const dilations2 = (attrs: Attrs) => intsAttr(attrs, "dilations") ?? [1, 1];
-/** The padding `k - 1 - p` of the convolution that runs a `pads`-padded one backwards. */
-const fullPads = (kernel: readonly number[], pads: readonly number[]) =>
-  pads.map((p, i) => kernel[i % 2] - 1 - p);
 
 /**
  * `w [M, C, kh, kw]` flipped in space: `out[m, c, i, j] = w[m, c, kh-1-i, kw-1-j]`,
  * a product with a constant reversal permutation of the `kh·kw` taps.
+ *
+ * @param b The builder.
+ * @param w The kernel.
+ * @returns The flipped kernel.
  */
-function flipTaps(b: Parameters<Vjp>[0], w: Value): Value {
+export function flipTaps(b: Builder, w: Value): Value {
   const [m, c, kh, kw] = w.shape as number[];
   const taps = kh * kw;
   const reverse = new Float32Array(taps * taps);
@@ -257,99 +256,41 @@ function flipTaps(b: Parameters<Vjp>[0], w: Value): Value {
 }
 
 /**
- * The kernel gradient of `y = conv(x, w)` (stride 1, `pads`) given `g = dL/dy`:
- * `dw[m, c, i, j] = Σ_{n,y,x} g[n, m, y, x] · xpad[n, c, y + i, x + j]`.
+ * The padding `k - 1 - p` of the convolution that runs a `pads`-padded one backwards.
  *
- * Generally one Conv whose channel axis is the batch, so the batch is summed as that
- * convolution's channels. The side with fewer channels becomes the input, with its
- * channels interleaved into its width (`[N, C, H, W]` → `[1, N, H, W·C]`), and the
- * other side the kernel, dilated by that channel count along the width: every output
- * position is then a wanted `(tap, channel)` pair, and ORT runs one GEMM with
- * `M` = the kernel side's channels, `N = kh·kw·C` and `K = N·H·W` instead of one
- * GEMM per channel with only `kh·kw` columns (4× faster on the denoising model's
- * 32 → 32 layers; bench/NOTES.md).
- *
- * When one side has a single channel (the blog's first and last layers), that side is
- * shifted once per tap by a Conv with a one-hot kernel (`[N, taps, H', W']`, cheap at
- * one channel) and `dw` is a batched MatMul with the other side over the pixels,
- * summed over the batch; ORT fuses the transpose into the MatMul (1.5-3.7× faster
- * than the Conv, whose output would have only `taps` columns there).
+ * @param kernel `[kh, kw]`.
+ * @param pads `[top, left, bottom, right]`.
+ * @returns The pads of the full convolution.
  */
-function kernelGradient(
-  b: Parameters<Vjp>[0],
-  x: Value,
-  g: Value,
-  kernel: readonly number[],
-  pads: readonly number[],
-): Value {
-  const [, channels, h, w] = x.shape as number[];
-  const [, filters, oh, ow] = g.shape as number[];
-  const [kh, kw] = kernel, taps = kh * kw;
-  if (channels === 1 || filters === 1) {
-    const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
-    const overPixels = (a: Value, shifted: Value, p: number) =>
-      b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
-    if (channels === 1) {
-      // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
-      const shifted = b.op1("Conv", [x, b.oneHotTaps(kh, kw, [taps, 1, kh, kw])], {
-        kernel_shape: [kh, kw],
-        pads,
-      });
-      const dw = overPixels(pixels(g, filters, oh * ow), shifted, oh * ow);
-      return b.reshape(dw, [filters, 1, kh, kw]);
-    }
-    // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: padded k - 1 - p, taps mirrored.
-    const shifted = b.op1("Conv", [g, b.oneHotTaps(kh, kw, [taps, 1, kh, kw], true)], {
-      kernel_shape: [kh, kw],
-      pads: fullPads(kernel, pads),
-    });
-    return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
-  }
-  const swap = [1, 0, 2, 3];
-  const interleave = (t: Value, c: number, th: number, tw: number) =>
-    b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
-  if (filters < channels) {
-    // g ⋆ x, padded k - 1 - p: out[c, i, j·M + m] = dw[m, c, kh-1-i, kw-1-j].
-    const full = fullPads(kernel, pads);
-    const out = b.op1("Conv", [interleave(g, filters, oh, ow), b.transpose(x, swap)], {
-      kernel_shape: [h, w],
-      pads: [full[0], full[1] * filters, full[2], full[3] * filters],
-      dilations: [1, filters],
-    });
-    return flipTaps(b, b.transpose(b.reshape(out, [channels, kh, kw, filters]), [3, 0, 1, 2]));
-  }
-  // x ⋆ g: out[m, i, j·C + c] = dw[m, c, i, j].
-  const out = b.op1("Conv", [interleave(x, channels, h, w), b.transpose(g, swap)], {
-    kernel_shape: [oh, ow],
-    pads: [pads[0], pads[1] * channels, pads[2], pads[3] * channels],
-    dilations: [1, channels],
-  });
-  return b.transpose(b.reshape(out, [filters, kh, kw, channels]), [0, 3, 1, 2]);
+export function fullPads(kernel: readonly number[], pads: readonly number[]): number[] {
+  return pads.map((p, i) => kernel[i % 2] - 1 - p);
 }
 
+const SWAP_01 = [1, 0, 2, 3];
+
 /**
- * The gradient of Conv (stride 1, group 1), for its nodes and for `Builder.conv`:
- * dx: the transposed convolution of g, computed as a convolution of g with the
- *     kernel flipped in space and its channel axes swapped, padded k - 1 - p
- *     (ORT's ConvTranspose took 40% of the conv model's step; this conv, ~3%).
- * dw: see kernelGradient.
+ * The gradient of Conv (stride 1, group 1), given `g = dL/dy`:
+ * dx: g convolved with the kernel flipped in space, its channel axes swapped,
+ *     padded k - 1 - p (the transposed convolution);
+ * dw[m, c, i, j] = Σ_{n,y,x} g[n, m, y, x] · xpad[n, c, y + i, x + j]: a convolution
+ *     of x with g over the batch, each with its batch and channel axes swapped;
  * db: g summed over batch and space.
  */
-export const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
+const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
   if (dilations2(attrs).some((d) => d !== 1)) {
     throw new AutoencoderError("Cannot differentiate a dilated Conv: not supported");
   }
   const pads = pads4(attrs);
   const kernel = w.shape.slice(2) as number[];
-  const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), [1, 0, 2, 3])], {
+  const dx = b.op1("Conv", [g!, b.transpose(flipTaps(b, w), SWAP_01)], {
     kernel_shape: kernel,
     pads: fullPads(kernel, pads),
   });
-  return [
-    dx,
-    kernelGradient(b, x, g!, kernel, pads),
-    bias && b.reduceSum(g!, [0, 2, 3], false),
-  ];
+  const dwT = b.op1("Conv", [b.transpose(x, SWAP_01), b.transpose(g!, SWAP_01)], {
+    kernel_shape: g!.shape.slice(2) as number[],
+    pads,
+  });
+  return [dx, b.transpose(dwT, SWAP_01), bias && b.reduceSum(g!, [0, 2, 3], false)];
 };
 
 /** The static box a Slice node cuts, per input axis: `[start, end)`. */
@@ -397,28 +338,19 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     b.unbroadcast(b.mul(g!, b.mul(p, b.op1("Log", [x]))), y.shape),
   ]),
   Neg: unary((x) => -x, (b, _n, [g]) => [b.neg(g!)]),
-  // relu'(x) = 1 where the output is positive: g · ceil(clip(y, 0, 1)), exact for y ≥ 0.
-  // Three vectorized passes in ORT, 2.2× faster than Where(y > 0, g, 0), whose kernel is
-  // scalar, and Sign is slower still (bench/NOTES.md).
+  // relu'(x) = [y > 0]. (On every provider the mask is lowered to Ceil(Clip(y, 0, 1)):
+  // src/lower/relu_mask.ts.)
   Relu: unary((x) => Math.max(x, 0), (b, { outputs: [y] }, [g]) => [
-    b.mul(g!, b.op1("Ceil", [b.op1("Clip", [y, b.scalar(0), b.scalar(1)])])),
+    b.mul(g!, b.indicator(b.greater(y, b.scalar(0)))),
   ]),
   Sigmoid: unary(sigmoid, (b, { outputs: [y] }, [g]) => [
     b.mul(g!, b.mul(y, b.sub(b.scalar(1), y))),
   ]),
-  Softplus: unary(
-    (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
-    (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sigmoid(x))],
-  ),
-  // |x|' = sign(x), written with Greater and Where: WebGPU has no Sign kernel.
-  Abs: unary(Math.abs, (b, { inputs: [x] }, [g]) => {
-    const zero = b.scalar(0);
-    const negative = b.where(b.op1("Greater", [zero, x]), b.neg(g!), zero);
-    return [b.where(b.op1("Greater", [x, zero]), g!, negative)];
-  }),
+  // |x|' = sign(x). (WebGPU has no Sign: src/lower/abs_gradient.ts.)
+  Abs: unary(Math.abs, (b, { inputs: [x] }, [g]) => [b.mul(g!, b.sign(x))]),
   Sign: unary(Math.sign, "zero"),
   Ceil: unary(Math.ceil, "zero"),
-  // clip(x, lo, hi) with scalar bounds; used only inside gradients.
+  // clip(x, lo, hi) with scalar bounds (emitted by the ReLU-mask lowering).
   Clip: {
     attrs: {},
     infer(inputs, _attrs, where) {
@@ -433,7 +365,6 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     vjp: "none",
   },
   Sqrt: unary(Math.sqrt, (b, { outputs: [y] }, [g]) => [b.div(g!, b.mul(b.scalar(2), y))]),
-  Exp: unary(Math.exp, (b, { outputs: [y] }, [g]) => [b.mul(g!, y)]),
   Log: unary(Math.log, (b, { inputs: [x] }, [g]) => [b.div(g!, x)]),
   Identity: unary((x) => x, (_b, _n, [g]) => [g]),
 
@@ -558,8 +489,6 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
       return [b.div(spreadBack(b, x, g!, axes, keep), b.countOf(x, axes))];
     },
   ),
-  // Used only on integer shape vectors here.
-  ReduceProd: reduction("attr", 1, (a, x) => a * x, (t) => t, "none"),
 
   Reshape: {
     attrs: {},
@@ -626,25 +555,7 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
     vjp: (b, { inputs: [x] }, [g]) => [b.op1("Reshape", [g!, b.shapeOf(x)]), undefined],
   },
 
-  // Used only to pick entries of integer shape vectors here.
-  Gather: {
-    attrs: { axis: "int" },
-    infer(inputs, attrs, where) {
-      expectArity(inputs, 2, where);
-      const [data, indices] = inputs;
-      if (data.shape.length !== 1 || indices.shape.length !== 1 || intAttr(attrs, "axis", 0)) {
-        throw new AutoencoderError(`Cannot build ${where}: only 1-D gathers are supported`);
-      }
-      const known = data.known && indices.known
-        ? indices.known.map((i) => data.known![i as number])
-        : undefined;
-      return [{ dtype: data.dtype, shape: indices.shape, known }];
-    },
-    ref: ([data, indices]) => [tensor(indices.shape, [...indices.data].map((i) => data.data[i]))],
-    vjp: "none",
-  },
-
-  // Used only to turn integer element counts into float32 here.
+  // Used only to turn bool masks into float32 here.
   Cast: {
     attrs: { to: "int" },
     infer(inputs, attrs, where) {
@@ -659,7 +570,7 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
   },
 
   // Cross-correlation, group 1, stride 1: y = conv(x, w) + b; x [N,C,H,W], w [M,C,kh,kw].
-  // Dilated kernels occur only in the kernel gradient below, which is not differentiated again.
+  // Dilated kernels occur only in a lowered kernel gradient, which is not differentiated.
   Conv: {
     attrs: { kernel_shape: "ints", pads: "ints", strides: "ints", dilations: "ints" },
     infer(inputs, attrs, where) {
@@ -742,7 +653,7 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
           ? up
           : b.slice(up, [pads[0], pads[1]], [pads[0] + h, pads[1] + w], [2, 3]);
       };
-      const mask = b.op1("Cast", [b.op1("Equal", [spread(y), x])], { to: 1 });
+      const mask = b.indicator(b.equal(spread(y), x));
       const windows = padded
         ? b.op1("Pad", [mask, b.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])])
         : mask;

@@ -55,3 +55,24 @@ export interface OpDef {
    */
   vjp: Vjp | "zero" | "none";
 }
+
+/**
+ * A rewrite of one op's nodes (see src/lower): where `apply` finds its pattern
+ * (the node and the nodes that produce its inputs), it emits a replacement with
+ * the same values and returns its outputs; elsewhere it returns `undefined`.
+ */
+export interface Rewrite {
+  /** Names the rewrite (in bench/NOTES.md and in tests). */
+  readonly name: string;
+  /** The op whose nodes it replaces. */
+  readonly op: string;
+  /**
+   * Emits the replacement of `op(inputs, attrs)`, or declines.
+   *
+   * @param b The builder to emit into.
+   * @param inputs The node's inputs.
+   * @param attrs The node's attributes.
+   * @returns The replacement's outputs, or `undefined` where the pattern does not match.
+   */
+  apply(b: Builder, inputs: readonly Value[], attrs: Attrs): Value[] | undefined;
+}

@@ -1,0 +1,129 @@
+/**
+ * Conv's kernel gradient laid out for ORT's CPU GEMMs. The plain rule computes
+ * `dw = T(Conv(T(x), T(g)))` (T swaps the batch and channel axes): one GEMM per
+ * channel with only `kh·kw` columns, at a third of the forward conv's speed.
+ *
+ * @module
+ */
+
+import type { Value } from "../ir/graph.ts";
+import type { Builder } from "../ops/builder.ts";
+import { flipTaps, fullPads } from "../ops/registry.ts";
+import { type Lowering, oneHotTaps, producer } from "./rewrite.ts";
+
+const SWAP_01 = [1, 0, 2, 3].join();
+
+/** `x`, `g`, the kernel size and the pads of a plain kernel gradient `T(Conv(T(x), T(g)))`. */
+function match(perm: unknown, transposed: Value) {
+  const conv = producer(transposed, "Conv");
+  if (String(perm) !== SWAP_01 || !conv || conv.inputs.length !== 2 || conv.attrs.dilations) {
+    return undefined;
+  }
+  const [x, g] = conv.inputs.map((v) => producer(v, "Transpose"));
+  if (String(x?.attrs.perm) !== SWAP_01 || String(g?.attrs.perm) !== SWAP_01) return undefined;
+  return {
+    x: x!.inputs[0],
+    g: g!.inputs[0],
+    kernel: transposed.shape.slice(2) as number[],
+    pads: (conv.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0],
+  };
+}
+
+/**
+ * The kernel gradient as one Conv whose channel axis is the batch, so the batch is
+ * summed as that convolution's channels. The side with fewer channels becomes the
+ * input, its channels interleaved into its width (`[N, C, H, W]` → `[1, N, H, W·C]`),
+ * and the other side the kernel, dilated by that channel count along the width:
+ * every output position is then a wanted `(tap, channel)` pair, and ORT runs one
+ * GEMM with `N = kh·kw·C` columns (bench/NOTES.md, "Kernel gradient as one dilated
+ * Conv").
+ */
+export const kernelGradientInterleaved: Lowering = {
+  name: "kernel-gradient-interleaved",
+  providers: ["cpu", "wasm", "webgpu", "cuda"],
+  op: "Transpose",
+  apply(b, [transposed], { perm }) {
+    const m = match(perm, transposed);
+    if (!m || m.x.shape[1] === 1 || m.g.shape[1] === 1) return undefined;
+    return [interleaved(b, m.x, m.g, m.kernel, m.pads)];
+  },
+};
+
+function interleaved(
+  b: Builder,
+  x: Value,
+  g: Value,
+  kernel: readonly number[],
+  pads: readonly number[],
+): Value {
+  const [, channels, h, w] = x.shape as number[];
+  const [, filters, oh, ow] = g.shape as number[];
+  const [kh, kw] = kernel, swap = [1, 0, 2, 3];
+  const interleave = (t: Value, c: number, th: number, tw: number) =>
+    b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
+  if (filters < channels) {
+    // g ⋆ x, padded k - 1 - p: out[c, i, j·M + m] = dw[m, c, kh-1-i, kw-1-j].
+    const full = fullPads(kernel, pads);
+    const out = b.op1("Conv", [interleave(g, filters, oh, ow), b.transpose(x, swap)], {
+      kernel_shape: [h, w],
+      pads: [full[0], full[1] * filters, full[2], full[3] * filters],
+      dilations: [1, filters],
+    });
+    return flipTaps(b, b.transpose(b.reshape(out, [channels, kh, kw, filters]), [3, 0, 1, 2]));
+  }
+  // x ⋆ g: out[m, i, j·C + c] = dw[m, c, i, j].
+  const out = b.op1("Conv", [interleave(x, channels, h, w), b.transpose(g, swap)], {
+    kernel_shape: [oh, ow],
+    pads: [pads[0], pads[1] * channels, pads[2], pads[3] * channels],
+    dilations: [1, channels],
+  });
+  return b.transpose(b.reshape(out, [filters, kh, kw, channels]), [0, 3, 1, 2]);
+}
+
+/**
+ * The kernel gradient where one side has a single channel (the blog's first and last
+ * layers): that side is shifted once per tap by a Conv with a one-hot kernel
+ * (`[N, taps, H', W']`, cheap at one channel), and `dw` is a batched MatMul with the
+ * other side over the pixels, summed over the batch; ORT fuses the transpose into the
+ * MatMul (bench/NOTES.md, "Kernel gradient of a single-channel side").
+ */
+export const kernelGradientShiftedTaps: Lowering = {
+  name: "kernel-gradient-shifted-taps",
+  providers: ["cpu", "wasm", "webgpu", "cuda"],
+  op: "Transpose",
+  apply(b, [transposed], { perm }) {
+    const m = match(perm, transposed);
+    if (!m || (m.x.shape[1] !== 1 && m.g.shape[1] !== 1)) return undefined;
+    return [shiftedTaps(b, m.x, m.g, m.kernel, m.pads)];
+  },
+};
+
+function shiftedTaps(
+  b: Builder,
+  x: Value,
+  g: Value,
+  kernel: readonly number[],
+  pads: readonly number[],
+): Value {
+  const [, channels, h, w] = x.shape as number[];
+  const [, filters, oh, ow] = g.shape as number[];
+  const [kh, kw] = kernel, taps = kh * kw;
+  const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
+  const overPixels = (a: Value, shifted: Value, p: number) =>
+    b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
+  if (channels === 1) {
+    // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
+    const shifted = b.op1("Conv", [x, oneHotTaps(b, kh, kw, [taps, 1, kh, kw])], {
+      kernel_shape: [kh, kw],
+      pads,
+    });
+    const dw = overPixels(pixels(g, filters, oh * ow), shifted, oh * ow);
+    return b.reshape(dw, [filters, 1, kh, kw]);
+  }
+  // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: padded k - 1 - p, taps mirrored.
+  const shifted = b.op1("Conv", [g, oneHotTaps(b, kh, kw, [taps, 1, kh, kw], true)], {
+    kernel_shape: [kh, kw],
+    pads: fullPads(kernel, pads),
+  });
+  return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
+}
