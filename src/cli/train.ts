@@ -28,7 +28,7 @@ import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../.
 import { progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
-import { type Optimizer, OPTIMIZERS } from "../../training/optimizers.ts";
+import { type Optimizer, OPTIMIZER_NAMES } from "../../training/optimizers.ts";
 import {
   checkResume,
   DATASETS,
@@ -47,7 +47,7 @@ Options:
   --model NAME        ${Object.keys(BLOG_MODELS).join(" | ")} (default undercomplete)
   --epochs N          epochs (default: the blog's, 50 or 100)
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
-  --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
+  --optimizer NAME    ${OPTIMIZER_NAMES.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
   --limit N           use only the first N training (and test) images
   --dataset NAME      ${DATASETS.join(" | ")} (default mnist; mnist-subset: the 3000 training
