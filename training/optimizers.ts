@@ -613,7 +613,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
  * `--optimizer` choices, the names `fit` accepts and the optimizers the tests
  * hold to their references. A new optimizer is one entry here.
  */
-export const OPTIMIZERS = { adam, adadelta, rmsprop, sgd } as const satisfies Record<
+export const OPTIMIZERS = { adam, adadelta, sgd, rmsprop } as const satisfies Record<
   string,
   () => Optimizer
 >;
