@@ -42,6 +42,7 @@ export {
   type LossName,
   type LossTerm,
   meanSquaredErrorLoss,
+  RECONSTRUCTION_LOSSES,
 } from "./nn/losses.ts";
 export type {
   BatchLogs,
