@@ -99,6 +99,8 @@ export {
   type Transform,
   type Update,
   type UpdateInputs,
+  updateNumber,
+  updateTensor,
 } from "../training/optimizers.ts";
 export {
   type Callback,

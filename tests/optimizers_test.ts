@@ -30,6 +30,8 @@ import {
   scaleBySchedule,
   sgd,
   type Transform,
+  updateNumber,
+  updateTensor,
 } from "../training/optimizers.ts";
 import { nextName } from "../training/train_step.ts";
 import { assertAllClose, referenceUpdate, runOrt, withSession } from "./numeric.ts";
@@ -44,12 +46,14 @@ const STEPS = 4;
 const scaleByAdagrad: Transform = {
   slots: [{ name: "sum", init: (p) => new Float32Array(p.length).fill(0.1) }],
   emit(b, u, [a]) {
-    const a1 = b.add(a, b.mul(u.numerator, u.numerator));
-    return { update: { numerator: u.numerator, denominator: b.sqrt(a1) }, state: [a1] };
+    const g = updateTensor(b, u);
+    const a1 = b.add(a, b.mul(g, g));
+    return { update: { numerator: g, denominator: b.sqrt(a1) }, state: [a1] };
   },
   reference(u, [a]) {
-    const a1 = a + u.numerator ** 2;
-    return { update: { numerator: u.numerator, denominator: Math.sqrt(a1) }, state: [a1] };
+    const g = updateNumber(u);
+    const a1 = a + g * g;
+    return { update: { numerator: g, denominator: Math.sqrt(a1) }, state: [a1] };
   },
 };
 
