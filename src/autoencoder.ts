@@ -39,7 +39,7 @@ import {
   type Samples,
   type TrainState,
 } from "../training/fit.ts";
-import { type Optimizer, optimizerByName } from "../training/optimizers.ts";
+import { type Optimizer, optimizerByName, type OptimizerName } from "../training/optimizers.ts";
 
 /** Options shared by every model. */
 export interface ModelOptions {
@@ -75,8 +75,8 @@ export interface FitOptions {
   batchSize?: number;
   /** Shuffle every epoch (default true). */
   shuffle?: boolean;
-  /** `"adam"` (default), `"adadelta"`, `"sgd"`, or an optimizer from `training/optimizers.ts`. */
-  optimizer?: "adam" | "adadelta" | "sgd" | Optimizer;
+  /** A name in `OPTIMIZERS` (default `"adam"`) or an optimizer from `training/optimizers.ts`. */
+  optimizer?: OptimizerName | Optimizer;
   /** Learning rate (default: the optimizer's). */
   learningRate?: number;
   /** Held-out data, evaluated after each epoch. */

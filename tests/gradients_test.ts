@@ -33,10 +33,9 @@ import { evaluate } from "../src/ops/interpret.ts";
 import { type OpType, registry } from "../src/ops/registry.ts";
 import { tensor } from "../src/ops/tensor64.ts";
 import type { Rewrite, Tensor64 } from "../src/ops/types.ts";
-import { nodeRuntime } from "../src/runtime/node.ts";
-import type { Session } from "../src/runtime/types.ts";
-import { adadelta, adam, type Optimizer, sgd } from "../training/optimizers.ts";
+import { adam } from "../training/optimizers.ts";
 import { buildEvalStep, buildTrainStep, nextName, stateName } from "../training/train_step.ts";
+import { assertAllClose, maxAbs, referenceUpdate, runOrt, withSession } from "./numeric.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -112,12 +111,6 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
 /** `|actual - expected| <= rtol * max(|actual|, |expected|, floor)`. */
 function assertClose(actual: number, expected: number, rtol: number, what: string, floor = 1e-3) {
   const err = Math.abs(actual - expected);
@@ -126,48 +119,7 @@ function assertClose(actual: number, expected: number, rtol: number, what: strin
   assert.ok(err <= rtol * scale, `${what}: ${actual} vs ${expected} (error ${relative} > ${rtol})`);
 }
 
-/**
- * Elementwise `|a - e| <= tol * (|e| + max|expected|)`: relative, with an
- * absolute floor at the tensor's scale (as float32 rounding errors are).
- */
-function assertAllClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: number,
-  what: string,
-) {
-  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
-  const scale = maxAbs(expected);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    const message = `${what}[${i}]: ${actual[i]} vs ${expected[i]} (error ${err.toExponential(2)})`;
-    assert.ok(err <= tol * (Math.abs(expected[i]) + scale), message);
-  }
-}
-
 /** Runs an ORT session on float64 feeds; returns the float32 outputs. */
-async function runOrt(
-  session: Session,
-  feeds: Record<string, Tensor64>,
-  outputs?: readonly string[],
-): Promise<Record<string, Float32Array>> {
-  const toOrt = (t: Tensor64) => nodeRuntime.tensor(Float32Array.from(t.data), t.shape);
-  const inputs = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
-  const results = await session.run(inputs, outputs);
-  const out: Record<string, Float32Array> = {};
-  for (const [k, t] of Object.entries(results)) out[k] = (await nodeRuntime.read(t)).slice();
-  return out;
-}
-
-async function withSession<T>(graph: Graph, fn: (s: Session) => Promise<T>): Promise<T> {
-  const session = await nodeRuntime.createSession(encodeModel(graph));
-  try {
-    return await fn(session);
-  } finally {
-    await session.release();
-  }
-}
-
 /** Tier 1: float64 interpreter, directional central difference per input. */
 function checkVjp64(p: Problem, seed: number, eps = 1e-5, rtol = 1e-6): void {
   const r = new Random(seed);
@@ -687,68 +639,6 @@ Deno.test("tier 2: each op's emitted gradient through ORT (float32)", async (t) 
 Deno.test("tier 2: composite gradients through ORT (float32)", async (t) => {
   for (const [i, c] of COMPOSITES.entries()) {
     await t.step(c.name, () => checkVjp32(c.problem(), 7 + i, c.eps32));
-  }
-});
-
-const OPT_SHAPE = [2, 3];
-
-/** A graph that applies one optimizer update to `p` (inputs `p`, `g`, the slots, `step`, `lr`). */
-function optimizerGraph(opt: Optimizer): Graph {
-  const b = new Builder(), g = b.graph;
-  const [p, gr, ...state] = ["p", "g", ...opt.slots].map((n) => g.input(n, "float32", OPT_SHAPE));
-  const step = g.input("step", "float32", []), lr = g.input("lr", "float32", []);
-  const next = opt.update(b, p, gr, state, { step, lr });
-  g.output(nextName("p"), next.param);
-  opt.slots.forEach((slot, i) => g.output(nextName(slot), next.state[i]));
-  return g;
-}
-
-/** The optimizer's reference update, elementwise: `[param, ...state]` to the next ones. */
-function referenceUpdate(
-  opt: Optimizer,
-  [p, ...state]: readonly Tensor64[],
-  g: Tensor64,
-  step: number,
-  lr: number,
-): Tensor64[] {
-  const next = [p, ...state].map((t) => tensor(t.shape));
-  p.data.forEach((_, i) => {
-    const r = opt.reference(p.data[i], g.data[i], state.map((s) => s.data[i]), step, lr);
-    [r.param, ...r.state].forEach((v, k) => next[k].data[i] = v);
-  });
-  return next;
-}
-
-Deno.test("tier 2: optimizer updates through ORT and the interpreter match the reference", async (t) => {
-  for (const opt of [adam(), adadelta(), sgd({ momentum: 0.9 })]) {
-    const graph = optimizerGraph(opt);
-    const names = ["p", ...opt.slots];
-    await t.step(opt.name, () =>
-      withSession(graph, async (session) => {
-        const r = new Random(11);
-        const start = [sample(r, spec("p", OPT_SHAPE)), ...opt.slots.map(() => tensor(OPT_SHAPE))];
-        // Three steps through ORT, the interpreter and the reference, each fed its own outputs.
-        let [ort, interp, ref] = [start, start, start];
-        for (let step = 1; step <= 3; step++) {
-          const g = sample(r, spec("g", OPT_SHAPE));
-          const feeds = (values: Tensor64[]) => ({
-            ...Object.fromEntries(names.map((n, k) => [n, values[k]])),
-            g,
-            step: tensor([], [step]),
-            lr: tensor([], [opt.learningRate]),
-          });
-          const fromOrt = await runOrt(session, feeds(ort));
-          const fromInterp = evaluate(graph, feeds(interp));
-          ort = names.map((n) => tensor(OPT_SHAPE, fromOrt[nextName(n)]));
-          interp = names.map((n) => fromInterp[nextName(n)]);
-          ref = referenceUpdate(opt, ref, g, step, opt.learningRate);
-          names.forEach((n, k) => {
-            const what = `${opt.name} step ${step} ${nextName(n)}`;
-            assertAllClose(ort[k].data, ref[k].data, 1e-6, `${what} (ORT)`);
-            assertAllClose(interp[k].data, ref[k].data, 1e-6, `${what} (interpreter)`);
-          });
-        }
-      }));
   }
 });
 

@@ -22,7 +22,7 @@ import { Dense } from "../src/nn/layers.ts";
 import { Random } from "../src/nn/random.ts";
 import { decodeModel, encodeModel } from "../src/onnx/model.ts";
 import { Builder } from "../src/ops/builder.ts";
-import { adadelta, adam, sgd } from "../training/optimizers.ts";
+import { adam, OPTIMIZER_NAMES, OPTIMIZERS, sgd } from "../training/optimizers.ts";
 import { buildEvalStep, buildTrainStep, nextName, stateName } from "../training/train_step.ts";
 
 // ---------------------------------------------------------------------------
@@ -58,10 +58,11 @@ function randomWeights(arch: Architecture, seed: number): Map<string, Float32Arr
 function emittedModels(label: string, arch: Architecture): [string, Uint8Array][] {
   const weights = randomWeights(arch, 1);
   const graphs: [string, Builder][] = [
-    ...[adam(), adadelta(), sgd({ momentum: 0.9 })].map((opt): [string, Builder] => [
-      `train_${opt.name}`,
-      buildTrainStep(arch, opt),
+    ...OPTIMIZER_NAMES.map((name): [string, Builder] => [
+      `train_${name}`,
+      buildTrainStep(arch, OPTIMIZERS[name]()),
     ]),
+    ["train_sgd_momentum", buildTrainStep(arch, sgd({ momentum: 0.9 }))],
     ["train_adam_denoising", buildTrainStep(arch, adam(), { separateTarget: true })],
     ["eval", buildEvalStep(arch)],
     ["eval_denoising", buildEvalStep(arch, { separateTarget: true })],

@@ -448,8 +448,8 @@ Deno.test("bad train command lines: a clear error, nothing written", async (t) =
     ],
     [
       "an unknown optimizer",
-      ["--optimizer", "rmsprop"],
-      /^Cannot use optimizer "rmsprop": it is not known; choose one of adam, adadelta, sgd$/,
+      ["--optimizer", "adagrad"],
+      /^Cannot use optimizer "adagrad": it is not known; choose one of adam, adadelta, sgd, rmsprop$/,
     ],
     [
       "an unknown data set",

@@ -169,14 +169,14 @@ export async function fitLoop(
   for (const spec of paramSpecs(arch)) {
     feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
     carried.push(spec.name);
-    for (const slot of optimizer.slots) {
+    const initial = optimizer.init(state.params.get(spec.name)!);
+    optimizer.slots.forEach((slot, i) => {
       const name = stateName(slot, spec.name);
-      const size = spec.shape.reduce((a, b) => a * b, 1);
       let value = state.optimizerState.get(name);
-      if (!value || value.length !== size) value = new Float32Array(size);
+      if (!value || value.length !== initial[i].length) value = initial[i];
       feeds[name] = runtime.tensor(value, spec.shape);
       carried.push(name);
-    }
+    });
   }
   let learningRate = options.learningRate;
   feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);

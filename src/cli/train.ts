@@ -29,7 +29,7 @@ import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../.
 import { progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
 import { buildTrainStep } from "../../training/train_step.ts";
-import { type Optimizer, OPTIMIZERS } from "../../training/optimizers.ts";
+import { type Optimizer, OPTIMIZER_NAMES } from "../../training/optimizers.ts";
 import { RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import {
   checkResume,
@@ -49,7 +49,7 @@ Options:
   --model NAME        ${Object.keys(BLOG_MODELS).join(" | ")} (default undercomplete)
   --epochs N          epochs (default: the blog's, 50 or 100)
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
-  --optimizer NAME    ${OPTIMIZERS.join(" | ")} (default adam)
+  --optimizer NAME    ${OPTIMIZER_NAMES.join(" | ")} (default adam)
   --learning-rate X   learning rate (default: the optimizer's)
   --loss NAME         ${
   Object.keys(RECONSTRUCTION_LOSSES).join(" | ")
