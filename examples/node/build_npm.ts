@@ -79,7 +79,7 @@ function jsSpecifiers(dts: string): string {
 }
 
 /** The package.json: deno.json's name, version and license, and the pinned dependencies. */
-async function packageJson(): Promise<string> {
+function packageJson(): string {
   const deno = DENO_JSON;
   const dependencies: Record<string, string> = {};
   for (const name of DEPENDENCIES) {
@@ -145,7 +145,7 @@ export async function buildNpm(): Promise<string[]> {
   }
   for (const asset of ASSETS) await cp(join(ROOT, asset), join(OUT, asset), { recursive: true });
   await cp(join(ROOT, "README.md"), join(OUT, "README.md"));
-  await writeFile(join(OUT, "package.json"), await packageJson());
+  await writeFile(join(OUT, "package.json"), packageJson());
   return modules;
 }
 
