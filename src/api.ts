@@ -18,6 +18,7 @@ export {
 export { compileProgram, type ProgramOptions, type TrainingProgram } from "../training/program.ts";
 export type { StateRole, StateTensor } from "../training/state.ts";
 export {
+  corruptAll,
   type Corruption,
   type CorruptionOptions,
   gaussianNoise,

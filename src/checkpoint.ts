@@ -51,6 +51,17 @@ export interface CheckpointInfo {
 export type RunInfo = Readonly<Record<string, string | number>>;
 
 /**
+ * The model name a saved model or checkpoint records.
+ *
+ * @param bytes The file's bytes.
+ * @param file Names the source in errors.
+ * @returns The name, or `undefined` if the file records none.
+ */
+export function savedModelName(bytes: Uint8Array, file: string): string | undefined {
+  return decodeModel(bytes, file).metadata[MODEL_KEY];
+}
+
+/**
  * An inference model with the given weights inside, as ONNX bytes.
  *
  * @param config The model's definition.
