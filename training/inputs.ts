@@ -154,7 +154,7 @@ const VALIDATION_SEED = 12345;
 export function corruptAll(
   corruption: Corruption,
   clean: Float32Array,
-  seed = VALIDATION_SEED,
+  seed: number = VALIDATION_SEED,
 ): Float32Array {
   const into = new Float32Array(clean.length);
   corruption.apply(new Random(seed), clean, into);
