@@ -27,9 +27,9 @@ import { lossOf } from "./nn/losses.ts";
 import { Random } from "./nn/random.ts";
 import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./options.ts";
 import { defaultRuntime } from "./runtime/default.ts";
-import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
+import type { ChosenProvider } from "./runtime/providers.ts";
+import { ProviderResolver } from "./provider.ts";
 import { checkThreads } from "./runtime/threads.ts";
-import type { ProviderChoice } from "./runtime/types.ts";
 import { InferenceSessions } from "./sessions.ts";
 import { summaryTable } from "./summary.ts";
 import { checkFitOptions, samplesOf } from "./validate.ts";
@@ -86,8 +86,7 @@ export class Autoencoder {
   #state: TrainState;
   #ctx: RunContext;
   #sessions: InferenceSessions;
-  #provider: ProviderChoice;
-  #chosen?: Promise<ChosenProvider>;
+  #provider: ProviderResolver;
   #guard = new OperationGuard(() => `model ${quote(this.config.name)}`);
 
   /**
@@ -100,7 +99,6 @@ export class Autoencoder {
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
     checkThreads(options.threads, `create model ${quote(config.name)}`);
     this.config = { ...config, loss: config.loss ?? lossOf(options.loss) };
-    this.#provider = options.provider ?? "cpu";
     this.#seed = options.seed ?? 0;
     const program = compileProgram(this.config, { inputs: options.inputs, seed: this.#seed });
     this.inputs = program.inputs;
@@ -125,6 +123,7 @@ export class Autoencoder {
       // The provider is set by resolveProvider() ("auto" resolved, availability checked).
       session: { provider: undefined, threads: options.threads, spinning: options.spinning },
     };
+    this.#provider = new ProviderResolver(options.provider ?? "cpu", this.#ctx);
     this.#sessions = new InferenceSessions(this.config, this.#ctx.runtime, this.#ctx.session);
   }
 
@@ -165,11 +164,7 @@ export class Autoencoder {
    * answered: `onnxruntime-node 1.30.0 (cpu, picked by "auto")`.
    */
   get backend(): string {
-    const provider = this.#ctx.session.provider;
-    const auto = this.#provider === "auto";
-    return `${this.#ctx.runtime.name} (${
-      provider ? `${provider}${auto ? ', picked by "auto"' : ""}` : this.#provider
-    })`;
+    return this.#provider.backend;
   }
 
   /**
@@ -190,20 +185,7 @@ export class Autoencoder {
    * ```
    */
   resolveProvider(): Promise<ChosenProvider> {
-    return this.#chosen ??= this.#choose();
-  }
-
-  async #choose(): Promise<ChosenProvider> {
-    const { runtime } = this.#ctx;
-    // The CPU is always there: no probing of the others (which opens sessions on them).
-    const chosen: ChosenProvider = this.#provider === "cpu"
-      ? { provider: "cpu", available: true, choice: "cpu", summary: "cpu" }
-      : await chooseProvider(runtime, this.#provider).catch((e) => {
-        this.#chosen = undefined; // ask again next time
-        throw e;
-      });
-    this.#ctx.session.provider = chosen.provider;
-    return chosen;
+    return this.#provider.resolve();
   }
 
   /**
