@@ -24,12 +24,9 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import "../mod.ts"; // registers the node runtime the models are made with
 import { BLOG_MODELS } from "../models/registry.ts";
-import { paramSpecs } from "../src/nn/architecture.ts";
-import { corrupt } from "../src/nn/noise.ts";
 import { Random } from "../src/nn/random.ts";
-import { encodeModel } from "../src/onnx/model.ts";
 import { adam } from "../training/optimizers.ts";
-import { buildTrainStep, nextName, stateName } from "../training/train_step.ts";
+import { nextName } from "../training/state.ts";
 import { BLOG_BATCH, median, type ModelName, MODELS, PIXELS, readMnist } from "./data.ts";
 
 const { values } = parseArgs({
@@ -53,14 +50,10 @@ const model = values.model as ModelName;
 if (!MODELS.includes(model)) throw new Error(`Cannot profile model "${model}": not known`);
 const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const steps = Number(values.steps), warmup = Number(values.warmup);
-const denoising = model === "denoising";
-
 const m = BLOG_MODELS[model].create({ seed: 0 });
-const optimizer = adam();
-const stepBytes = encodeModel(
-  buildTrainStep(m.config, optimizer, { separateTarget: denoising }).graph,
-  { name: "train_step" },
-);
+const program = m.program(adam());
+const corruption = program.inputs.input;
+const stepBytes = program.onnx("train");
 const x = readMnist(batchSize * (steps + warmup), values.data);
 const count = x.length / PIXELS;
 
@@ -78,21 +71,13 @@ function open(prefix?: string) {
 /** Runs `warmup + steps` steps as the fit loop does; times the last `steps`. */
 async function loop(session: ort.InferenceSession) {
   const feeds: Record<string, ort.Tensor> = {};
-  const carried: string[] = [];
-  for (const spec of paramSpecs(m.config)) {
-    feeds[spec.name] = new ort.Tensor("float32", m.params.get(spec.name)!.slice(), spec.shape);
-    carried.push(spec.name);
-    for (const slot of optimizer.slots) {
-      const size = spec.shape.reduce((a, b) => a * b, 1);
-      feeds[stateName(slot, spec.name)] = new ort.Tensor(
-        "float32",
-        new Float32Array(size),
-        spec.shape,
-      );
-      carried.push(stateName(slot, spec.name));
-    }
+  const carried = new Set(program.carried);
+  for (const s of program.states) {
+    if (!carried.has(s.name)) continue;
+    const value = (m.params.get(s.name) ?? s.initial() as Float32Array).slice();
+    feeds[s.name] = new ort.Tensor("float32", value, [...s.shape]);
   }
-  feeds.lr = new ort.Tensor("float32", new Float32Array([optimizer.learningRate]), []);
+  feeds.lr = new ort.Tensor("float32", new Float32Array([program.optimizer.learningRate]), []);
   const rng = new Random(1), noise = new Random(2);
   const order = new Uint32Array(count).map((_, i) => i);
   rng.shuffle(order);
@@ -106,10 +91,10 @@ async function loop(session: ort.InferenceSession) {
       const row = order[s * batchSize + i] * PIXELS;
       batch.set(x.subarray(row, row + PIXELS), i * PIXELS);
     }
-    if (denoising) {
+    if (corruption) {
       for (let i = 0; i < batchSize; i++) {
         const at = i * PIXELS;
-        corrupt(noise, batch.subarray(at, at + PIXELS), 0.5, noisy.subarray(at, at + PIXELS));
+        corruption.apply(noise, batch.subarray(at, at + PIXELS), noisy.subarray(at, at + PIXELS));
       }
       feeds.input = new ort.Tensor("float32", noisy, dims);
       feeds.target = new ort.Tensor("float32", batch, dims);

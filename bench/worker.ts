@@ -25,7 +25,6 @@ import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import type { SessionOptions } from "../src/runtime/types.ts";
 import { adam } from "../training/optimizers.ts";
-import { buildTrainStep } from "../training/train_step.ts";
 import {
   BLOG_BATCH,
   median,
@@ -117,10 +116,7 @@ if (values.mode === "bench") {
   // Graphs: the train step (forward, autodiff, Adam) and the inference graph, encoded.
   let t0 = performance.now();
   const built = BLOG_MODELS[model].create(options);
-  const stepBytes = encodeModel(
-    buildTrainStep(built.config, adam(), { separateTarget: model === "denoising" }).graph,
-    { name: "train_step" },
-  );
+  const stepBytes = built.program(adam()).onnx("train");
   const inferBytes = encodeModel(buildInference(built.config, "autoencoder").graph, {
     name: "autoencoder",
   });

@@ -1,20 +1,13 @@
 /**
  * The blog's fifth model: a convolutional autoencoder trained to remove noise.
+ * It is configuration: the architecture, and inputs corrupted by Gaussian noise.
  *
  * @module
  */
 
-import {
-  Autoencoder,
-  type FitOptions,
-  type ImageBatch,
-  type ModelOptions,
-} from "../src/autoencoder.ts";
-import { AutoencoderError } from "../src/errors.ts";
+import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
 import { Conv2D, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
-import { corrupt } from "../src/nn/noise.ts";
-import { Random } from "../src/nn/random.ts";
-import type { History } from "../training/fit.ts";
+import { gaussianNoise, type NoiseMode } from "../training/inputs.ts";
 
 /** Options of {@link DenoisingAutoencoder}. */
 export interface DenoisingOptions extends ModelOptions {
@@ -26,7 +19,7 @@ export interface DenoisingOptions extends ModelOptions {
    * of the data set is kept (188 MB for MNIST). `"fixed"`: the noise is drawn once,
    * as the blog's `x_train_noisy`, for a faithful reproduction.
    */
-  noise?: "fresh" | "fixed";
+  noise?: NoiseMode;
 }
 
 /**
@@ -49,7 +42,7 @@ export class DenoisingAutoencoder extends Autoencoder {
   /** Noise standard deviation. */
   readonly noiseFactor: number;
   /** Noise mode used by `fit`. */
-  readonly noise: "fresh" | "fixed";
+  readonly noise: NoiseMode;
   /** Seed of the `"fixed"` noise: `fit` trains on `addNoise(x, fixedNoiseSeed)`. */
   readonly fixedNoiseSeed: number;
 
@@ -57,8 +50,12 @@ export class DenoisingAutoencoder extends Autoencoder {
    * Creates the model with fresh Glorot-uniform weights.
    *
    * @param options Noise factor and mode, seed, runtime, provider, threads.
+   * @throws {AutoencoderError} If the noise factor is not a finite number >= 0.
    */
   constructor(options: DenoisingOptions = {}) {
+    const { noiseFactor = 0.5, noise = "fresh" } = options;
+    // The corruption generator is seeded seed + 2; fixed noise draws from seed + 3.
+    const input = gaussianNoise(noiseFactor, { mode: noise, seed: (options.seed ?? 0) + 2 });
     super({
       name: "denoising",
       inputShape: [1, 28, 28],
@@ -75,15 +72,10 @@ export class DenoisingAutoencoder extends Autoencoder {
         new UpSampling2D(2),
         new Conv2D(1, 3, "sigmoid"),
       ],
-    }, options);
-    this.noiseFactor = options.noiseFactor ?? 0.5;
-    this.noise = options.noise ?? "fresh";
-    this.fixedNoiseSeed = (options.seed ?? 0) + 3;
-    if (!(this.noiseFactor >= 0 && Number.isFinite(this.noiseFactor))) {
-      throw new AutoencoderError(
-        `Cannot create denoising model: the noise factor must be a finite number >= 0, got ${this.noiseFactor}`,
-      );
-    }
+    }, { ...options, inputs: { input } });
+    this.noiseFactor = noiseFactor;
+    this.noise = noise;
+    this.fixedNoiseSeed = input.seed! + 1;
   }
 
   /**
@@ -94,51 +86,6 @@ export class DenoisingAutoencoder extends Autoencoder {
    * @returns New noisy images.
    */
   addNoise(images: Float32Array, seed?: number): Float32Array {
-    return corrupt(seed === undefined ? this.noiseRng : new Random(seed), images, this.noiseFactor);
-  }
-
-  /**
-   * Trains on noisy inputs against clean targets; validation data is corrupted
-   * once, with a fixed seed, so epochs are compared on the same noise.
-   *
-   * @param x Clean training images.
-   * @param options As for `Autoencoder.fit`.
-   * @returns Losses per epoch (validation: cleaned noisy test images against clean ones).
-   */
-  override fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
-    return this.train(x, options, (train, validation) => {
-      const size = train.data.length / train.count;
-      // Fixed noise comes from its own seed, so a resumed run draws the same noise.
-      const fixed = this.noise === "fixed"
-        ? this.addNoise(train.data, this.fixedNoiseSeed)
-        : undefined;
-      return {
-        corrupt: (into, rows) => {
-          rows.forEach((row, i) => {
-            const at = i * size, from = row * size;
-            if (fixed) into.set(fixed.subarray(from, from + size), at);
-            else {
-              corrupt(
-                this.noiseRng,
-                train.data.subarray(from, from + size),
-                this.noiseFactor,
-                into.subarray(at, at + size),
-              );
-            }
-          });
-        },
-        validationInput: validation && this.addNoise(validation.data, 12345),
-      };
-    });
-  }
-
-  /**
-   * Cleans noisy images (the reconstruction of a noisy input).
-   *
-   * @param noisy Noisy images, 784 floats each.
-   * @returns The cleaned images.
-   */
-  denoise(noisy: Float32Array | ImageBatch): Promise<Float32Array> {
-    return this.reconstruct(noisy, "denoise");
+    return this.corrupt(images, seed);
   }
 }

@@ -15,6 +15,18 @@ export {
   type ModelOptions,
   type RunInfo,
 } from "./autoencoder.ts";
+export { compileProgram, type ProgramOptions, type TrainingProgram } from "../training/program.ts";
+export type { StateRole, StateTensor } from "../training/state.ts";
+export {
+  corruptAll,
+  type Corruption,
+  type CorruptionOptions,
+  gaussianNoise,
+  type Inputs,
+  maskingNoise,
+  type NoiseMode,
+  saltAndPepper,
+} from "../training/inputs.ts";
 export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
 export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
 export { DeepAutoencoder } from "../models/deep.ts";

@@ -354,8 +354,14 @@ Deno.test("bad files to load, loadOnnx and restore: a clear error naming the fil
     [
       "a checkpoint whose generator state has 5 numbers",
       (m) =>
-        m.restore(editedCheckpoint(model, (s) => ({ ...s, rng: [1, 2, 3, 4, 5] })), "ckpt.onnx"),
-      /^Cannot restore "ckpt\.onnx": its training state is corrupt \(the shuffling generator's state is not 4 integers\)/,
+        m.restore(
+          editedCheckpoint(model, (s) => ({
+            ...s,
+            generators: { ...(s.generators as object), shuffle: [1, 2, 3, 4, 5] },
+          })),
+          "ckpt.onnx",
+        ),
+      /^Cannot restore "ckpt\.onnx": its training state is corrupt \(the shuffle generator's state is not 4 integers\)/,
     ],
     [
       "a checkpoint with a negative step",
@@ -394,6 +400,17 @@ Deno.test("bad files to load, loadOnnx and restore: a clear error naming the fil
       /^Cannot read ONNX model "ckpt\.onnx": initializer "decoder\.0\.bias" holds 3132 bytes, expected 3136; the file is corrupt/,
     ],
   ];
+  await t.step("a checkpoint of format 1 (rng and noiseRng) restores as format 2", () => {
+    const old = editedCheckpoint(model, ({ generators, ...s }) => {
+      const { shuffle } = generators as Record<string, number[]>;
+      return { ...s, format: 1, rng: shuffle, noiseRng: [5, 6, 7, 8] };
+    });
+    const target = new UndercompleteAutoencoder({ seed: 9 });
+    const info = target.restore(old, "old.onnx");
+    assert.equal(info.format, 2);
+    assert.deepEqual(info.generators.corruption, [5, 6, 7, 8]);
+    assert.deepEqual(target.checkpoint(), model.checkpoint());
+  });
   for (const [name, action, message] of rows) {
     await t.step(name, async () => {
       const target = new UndercompleteAutoencoder({ seed: 9 });

@@ -1,25 +1,19 @@
 /**
- * The training loop: build the step graph once, open one session, then for each
- * batch feed, run, swap the `next.*` outputs in as the next inputs, and log. On
- * WebGPU those outputs and the losses stay on the device; losses are read back every
- * 32 batches instead of every batch.
+ * The fit loop: an epoch loop over a {@link StepRunner}. Each epoch shuffles the
+ * samples, feeds them batch by batch (corrupted where the program's inputs say so),
+ * reads the losses, and records the epoch; a loss or weight that stops being finite
+ * rolls the model back to the last finite step.
  *
  * @module
  */
 
 import { AutoencoderError } from "../src/errors.ts";
-import { type Architecture, paramSpecs } from "../src/nn/architecture.ts";
 import type { Random } from "../src/nn/random.ts";
-import { encodeModel } from "../src/onnx/model.ts";
-import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
-import type { Optimizer } from "./optimizers.ts";
-import { buildEvalStep, buildTrainStep, nextName, stateName } from "./train_step.ts";
-
-/** Outputs of a train step that are losses (`penalty` only for models with one). */
-const LOSSES = ["loss", "penalty"];
-
-/** With outputs on the device (WebGPU), losses are read back every this many batches. */
-const READ_EVERY = 32;
+import type { Runtime, SessionOptions } from "../src/runtime/types.ts";
+import { openEvaluator } from "./evaluator.ts";
+import type { TrainingProgram } from "./program.ts";
+import { SHUFFLE } from "./state.ts";
+import { StepRunner } from "./step_runner.ts";
 
 /** Samples: `count` rows of `size` floats each, row-major. */
 export interface Samples {
@@ -60,11 +54,9 @@ export interface EpochLogs {
   seconds: number;
 }
 
-/** Everything the loop needs, owned by the model. */
+/** The training state a model owns and the loop updates. */
 export interface TrainState {
-  /** Architecture. */
-  arch: Architecture;
-  /** Parameter values by name (updated in place at the end of `fit`). */
+  /** Parameter values by name (updated in place at the end of each epoch). */
   params: Map<string, Float32Array>;
   /** Optimizer state by input name (`<slot>.<param>`), kept between `fit` calls. */
   optimizerState: Map<string, Float32Array>;
@@ -78,36 +70,38 @@ export interface TrainState {
   epoch: number;
   /** The record of every epoch so far, over every `fit` call (checkpoints keep it). */
   history: History;
-  /** Runtime and session options. */
+  /** The run's seeded generators by state name (`shuffle`, and `corruption` for corrupted inputs). */
+  generators: Map<string, Random>;
+}
+
+/** Where the loop runs: the runtime and the session options (provider, threads). */
+export interface RunContext {
+  /** The runtime. */
   runtime: Runtime;
   /** Provider and threads. */
   session: SessionOptions;
-  /** Shuffling generator. */
-  rng: Random;
-  /** Generator of input corruption (denoising). */
-  noiseRng: Random;
 }
 
 /** Options of {@link fitLoop}. */
 export interface LoopOptions {
+  /** The compiled training program. */
+  program: TrainingProgram;
   /** Epochs to run. */
   epochs: number;
   /** Samples per update; the last batch of an epoch may be smaller. */
   batchSize: number;
-  /** Shuffle before each epoch (default true). */
+  /** Shuffle before each epoch. */
   shuffle: boolean;
-  /** The optimizer. */
-  optimizer: Optimizer;
-  /** Learning rate (default the optimizer's). */
+  /** Learning rate. */
   learningRate: number;
   /** Held-out samples evaluated after each epoch. */
   validation?: Samples;
   /**
-   * For models trained on corrupted inputs (denoising): fills `into` with the
-   * inputs for the clean samples `rows` (indices into the training set), whose
-   * clean values are the targets. Validation then uses `validationInput`.
+   * For programs whose inputs are corrupted: fills `into` with the inputs for the
+   * clean samples `rows` (indices into the training set), whose clean values are the
+   * targets. Validation then uses `validationInput`.
    */
-  corrupt?: (into: Float32Array, rows: Uint32Array, epoch: number) => void;
+  corrupt?: (into: Float32Array, rows: Uint32Array) => void;
   /** Corrupted validation inputs (targets: `validation`). */
   validationInput?: Float32Array;
   /**
@@ -147,200 +141,181 @@ export interface BatchLogs {
 /**
  * Trains `state.params` on `train` and returns the history.
  *
- * @param state Model state; parameters, optimizer state and step are updated.
+ * @param ctx Runtime and session options.
+ * @param state Model state; parameters, optimizer state, step and generators are updated.
  * @param train Training samples (each its own target).
- * @param options Epochs, batch size, optimizer, validation, callback.
+ * @param options Program, epochs, batch size, validation, callbacks.
  * @returns Losses and timings per epoch.
  */
 export async function fitLoop(
+  ctx: RunContext,
   state: TrainState,
   train: Samples,
   options: LoopOptions,
 ): Promise<History> {
-  const { arch, runtime } = state;
-  const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
-  const { optimizer, batchSize, epochs } = options;
-  const separateTarget = options.corrupt !== undefined;
-  const stepGraph = buildTrainStep(arch, optimizer, { separateTarget }).graph;
-  const losses = stepGraph.outputs.some((o) => o.name === "penalty") ? LOSSES : ["loss"];
-
-  const feeds: Record<string, RuntimeTensor> = {};
-  const carried: string[] = [];
-  for (const spec of paramSpecs(arch)) {
-    feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
-    carried.push(spec.name);
-    const initial = optimizer.init(state.params.get(spec.name)!);
-    optimizer.slots.forEach((slot, i) => {
-      const name = stateName(slot, spec.name);
-      let value = state.optimizerState.get(name);
-      if (!value || value.length !== initial[i].length) value = initial[i];
-      feeds[name] = runtime.tensor(value, spec.shape);
-      carried.push(name);
-    });
-  }
+  const { program } = options;
+  const values = new Map([...state.params, ...state.optimizerState]);
   let learningRate = options.learningRate;
-  feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);
-
-  // On WebGPU the parameters, the optimizer state and the losses stay on the device:
-  // each step's outputs are the next step's inputs, and losses are read every few batches.
-  const session = await runtime.createSession(encodeModel(stepGraph, { name: "train_step" }), {
-    ...state.session,
-    deviceOutputs: [...carried.map(nextName), ...losses],
-    layoutTransforms: false,
-  });
-  const readEvery = session.onDevice ? READ_EVERY : 1;
-  const evaluator = options.validation ? await openEvaluator(state, separateTarget) : undefined;
-  // The carried tensors of three states: `good`, the last whose loss was read and found
-  // finite; `before`, the inputs of the latest step; and `feeds`, that step's outputs.
-  const snapshot = (): Carried => ({
-    step: state.step,
-    tensors: Object.fromEntries(carried.map((k) => [k, feeds[k]])),
-  });
-  let good = snapshot(), before = good;
-  /** Frees the tensors of a state that no state still holds. */
-  const drop = (old: Carried) => {
-    const live = new Set(
-      [good.tensors, before.tensors, feeds].flatMap((t) => carried.map((k) => t[k])),
-    );
-    for (const k of carried) if (!live.has(old.tensors[k])) runtime.dispose(old.tensors[k]);
-  };
-  const pending: { out: Record<string, RuntimeTensor>; n: number; batch: number }[] = [];
-
+  const runner = await StepRunner.open(
+    program,
+    ctx.runtime,
+    ctx.session,
+    values,
+    state.step,
+    learningRate,
+  );
+  const evaluator = options.validation
+    ? await openEvaluator(ctx, program, state.params)
+    : undefined;
   const history = emptyHistory();
-  const order = new Uint32Array(train.count).map((_, i) => i);
-  const batch = new Float32Array(batchSize * sampleSize);
-  const corrupted = separateTarget ? new Float32Array(batchSize * sampleSize) : undefined;
-  const batches = Math.ceil(train.count / batchSize);
+  const epoch = new Epoch(runner, train, options);
   try {
-    for (let run = 0; run < epochs; run++) {
-      const epoch = state.epoch;
-      const start = {
-        params: new Map(state.params),
-        optimizerState: new Map(state.optimizerState),
-        step: state.step,
-        rng: state.rng.state,
-        noiseRng: state.noiseRng.state,
-      };
-      let lossSum = 0, penaltySum = 0, seconds = 0, valLoss: number | undefined;
-      /** Reads the pending losses: all finite, the latest step's inputs become `good`. */
-      const readLosses = async () => {
-        for (const { out, n, batch } of pending) {
-          const read = async (k: string) => (out[k] ? (await runtime.read(out[k]))[0] : 0);
-          const [loss, penalty] = [await read("loss"), await read("penalty")];
-          for (const [what, value] of [["loss", loss], ["activity penalty", penalty]] as const) {
-            if (Number.isFinite(value)) continue;
-            throw new AutoencoderError(
-              `the ${what} became ${value} in epoch ${epoch + 1}, batch ${batch} of ${batches}`,
-              { kind: "diverged" },
-            );
-          }
-          lossSum += loss * n;
-          penaltySum += penalty * n;
-        }
-        for (const { out } of pending.splice(0)) losses.forEach((k) => runtime.dispose(out[k]));
-        const old = good;
-        good = before;
-        drop(old);
-      };
-      try {
-        // Each epoch shuffles the identity order, so that an epoch depends only on the
-        // generator's state (which checkpoints keep), not on earlier epochs' orders.
-        order.forEach((_, i) => (order[i] = i));
-        if (options.shuffle) state.rng.shuffle(order);
-        const started = performance.now();
-        for (let first = 0; first < train.count; first += batchSize) {
-          const n = Math.min(batchSize, train.count - first);
-          const rows = order.subarray(first, first + n);
-          for (let i = 0; i < n; i++) {
-            const row = rows[i] * sampleSize;
-            batch.set(train.data.subarray(row, row + sampleSize), i * sampleSize);
-          }
-          const dims = [n, ...arch.inputShape];
-          const clean = batch.subarray(0, n * sampleSize);
-          if (corrupted) {
-            const input = corrupted.subarray(0, n * sampleSize);
-            options.corrupt!(input, rows, epoch);
-            feeds.input = runtime.tensor(input, dims);
-            feeds.target = runtime.tensor(clean, dims);
-          } else {
-            feeds.input = runtime.tensor(clean, dims);
-          }
-          const previous = before;
-          before = snapshot();
-          feeds.step = runtime.tensor(new Float32Array([++state.step]), []);
-          const out = await session.run(feeds);
-          pending.push({ out, n, batch: first / batchSize + 1 });
-          for (const name of carried) feeds[name] = out[nextName(name)];
-          drop(previous);
-          if (pending.length < readEvery && first + n < train.count) continue;
-          await readLosses();
-          options.onBatchEnd?.({
-            epoch,
-            samples: first + n,
-            total: train.count,
-            loss: lossSum / (first + n),
-            seconds: (performance.now() - started) / 1000,
-          });
-        }
-        seconds = (performance.now() - started) / 1000;
-        commit(state, await finiteState(state, feeds, carried, `in epoch ${epoch + 1}`));
-        if (evaluator) {
-          valLoss = await evaluator.evaluate(options.validation!, options.validationInput);
-          if (!Number.isFinite(valLoss)) {
-            throw new AutoencoderError(
-              `the validation loss became ${valLoss} after epoch ${epoch + 1}`,
-              { kind: "diverged" },
-            );
-          }
-        }
-      } catch (e) {
-        // Diverged: back to the last good step, if its weights are finite; anything else
-        // (an interruption, a runtime failure): back to the start of the epoch.
-        const diverged = e instanceof AutoencoderError && e.kind === "diverged";
-        const kept = diverged
-          ? await finiteState(state, good.tensors, carried, "").catch(() => undefined)
-          : undefined;
-        for (const [name, data] of start.params) state.params.set(name, data);
-        state.optimizerState = start.optimizerState;
-        state.step = kept ? good.step : start.step;
-        if (kept) commit(state, kept);
-        state.rng.state = start.rng;
-        state.noiseRng.state = start.noiseRng;
-        if (!diverged) throw e;
-        throw new AutoencoderError(
-          `Cannot continue training: ${
-            (e as Error).message
-          }; lower the learning rate: the model keeps the weights of step ${state.step}, the last whose loss and weights were finite`,
-          { cause: e, kind: "diverged" },
-        );
+    for (let run = 0; run < options.epochs; run++) {
+      const done = await epoch.run(state);
+      let valLoss: number | undefined;
+      if (evaluator) {
+        valLoss = await epoch.guard(state, done.start, async () => {
+          const loss = await evaluator.evaluate(options.validation!, options.validationInput);
+          if (Number.isFinite(loss)) return loss;
+          throw new AutoencoderError(
+            `the validation loss became ${loss} after epoch ${state.epoch + 1}`,
+            { kind: "diverged" },
+          );
+        });
       }
-      state.epoch++;
-      const logs: EpochLogs = { epoch, learningRate, loss: lossSum / train.count, seconds };
-      if (losses.length > 1) logs.penalty = penaltySum / train.count;
+      const logs: EpochLogs = { epoch: state.epoch++, learningRate, ...done.logs };
       if (valLoss !== undefined) logs.valLoss = valLoss;
       for (const h of [history, state.history]) record(h, logs);
       const control = await options.onEpochEnd?.(logs);
       if (control?.learningRate !== undefined && control.learningRate !== learningRate) {
-        learningRate = state.learningRate = control.learningRate;
-        feeds.lr = runtime.tensor(new Float32Array([learningRate]), []);
+        learningRate = state.learningRate = runner.learningRate = control.learningRate;
       }
       if (control?.stop) break;
     }
   } finally {
     // Free what is left on the device (host tensors are left to the garbage collector).
-    for (const { out } of pending) losses.forEach((k) => runtime.dispose(out[k]));
-    const left = [good.tensors, before.tensors, feeds].flatMap((t) => carried.map((k) => t[k]));
-    for (const t of new Set(left)) runtime.dispose(t);
-    await session.release();
+    await runner.release();
     await evaluator?.release();
   }
   return history;
 }
 
-/** The carried tensors of one training state, and the number of updates that made it. */
-interface Carried {
+/** The state an epoch starts from, to go back to if it fails. */
+interface EpochStart {
+  params: Map<string, Float32Array>;
+  optimizerState: Map<string, Float32Array>;
   step: number;
-  tensors: Record<string, RuntimeTensor>;
+  generators: Map<string, number[]>;
+}
+
+/** One epoch at a time over a step runner. */
+class Epoch {
+  readonly #batch: Float32Array;
+  readonly #corrupted?: Float32Array;
+  readonly #order: Uint32Array;
+  readonly #sampleSize: number;
+
+  constructor(
+    readonly runner: StepRunner,
+    readonly train: Samples,
+    readonly options: LoopOptions,
+  ) {
+    this.#sampleSize = train.data.length / train.count;
+    this.#batch = new Float32Array(options.batchSize * this.#sampleSize);
+    if (options.program.separateTarget) this.#corrupted = new Float32Array(this.#batch.length);
+    this.#order = new Uint32Array(train.count);
+  }
+
+  /**
+   * Trains one epoch; the model's state holds its result, or, if it fails, what it
+   * held before (diverged: the last finite step).
+   */
+  async run(
+    state: TrainState,
+  ): Promise<{ start: EpochStart; logs: Omit<EpochLogs, "epoch" | "learningRate"> }> {
+    const start: EpochStart = {
+      params: new Map(state.params),
+      optimizerState: new Map(state.optimizerState),
+      step: state.step,
+      generators: new Map([...state.generators].map(([k, g]) => [k, g.state])),
+    };
+    const logs = await this.guard(state, start, async () => {
+      const logs = await this.#batches(state);
+      const values = await this.runner.latest(`in epoch ${state.epoch + 1}`);
+      commit(state, values);
+      state.step = this.runner.step;
+      return logs;
+    });
+    return { start, logs };
+  }
+
+  /**
+   * Runs `work`; if it throws, puts the model back where the epoch started, or, when
+   * training diverged, at the last step whose loss and weights were finite.
+   */
+  async guard<T>(state: TrainState, start: EpochStart, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      const diverged = e instanceof AutoencoderError && e.kind === "diverged";
+      const kept = diverged ? await this.runner.lastFinite() : undefined;
+      for (const [name, data] of start.params) state.params.set(name, data);
+      state.optimizerState = start.optimizerState;
+      state.step = kept ? kept.step : start.step;
+      if (kept) commit(state, kept.values);
+      for (const [name, g] of state.generators) g.state = start.generators.get(name)!;
+      if (!diverged) throw e;
+      throw new AutoencoderError(
+        `Cannot continue training: ${
+          (e as Error).message
+        }; lower the learning rate: the model keeps the weights of step ${state.step}, the last whose loss and weights were finite`,
+        { cause: e, kind: "diverged" },
+      );
+    }
+  }
+
+  async #batches(state: TrainState): Promise<Omit<EpochLogs, "epoch" | "learningRate">> {
+    const { runner, train, options } = this, size = this.#sampleSize, order = this.#order;
+    const where = `epoch ${state.epoch + 1}`;
+    const batches = Math.ceil(train.count / options.batchSize);
+    // Each epoch shuffles the identity order, so that an epoch depends only on the
+    // generator's state (which checkpoints keep), not on earlier epochs' orders.
+    order.forEach((_, i) => (order[i] = i));
+    if (options.shuffle) state.generators.get(SHUFFLE)!.shuffle(order);
+    let loss = 0, penalty = 0;
+    const started = performance.now();
+    for (let first = 0; first < train.count; first += options.batchSize) {
+      const n = Math.min(options.batchSize, train.count - first);
+      const rows = order.subarray(first, first + n);
+      for (let i = 0; i < n; i++) {
+        this.#batch.set(train.data.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
+      }
+      const clean = this.#batch.subarray(0, n * size);
+      const input = this.#corrupted?.subarray(0, n * size);
+      if (input) options.corrupt!(input, rows);
+      await runner.run({
+        input: input ?? clean,
+        target: clean,
+        n,
+        batch: first / options.batchSize + 1,
+      });
+      if (runner.pending < runner.readEvery && first + n < train.count) continue;
+      for (const read of await runner.readLosses(where, batches)) {
+        loss += read.loss * read.n;
+        penalty += read.penalty * read.n;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      options.onBatchEnd?.({
+        epoch: state.epoch,
+        samples: first + n,
+        total: train.count,
+        loss: loss / (first + n),
+        seconds,
+      });
+    }
+    const logs = { loss: loss / train.count, seconds: (performance.now() - started) / 1000 };
+    return options.program.losses.length > 1 ? { ...logs, penalty: penalty / train.count } : logs;
+  }
 }
 
 /** Appends an epoch's logs to a history. */
@@ -356,88 +331,9 @@ export function emptyHistory(): History {
   return { loss: [], penalty: [], valLoss: [], epochSeconds: [] };
 }
 
-/**
- * Reads the carried tensors (weights and optimizer state) to the host, every value
- * checked: one that is not finite throws a `"diverged"` error naming it.
- */
-async function finiteState(
-  state: TrainState,
-  tensors: Record<string, RuntimeTensor>,
-  names: readonly string[],
-  when: string,
-): Promise<Map<string, Float32Array>> {
-  const values = new Map<string, Float32Array>();
-  for (const name of names) {
-    const data = (await state.runtime.read(tensors[name])).slice();
-    const bad = data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      const what = state.params.has(name) ? "weight" : "optimizer state";
-      throw new AutoencoderError(`${what} "${name}" became ${data[bad]} ${when}`, {
-        kind: "diverged",
-      });
-    }
-    values.set(name, data);
-  }
-  return values;
-}
-
 /** Makes checked values the model's weights and optimizer state. */
 function commit(state: TrainState, values: Map<string, Float32Array>): void {
   for (const [name, data] of values) {
     (state.params.has(name) ? state.params : state.optimizerState).set(name, data);
   }
-}
-
-/** A session computing the mean loss of samples with the model's current parameters. */
-export interface Evaluator {
-  /**
-   * @param samples The targets (and inputs, unless `input` is given).
-   * @param input Inputs that differ from the targets (corrupted, for denoising).
-   * @returns Mean per-pixel binary cross-entropy over all samples.
-   */
-  evaluate(samples: Samples, input?: Float32Array): Promise<number>;
-  /** Frees the session. */
-  release(): Promise<void>;
-}
-
-/**
- * Opens an evaluation session for a model's state.
- *
- * @param state The model state (parameters are read at each `evaluate`).
- * @param separateTarget Whether inputs and targets differ (denoising).
- * @returns The evaluator.
- */
-export async function openEvaluator(state: TrainState, separateTarget = false): Promise<Evaluator> {
-  const { arch, runtime } = state;
-  const session: Session = await runtime.createSession(
-    encodeModel(buildEvalStep(arch, { separateTarget }).graph, { name: "eval" }),
-    { ...state.session, layoutTransforms: false },
-  );
-  const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
-  return {
-    async evaluate(samples, input) {
-      if (separateTarget !== (input !== undefined)) {
-        throw new AutoencoderError(
-          "Cannot evaluate: pass corrupted inputs exactly when the evaluator was opened for them",
-        );
-      }
-      const feeds: Record<string, RuntimeTensor> = {};
-      for (const spec of paramSpecs(arch)) {
-        feeds[spec.name] = runtime.tensor(state.params.get(spec.name)!, spec.shape);
-      }
-      let sum = 0;
-      const chunk = 1000;
-      for (let first = 0; first < samples.count; first += chunk) {
-        const n = Math.min(chunk, samples.count - first);
-        const [from, to] = [first * sampleSize, (first + n) * sampleSize];
-        const dims = [n, ...arch.inputShape];
-        feeds.input = runtime.tensor((input ?? samples.data).subarray(from, to), dims);
-        if (input) feeds.target = runtime.tensor(samples.data.subarray(from, to), dims);
-        const out = await session.run(feeds);
-        sum += (await runtime.read(out.loss))[0] * n;
-      }
-      return sum / samples.count;
-    },
-    release: () => session.release(),
-  };
 }

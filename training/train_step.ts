@@ -32,21 +32,14 @@ import {
 } from "../src/nn/architecture.ts";
 import { DEFAULT_LOSS, type Loss, type LossInputs } from "../src/nn/losses.ts";
 import type { Optimizer } from "./optimizers.ts";
+import { nextName, stateName, STEP } from "./state.ts";
+
+export { nextName, stateName };
 
 /** Options of {@link buildTrainStep}. */
 export interface TrainStepOptions {
   /** Feed a separate `target` (denoising); otherwise the input is its own target. */
   separateTarget?: boolean;
-}
-
-/** Name of the graph input holding optimizer state `slot` of parameter `param`. */
-export function stateName(slot: string, param: string): string {
-  return `${slot}.${param}`;
-}
-
-/** Name of the graph output holding the next value of input `name`. */
-export function nextName(name: string): string {
-  return `next.${name}`;
 }
 
 /**
@@ -87,7 +80,7 @@ export function buildTrainStep(
   }
   const grads = grad(b, loss, [...params.values()]);
 
-  const step = g.input("step", "float32", []);
+  const step = g.input(STEP, "float32", []);
   const lr = g.input("lr", "float32", []);
   g.output("loss", loss);
   const states: [string, Value][] = [];

@@ -14,6 +14,8 @@
 import {
   type Autoencoder,
   ConvAutoencoder,
+  corruptAll,
+  gaussianNoise,
   hasWebGpu,
   type ImageSet,
   loadMnistFromUrl,
@@ -95,21 +97,10 @@ function digitCanvas(values: Float32Array, className = "digit"): HTMLCanvasEleme
 // ---------------------------------------------------------------------------------------
 // Noise, as the denoising model was trained with: clip(x + 0.5 · N(0, 1), 0, 1)
 
-function gaussian(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => { // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+const NOISE = gaussianNoise(0.5);
 
-function addNoise(x: Float32Array, seed: number, factor = 0.5): Float32Array {
-  const normal = gaussian(seed);
-  return x.map((v) => Math.min(1, Math.max(0, v + factor * normal())));
+function addNoise(x: Float32Array, seed: number): Float32Array {
+  return corruptAll(NOISE, x, seed);
 }
 
 // ---------------------------------------------------------------------------------------

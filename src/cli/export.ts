@@ -11,7 +11,7 @@ import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import { printable, quote } from "../errors.ts";
 import { BLOG_MODELS, type BlogModelName } from "../../models/registry.ts";
 import type { Part } from "../nn/architecture.ts";
-import { decodeModel } from "../onnx/model.ts";
+import { savedModelName } from "../checkpoint.ts";
 import { parseCommandLine, runCommand } from "./command.ts";
 
 const HELP = `Export the inference models of a saved model or checkpoint.
@@ -40,8 +40,8 @@ export async function main(args: string[]): Promise<void> {
   }
   const [file] = positionals;
   const bytes = await nodeRuntime.readFile(file);
-  const name = decodeModel(bytes, file).metadata["autoencoders.model"];
-  if (!Object.hasOwn(BLOG_MODELS, name)) {
+  const name = savedModelName(bytes, file);
+  if (name === undefined || !Object.hasOwn(BLOG_MODELS, name)) {
     throw new AutoencoderError(
       `Cannot export ${quote(file)}: it holds ${
         name ? `a ${quote(name)} model, which` : "no model name, so it"

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import process from "node:process";
 import {
   AutoencoderError,
-  DenoisingAutoencoder,
   describeData,
   type DownloadProgress,
   loadFashionMnist,
@@ -20,7 +19,7 @@ import {
   nodeRuntime,
 } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
-import { decodeModel, encodeModel } from "../onnx/model.ts";
+import { savedModelName } from "../checkpoint.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
 import { BLOG_MODELS } from "../../models/registry.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
@@ -28,7 +27,6 @@ import { TensorBoardLog } from "../viz/tensorboard_file.ts";
 import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
-import { buildTrainStep } from "../../training/train_step.ts";
 import { type Optimizer, OPTIMIZER_NAMES } from "../../training/optimizers.ts";
 import { RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import {
@@ -157,8 +155,8 @@ async function writeOutputs(
       caption: "Each code channel (rows) of each test digit (columns)",
     });
   }
-  if (model instanceof DenoisingAutoencoder) {
-    const noisy = model.addNoise(digits, 1);
+  if (model.inputs.input) {
+    const noisy = model.corrupt(digits, 1);
     figures.push({
       title: "Denoising",
       png: await renderGrid([noisy, await model.denoise(noisy)]),
@@ -186,14 +184,7 @@ async function writeOutputs(
   };
   const files: [RunFile, Uint8Array][] = [
     ...weightFiles(model),
-    [
-      "train_step.onnx",
-      encodeModel(
-        buildTrainStep(model.config, optimizer, {
-          separateTarget: model instanceof DenoisingAutoencoder,
-        }).graph,
-      ),
-    ],
+    ["train_step.onnx", model.program(optimizer).onnx("train")],
     ["history.json", text(JSON.stringify({ ...result, history: model.history }, null, 2))],
     ...figures.map((
       f,
@@ -269,7 +260,7 @@ function interrupted(options: TrainOptions, at: Position, batchSize: number): Au
 /** Restores the run to resume, checked against the options, before any data is loaded. */
 async function resume(model: Autoencoder, options: TrainOptions, checkpoint: string) {
   const bytes = await nodeRuntime.readFile(checkpoint);
-  const saved = decodeModel(bytes, checkpoint).metadata["autoencoders.model"];
+  const saved = savedModelName(bytes, checkpoint);
   if (saved !== undefined && saved !== options.model) {
     throw new AutoencoderError(
       `Cannot resume "${checkpoint}" with --model ${options.model}: the run trains the ${saved} model; pass --model ${saved}`,

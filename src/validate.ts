@@ -1,0 +1,105 @@
+/**
+ * Checks of what users pass in: samples of the right shape and range, and `fit`'s
+ * numbers. Errors name the call and say what to do.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "./errors.ts";
+import type { FitOptions, ImageBatch } from "./options.ts";
+import type { Samples } from "../training/fit.ts";
+
+/**
+ * Samples from a flat array or an image batch, every value checked.
+ *
+ * @param x The data.
+ * @param shape Shape of one sample.
+ * @param what The verb errors use, e.g. `"fit"`.
+ * @param unitRange Values must be in [0, 1] (images); otherwise only finite (codes).
+ * @returns The samples.
+ * @throws {AutoencoderError} If the data is not a whole number of finite samples.
+ */
+export function samplesOf(
+  x: Float32Array | ImageBatch,
+  shape: readonly number[],
+  what: string,
+  unitRange = true,
+): Samples {
+  const batch = typeof x === "object" && x !== null && "images" in x ? x : undefined;
+  const samples = toSamples(batch ? batch.images : x as Float32Array, shape, what, unitRange);
+  if (batch && batch.count !== undefined && batch.count !== samples.count) {
+    throw new AutoencoderError(
+      `Cannot ${what}: the batch says it holds ${batch.count} samples but its images are ${samples.count} samples of shape [${shape}]; make count match the images`,
+    );
+  }
+  return samples;
+}
+
+function toSamples(
+  data: Float32Array,
+  shape: readonly number[],
+  what: string,
+  unitRange: boolean,
+): Samples {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!(data instanceof Float32Array)) {
+    throw new AutoencoderError(
+      `Cannot ${what}: expected a Float32Array, got ${
+        data === null || data === undefined
+          ? String(data)
+          : (data as object).constructor?.name ?? typeof data
+      }; convert the data with Float32Array.from`,
+    );
+  }
+  if (data.length === 0) {
+    throw new AutoencoderError(
+      `Cannot ${what}: the data set is empty; pass at least one sample of shape [${shape}]`,
+    );
+  }
+  if (data.length % n !== 0) {
+    throw new AutoencoderError(
+      `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
+    );
+  }
+  // Images are targets of binary cross-entropy, so probabilities; codes may be any
+  // finite number. A NaN would poison every weight.
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (unitRange ? !(v >= 0 && v <= 1) : !Number.isFinite(v)) {
+      const problem = unitRange
+        ? "outside [0, 1]; scale images to [0, 1] (divide bytes by 255) and remove NaN or Infinity"
+        : "not finite; remove NaN or Infinity";
+      throw new AutoencoderError(
+        `Cannot ${what}: value ${v} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
+      );
+    }
+  }
+  return { data, count: data.length / n };
+}
+
+/**
+ * Checks `fit`'s epochs, batch size and learning rate.
+ *
+ * @param options The options.
+ * @returns The epochs and batch size, defaults filled in.
+ * @throws {AutoencoderError} If one is out of range.
+ */
+export function checkFitOptions(options: FitOptions): { epochs: number; batchSize: number } {
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new AutoencoderError(
+      `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
+    );
+  }
+  const rate = options.learningRate;
+  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
+    throw new AutoencoderError(
+      `Cannot fit: the learning rate must be a finite number > 0, got ${rate}`,
+    );
+  }
+  return { epochs, batchSize };
+}

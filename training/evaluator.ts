@@ -1,0 +1,68 @@
+/**
+ * Evaluation: a session on a training program's evaluation graph, which computes
+ * the loss (its regularizers left out) of samples with a model's current weights.
+ *
+ * @module
+ */
+
+import { paramSpecs } from "../src/nn/architecture.ts";
+import type { RuntimeTensor } from "../src/runtime/types.ts";
+import type { RunContext, Samples } from "./fit.ts";
+import type { TrainingProgram } from "./program.ts";
+
+/** A session computing the mean loss of samples with the model's current parameters. */
+export interface Evaluator {
+  /**
+   * @param samples The targets (and inputs, unless `input` is given).
+   * @param input Inputs that differ from the targets (corrupted, for denoising).
+   * @returns The mean loss over all samples.
+   */
+  evaluate(samples: Samples, input?: Float32Array): Promise<number>;
+  /** Frees the session. */
+  release(): Promise<void>;
+}
+
+/**
+ * Opens an evaluation session.
+ *
+ * @param ctx Runtime and session options.
+ * @param program The program whose evaluation graph runs.
+ * @param params The parameters, read at each `evaluate`.
+ * @returns The evaluator.
+ */
+export async function openEvaluator(
+  ctx: RunContext,
+  program: TrainingProgram,
+  params: ReadonlyMap<string, Float32Array>,
+): Promise<Evaluator> {
+  const { runtime } = ctx;
+  const arch = program.architecture;
+  const session = await runtime.createSession(program.onnx("eval"), {
+    ...ctx.session,
+    layoutTransforms: false,
+  });
+  const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
+  return {
+    async evaluate(samples, input) {
+      const feeds: Record<string, RuntimeTensor> = {};
+      for (const spec of paramSpecs(arch)) {
+        feeds[spec.name] = runtime.tensor(params.get(spec.name)!, spec.shape);
+      }
+      let sum = 0;
+      const chunk = 1000;
+      for (let first = 0; first < samples.count; first += chunk) {
+        const n = Math.min(chunk, samples.count - first);
+        const [from, to] = [first * sampleSize, (first + n) * sampleSize];
+        const dims = [n, ...arch.inputShape];
+        feeds.input = runtime.tensor((input ?? samples.data).subarray(from, to), dims);
+        if (program.separateTarget) {
+          feeds.target = runtime.tensor(samples.data.subarray(from, to), dims);
+        }
+        const out = await session.run(feeds);
+        sum += (await runtime.read(out.loss))[0] * n;
+      }
+      return sum / samples.count;
+    },
+    release: () => session.release(),
+  };
+}

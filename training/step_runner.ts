@@ -1,0 +1,241 @@
+/**
+ * Runs a training program's train step, batch after batch, on one session: feeds
+ * the batch, carries each step's `next.*` outputs in as the next step's inputs,
+ * keeps the last state whose losses were read and found finite (to roll back to
+ * when training diverges), and frees what it no longer holds. On WebGPU the carried
+ * tensors and the losses stay on the device, and losses are read every 32 batches
+ * instead of every batch.
+ *
+ * @module
+ */
+
+import { AutoencoderError } from "../src/errors.ts";
+import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
+import type { TrainingProgram } from "./program.ts";
+import { nextName, STEP } from "./state.ts";
+
+/** With outputs on the device (WebGPU), losses are read back every this many batches. */
+const READ_EVERY = 32;
+
+/** The carried tensors of one training state, and the number of updates that made it. */
+interface Carried {
+  step: number;
+  tensors: Record<string, RuntimeTensor>;
+}
+
+/** The losses of one step, read back. */
+export interface StepLosses {
+  /** Samples in the batch. */
+  n: number;
+  /** The training loss. */
+  loss: number;
+  /** Its regularizers' share (0 without). */
+  penalty: number;
+}
+
+/** A batch to train on. */
+export interface StepBatch {
+  /** What the model sees. */
+  input: Float32Array;
+  /** What it must reproduce, when the program takes a separate target. */
+  target?: Float32Array;
+  /** Samples in the batch. */
+  n: number;
+  /** 1-based batch number in the epoch, for error messages. */
+  batch: number;
+}
+
+/** A train-step session with the state it carries between steps. */
+export class StepRunner {
+  /** Updates applied so far (the `step` input of the last run). */
+  step: number;
+  #feeds: Record<string, RuntimeTensor> = {};
+  #good!: Carried; // the last state whose losses were read and found finite
+  #before!: Carried; // the inputs of the latest step
+  #pending: { out: Record<string, RuntimeTensor>; n: number; batch: number }[] = [];
+
+  private constructor(
+    readonly program: TrainingProgram,
+    readonly runtime: Runtime,
+    readonly session: Session,
+    step: number,
+  ) {
+    this.step = step;
+  }
+
+  /**
+   * Opens a session on the program's train step.
+   *
+   * @param program The program.
+   * @param runtime The runtime.
+   * @param options Provider and threads.
+   * @param values The carried tensors' values by name (a missing or mis-sized one starts at its initial value).
+   * @param step Updates applied so far.
+   * @param learningRate The learning rate.
+   * @returns The runner.
+   */
+  static async open(
+    program: TrainingProgram,
+    runtime: Runtime,
+    options: SessionOptions,
+    values: ReadonlyMap<string, Float32Array>,
+    step: number,
+    learningRate: number,
+  ): Promise<StepRunner> {
+    const session = await runtime.createSession(program.onnx("train"), {
+      ...options,
+      deviceOutputs: [...program.carried.map(nextName), ...program.losses],
+      layoutTransforms: false,
+    });
+    const runner = new StepRunner(program, runtime, session, step);
+    const carried = new Set(program.carried);
+    for (const s of program.states) {
+      if (!carried.has(s.name)) continue;
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      let value = values.get(s.name);
+      if (!value || value.length !== size) value = s.initial() as Float32Array;
+      runner.#feeds[s.name] = runtime.tensor(value, s.shape);
+    }
+    runner.learningRate = learningRate;
+    runner.#good = runner.#before = runner.#snapshot();
+    return runner;
+  }
+
+  /** Whether losses are read every batch (host outputs) or every few (device outputs). */
+  get readEvery(): number {
+    return this.session.onDevice ? READ_EVERY : 1;
+  }
+
+  /** Sets the learning rate of the next steps. */
+  set learningRate(rate: number) {
+    this.#feeds.lr = this.runtime.tensor(new Float32Array([rate]), []);
+  }
+
+  /** Steps whose losses have not been read yet. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Runs one step on a batch; its outputs become the next step's inputs.
+   *
+   * @param batch The inputs, targets and their count.
+   */
+  async run(batch: StepBatch): Promise<void> {
+    const dims = [batch.n, ...this.program.architecture.inputShape];
+    const feeds = this.#feeds, runtime = this.runtime;
+    feeds.input = runtime.tensor(batch.input, dims);
+    if (this.program.separateTarget) feeds.target = runtime.tensor(batch.target!, dims);
+    const previous = this.#before;
+    this.#before = this.#snapshot();
+    feeds[STEP] = runtime.tensor(new Float32Array([++this.step]), []);
+    const out = await this.session.run(feeds);
+    this.#pending.push({ out, n: batch.n, batch: batch.batch });
+    for (const name of this.program.carried) feeds[name] = out[nextName(name)];
+    this.#drop(previous);
+  }
+
+  /**
+   * Reads the pending losses; all finite, the latest step's inputs become the state
+   * to roll back to.
+   *
+   * @param where Names the epoch in errors, e.g. `epoch 3`.
+   * @param batches Batches in the epoch, for errors.
+   * @returns The losses, in step order.
+   * @throws {AutoencoderError} Of kind `"diverged"` if a loss is not finite.
+   */
+  async readLosses(where: string, batches: number): Promise<StepLosses[]> {
+    const read: StepLosses[] = [];
+    for (const { out, n, batch } of this.#pending) {
+      const value = async (k: string) => (out[k] ? (await this.runtime.read(out[k]))[0] : 0);
+      const [loss, penalty] = [await value("loss"), await value("penalty")];
+      for (const [what, v] of [["loss", loss], ["activity penalty", penalty]] as const) {
+        if (Number.isFinite(v)) continue;
+        throw new AutoencoderError(
+          `the ${what} became ${v} in ${where}, batch ${batch} of ${batches}`,
+          {
+            kind: "diverged",
+          },
+        );
+      }
+      read.push({ n, loss, penalty });
+    }
+    this.#freePending();
+    const old = this.#good;
+    this.#good = this.#before;
+    this.#drop(old);
+    return read;
+  }
+
+  /**
+   * The latest carried values, read to the host and checked.
+   *
+   * @param when Ends error messages, e.g. `in epoch 3`.
+   * @returns Values by state name.
+   * @throws {AutoencoderError} Of kind `"diverged"` naming a value that is not finite.
+   */
+  latest(when: string): Promise<Map<string, Float32Array>> {
+    return this.#finite(this.#feeds, when);
+  }
+
+  /**
+   * The last state whose losses were read and found finite, if its values are all finite.
+   *
+   * @returns Its values and step, or `undefined`.
+   */
+  async lastFinite(): Promise<{ step: number; values: Map<string, Float32Array> } | undefined> {
+    const values = await this.#finite(this.#good.tensors, "").catch(() => undefined);
+    return values && { step: this.#good.step, values };
+  }
+
+  /** Frees the session and every tensor the runner holds on the device. */
+  async release(): Promise<void> {
+    this.#freePending();
+    for (const t of new Set(this.#live())) this.runtime.dispose(t);
+    await this.session.release();
+  }
+
+  #snapshot(): Carried {
+    const tensors = Object.fromEntries(this.program.carried.map((k) => [k, this.#feeds[k]]));
+    return { step: this.step, tensors };
+  }
+
+  #live(): RuntimeTensor[] {
+    return [this.#good.tensors, this.#before.tensors, this.#feeds]
+      .flatMap((t) => this.program.carried.map((k) => t[k]));
+  }
+
+  /** Frees the tensors of a state that no state still holds. */
+  #drop(old: Carried): void {
+    const live = new Set(this.#live());
+    for (const k of this.program.carried) {
+      if (!live.has(old.tensors[k])) this.runtime.dispose(old.tensors[k]);
+    }
+  }
+
+  #freePending(): void {
+    for (const { out } of this.#pending.splice(0)) {
+      this.program.losses.forEach((k) => this.runtime.dispose(out[k]));
+    }
+  }
+
+  async #finite(
+    tensors: Record<string, RuntimeTensor>,
+    when: string,
+  ): Promise<Map<string, Float32Array>> {
+    const roles = new Map(this.program.states.map((s) => [s.name, s.role]));
+    const values = new Map<string, Float32Array>();
+    for (const name of this.program.carried) {
+      const data = (await this.runtime.read(tensors[name])).slice();
+      const bad = data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        const what = roles.get(name) === "parameter" ? "weight" : "optimizer state";
+        throw new AutoencoderError(`${what} "${name}" became ${data[bad]} ${when}`, {
+          kind: "diverged",
+        });
+      }
+      values.set(name, data);
+    }
+    return values;
+  }
+}

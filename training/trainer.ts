@@ -1,0 +1,121 @@
+/**
+ * The trainer: what `fit` does around the fit loop. It picks the optimizer and
+ * learning rate, compiles the model's training program, sets up the declared input
+ * corruption, and fans the loop's reports out to the user's callbacks.
+ *
+ * @module
+ */
+
+import type { OperationGuard } from "../src/guard.ts";
+import type { FitOptions } from "../src/options.ts";
+import type { Callback, TrainingModel } from "./callbacks.ts";
+import {
+  type EpochControl,
+  type EpochLogs,
+  fitLoop,
+  type History,
+  type LoopOptions,
+  type RunContext,
+  type Samples,
+  type TrainState,
+} from "./fit.ts";
+import { corruptAll, corruptor } from "./inputs.ts";
+import { type Optimizer, optimizerByName } from "./optimizers.ts";
+import type { TrainingProgram } from "./program.ts";
+import { CORRUPTION } from "./state.ts";
+
+/** What the trainer needs of a model. */
+export interface Trainee {
+  /** Compiles the model's training program for an optimizer. */
+  program(optimizer: Optimizer): TrainingProgram;
+  /** The model's training state. */
+  state: TrainState;
+  /** Runtime and session options. */
+  ctx: RunContext;
+  /** The model's operation guard (callbacks run between epochs). */
+  guard: OperationGuard;
+  /** What callbacks see of the model. */
+  model: TrainingModel;
+}
+
+/**
+ * Trains a model.
+ *
+ * @param trainee The model's parts.
+ * @param train Training samples (checked).
+ * @param validation Validation samples (checked).
+ * @param options `fit`'s options (checked).
+ * @param epochs Epochs.
+ * @param batchSize Samples per update.
+ * @returns The history of this call.
+ */
+export async function train(
+  trainee: Trainee,
+  train: Samples,
+  validation: Samples | undefined,
+  options: FitOptions,
+  { epochs, batchSize }: { epochs: number; batchSize: number },
+): Promise<History> {
+  const { state, guard } = trainee;
+  const optimizer = typeof options.optimizer === "object"
+    ? options.optimizer
+    : optimizerByName(options.optimizer ?? "adam");
+  if (state.optimizer !== undefined && state.optimizer !== optimizer.name) {
+    state.optimizerState.clear(); // another optimizer's state means nothing to this one
+    state.learningRate = undefined;
+  }
+  state.optimizer = optimizer.name;
+  const program = trainee.program(optimizer);
+  const callbacks = options.callbacks ?? [];
+  const history = await fitLoop(trainee.ctx, state, train, {
+    program,
+    epochs,
+    // A batch size larger than the data set means one batch of all of it, as in Keras.
+    batchSize: Math.min(batchSize, train.count),
+    shuffle: options.shuffle ?? true,
+    learningRate: options.learningRate ?? state.learningRate ?? optimizer.learningRate,
+    validation,
+    onBatchEnd: (logs) => {
+      options.onBatchEnd?.(logs);
+      for (const c of callbacks) c.onBatchEnd?.(logs);
+    },
+    onEpochEnd: (logs) => guard.between(() => epochEnd(trainee, options, callbacks, logs)),
+    ...corruption(program, state, train, validation),
+  });
+  await guard.between(async () => {
+    for (const c of callbacks) await c.onTrainEnd?.(trainee.model);
+  });
+  return history;
+}
+
+async function epochEnd(
+  trainee: Trainee,
+  options: FitOptions,
+  callbacks: Callback[],
+  logs: EpochLogs,
+): Promise<EpochControl> {
+  await options.onEpochEnd?.(logs);
+  const control: EpochControl = {};
+  for (const c of callbacks) {
+    const asked = await c.onEpochEnd?.(logs, trainee.model);
+    if (asked?.stop) control.stop = true;
+    if (asked?.learningRate !== undefined) control.learningRate = asked.learningRate;
+  }
+  return control;
+}
+
+/** The corrupted inputs of a program whose inputs say so. */
+function corruption(
+  program: TrainingProgram,
+  state: TrainState,
+  train: Samples,
+  validation?: Samples,
+): Pick<LoopOptions, "corrupt" | "validationInput"> {
+  const c = program.inputs.input;
+  if (!c) return {};
+  const size = train.data.length / train.count;
+  return {
+    corrupt: corruptor(c, train.data, size, state.generators.get(CORRUPTION)!, c.seed!),
+    validationInput: validation && corruptAll(c, validation.data),
+  };
+}
