@@ -163,12 +163,23 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
   const out = `${dir}/run`;
   const first = await train([...SMALL, "--epochs", "1", "--batch-size", "64", "--out", out]);
   assert.equal(first.code, 0, first.stderr);
-  await t.step("the checkpoint records the data set, limit and batch size", async () => {
-    const info = new UndercompleteAutoencoder().restore(
-      await Deno.readFile(`${out}/checkpoint.onnx`),
-    );
-    assert.deepEqual(info.run, { dataset: "mnist-subset", limit: 256, batchSize: 64 });
-  });
+  await t.step(
+    "the checkpoint records the data set, limit, batch size, loss, seed and noise",
+    async () => {
+      const info = new UndercompleteAutoencoder().restore(
+        await Deno.readFile(`${out}/checkpoint.onnx`),
+      );
+      assert.deepEqual(info.run, {
+        dataset: "mnist-subset",
+        limit: 256,
+        batchSize: 64,
+        loss: "bce",
+        seed: 0,
+        noise: "fresh",
+        noiseFactor: 0.5,
+      });
+    },
+  );
   await t.step("rerun without --resume", () =>
     refused(
       dir,
@@ -197,6 +208,16 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
       "another data set, checked before loading it",
       ["--dataset", "mnist", "--data", `${dir}/nowhere`, "--limit", "256", "--batch-size", "64"],
       "with --dataset mnist: the run was trained with --dataset mnist-subset",
+    ],
+    [
+      "another loss",
+      ["--dataset", "mnist-subset", "--limit", "256", "--batch-size", "64", "--loss", "mse"],
+      "with --loss mse: the run was trained with --loss bce and would no longer be exact; pass --loss bce",
+    ],
+    [
+      "another seed",
+      ["--dataset", "mnist-subset", "--limit", "256", "--batch-size", "64", "--seed", "7"],
+      "with --seed 7: the run was trained with --seed 0",
     ],
     [
       "another model",

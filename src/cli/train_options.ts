@@ -146,14 +146,34 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
   return options;
 }
 
+/** The flags a checkpoint records of a run, by their key in {@linkcode runInfo}. */
+const RUN_FLAGS = {
+  dataset: "dataset",
+  limit: "limit",
+  batchSize: "batch-size",
+  loss: "loss",
+  seed: "seed",
+  noise: "noise",
+  noiseFactor: "noise-factor",
+} as const;
+
 /** What a checkpoint of the command records of the run, to check `--resume` against. */
 export function runInfo(options: TrainOptions): RunInfo {
-  return { dataset: options.dataset, limit: options.limit ?? "none", batchSize: options.batchSize };
+  return {
+    dataset: options.dataset,
+    limit: options.limit ?? "none",
+    batchSize: options.batchSize,
+    loss: options.loss,
+    seed: options.seed,
+    noise: options.noise,
+    noiseFactor: options.noiseFactor,
+  };
 }
 
 /**
  * Checks a resumed run against what its checkpoint recorded: a different data set,
- * limit or batch size would make it inexact, an error unless `--overwrite`.
+ * limit, batch size, loss, seed or noise would make it inexact, an error unless
+ * `--overwrite`. Keys a checkpoint of an older version lacks are not checked.
  *
  * @param options The options.
  * @param saved What the checkpoint recorded (nothing, for checkpoints of older versions).
@@ -166,12 +186,10 @@ export function checkResume(
 ): void {
   if (!saved || options.overwrite) return;
   const now = runInfo(options);
-  const flags = { dataset: "dataset", limit: "limit", batchSize: "batch-size" } as const;
-  for (const key of ["dataset", "limit", "batchSize"] as const) {
+  for (const [key, name] of Object.entries(RUN_FLAGS) as [keyof typeof RUN_FLAGS, string][]) {
     if (!Object.hasOwn(saved, key) || saved[key] === now[key]) continue;
-    const flag = (value: unknown) =>
-      value === "none" ? `no --${flags[key]}` : `--${flags[key]} ${value}`;
-    const pass = saved[key] === "none" ? `leave out --${flags[key]}` : `pass ${flag(saved[key])}`;
+    const flag = (value: unknown) => value === "none" ? `no --${name}` : `--${name} ${value}`;
+    const pass = saved[key] === "none" ? `leave out --${name}` : `pass ${flag(saved[key])}`;
     throw new AutoencoderError(
       `Cannot resume "${checkpoint}" with ${flag(now[key])}: the run was trained with ${
         flag(saved[key])
