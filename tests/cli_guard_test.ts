@@ -268,7 +268,7 @@ Deno.test("train diverging: a clear error and status 2, finite weights written, 
       assert.equal(run.code, 2);
       assert.match(
         run.stderr,
-        /^error: Cannot continue training: the (loss|validation loss|weight "[\w.]+") became (NaN|Infinity|-Infinity) (in|after) epoch 1[^;]*; lower the learning rate: the model keeps the weights of step 0, the last whose loss and weights were finite, written to ".*first\/model\.onnx" \(with encoder\.onnx and decoder\.onnx\)\n$/,
+        /^error: Cannot continue training: the (loss|validation loss|weight "[\w.]+") became (NaN|Infinity|-Infinity) (in|after) epoch 1[^;]*; lower the learning rate: the model keeps the weights of step 0, the last whose loss and weights were finite, written to ".*first\/model\.onnx" \(with encoder\.onnx and decoder\.onnx\); no epoch had finished: run again with a lower --learning-rate and --overwrite\n$/,
       );
       const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
       assert.deepEqual(names, ["decoder.onnx", "encoder.onnx", "model.onnx"]);

@@ -111,6 +111,11 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
   }
 }
 
+/** Floats per sample the model takes (784 for MNIST's 28×28 digits). */
+function sampleSize(model: Autoencoder): number {
+  return model.inputShape.reduce((a, d) => a * d, 1);
+}
+
 /** The images a run trains and validates on, and which data they are. */
 interface RunData {
   trainImages: Float32Array;
@@ -141,7 +146,7 @@ async function writeOutputs(
   testImages: Float32Array,
   result: Result,
 ): Promise<string[]> {
-  const digits = testImages.subarray(0, 10 * 784);
+  const digits = testImages.subarray(0, 10 * sampleSize(model));
   const figures: ReportFigure[] = [{
     title: "Reconstructions",
     png: await renderGrid([digits, await model.predict(digits)]),
@@ -227,8 +232,14 @@ interface Position {
 function interruption() {
   const state = { requested: false, busy: false };
   const handler = () => {
-    if (state.requested || !state.busy) {
+    if (!state.busy) {
       console.error("Interrupted before training started; nothing was written");
+      process.exit(130);
+    }
+    if (state.requested) {
+      console.error(
+        "Interrupted again: stopped at once; the checkpoint in --out holds the last finished epoch",
+      );
       process.exit(130);
     }
     state.requested = true;
@@ -294,8 +305,9 @@ async function train(
     if (!options.quiet) (options.json ? process.stderr : process.stdout).write(text);
   }, terminal);
   if (model.epoch >= epochs) return emptyHistory();
-  const batchSize = Math.min(options.batchSize, data.trainImages.length / 784);
+  const batchSize = Math.min(options.batchSize, data.trainImages.length / sampleSize(model));
   const at: Position = { epochs: model.epoch };
+  let stale = options.overwrite && !options.resume; // an earlier run's files in --out
   const check = () => {
     if (stop.requested) throw interrupted(options, at, batchSize);
   };
@@ -315,13 +327,18 @@ async function train(
       // After every epoch, the whole training state: --resume continues from it.
       ...(checkpoint
         ? [{
-          onEpochEnd: () => nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options))),
+          onEpochEnd: async () => {
+            await nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options)));
+            // --overwrite: the earlier run's other files go once this run has a checkpoint.
+            if (stale) await removeEarlierRun(out!, ["checkpoint.onnx"]);
+            stale = false;
+          },
         }]
         : []),
       ...(board
         ? [{
           onEpochEnd: async (logs: EpochLogs) => {
-            const sample = data.testImages.subarray(0, 10 * 784);
+            const sample = data.testImages.subarray(0, 10 * sampleSize(model));
             const reconstructions = await renderGrid([sample, await model.predict(sample)]);
             await board.logEpoch(logs, { reconstructions });
           },
@@ -349,7 +366,7 @@ async function results(
 ) {
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
   const run = model.history;
-  const samples = data.trainImages.length / 784;
+  const samples = data.trainImages.length / sampleSize(model);
   return {
     model: options.model,
     data: data.description,
@@ -387,7 +404,7 @@ async function diverged(e: unknown, options: TrainOptions, model: Autoencoder): 
         ? `; "${
           join(out, "checkpoint.onnx")
         }" holds epoch ${model.epoch}: resume from it with a lower --learning-rate`
-        : ""
+        : "; no epoch had finished: run again with a lower --learning-rate and --overwrite"
     }`,
     { cause: e, kind: "diverged" },
   );
@@ -427,8 +444,8 @@ export async function main(args: string[]): Promise<void> {
     log(`Data: ${describeData(loaded)}`);
     const limit = Math.min(options.limit ?? Infinity, trainSet.count);
     const data: RunData = {
-      trainImages: trainSet.images.subarray(0, limit * 784),
-      testImages: test.images.subarray(0, Math.min(limit, test.count) * 784),
+      trainImages: trainSet.images.subarray(0, limit * sampleSize(model)),
+      testImages: test.images.subarray(0, Math.min(limit, test.count) * sampleSize(model)),
       description: describeData(loaded),
     };
     const chosen = await model.resolveProvider(); // an unavailable provider stops here
@@ -438,7 +455,6 @@ export async function main(args: string[]): Promise<void> {
       `Training ${options.model} on ${limit} images with ${options.optimizer.name}, ${model.backend}`,
     );
     stop.busy = true;
-    if (out && options.overwrite && !options.resume) await removeEarlierRun(out);
     const history = await train(model, options, data, stop, log).catch((e) =>
       diverged(e, options, model)
     );

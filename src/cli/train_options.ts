@@ -204,9 +204,14 @@ export async function earlierRun(out: string): Promise<RunFile[]> {
   return RUN_FILES.filter((name) => names.has(name));
 }
 
-/** Removes an earlier run's files from `--out` (other files are left alone). */
-export async function removeEarlierRun(out: string): Promise<void> {
-  for (const name of await earlierRun(out)) await rm(join(out, name), { force: true });
+/**
+ * Removes an earlier run's files from `--out` but those in `keep` (files that are not
+ * a run's are left alone).
+ */
+export async function removeEarlierRun(out: string, keep: readonly RunFile[] = []): Promise<void> {
+  for (const name of await earlierRun(out)) {
+    if (!keep.includes(name)) await rm(join(out, name), { force: true });
+  }
 }
 
 /** Checks `--out` and `--logdir`, and `--out` against `--resume` and `--overwrite`. */
