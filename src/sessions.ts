@@ -6,6 +6,7 @@
  * @module
  */
 
+import { loweringFor } from "./lower/lower.ts";
 import { type Architecture, buildInference, paramSpecs, type Part } from "./nn/architecture.ts";
 import { encodeModel } from "./onnx/model.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";
@@ -71,7 +72,11 @@ export class InferenceSessions {
       // The part's own parameters: runtimes differ on extra inputs (ORT-web rejects them).
       const params = graph.inputs.map((v) => (v.source as { name: string }).name)
         .filter((name) => name !== "input");
-      opened = this.runtime.createSession(encodeModel(graph, { name: part }), this.options)
+      const provider = loweringFor(this.options.provider);
+      opened = this.runtime.createSession(
+        encodeModel(graph, { name: part, provider }),
+        this.options,
+      )
         .then((session) => ({ session, params }));
       this.#sessions.set(part, opened);
     }

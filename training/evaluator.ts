@@ -5,6 +5,7 @@
  * @module
  */
 
+import { loweringFor } from "../src/lower/lower.ts";
 import { paramSpecs } from "../src/nn/architecture.ts";
 import type { RuntimeTensor } from "../src/runtime/types.ts";
 import type { RunContext, Samples } from "./fit.ts";
@@ -37,10 +38,13 @@ export async function openEvaluator(
 ): Promise<Evaluator> {
   const { runtime } = ctx;
   const arch = program.architecture;
-  const session = await runtime.createSession(program.onnx("eval"), {
-    ...ctx.session,
-    layoutTransforms: false,
-  });
+  const session = await runtime.createSession(
+    program.onnx("eval", loweringFor(ctx.session.provider)),
+    {
+      ...ctx.session,
+      layoutTransforms: false,
+    },
+  );
   const sampleSize = arch.inputShape.reduce((a, b) => a * b, 1);
   return {
     async evaluate(samples, input) {

@@ -12,6 +12,7 @@ import type { Graph } from "../src/ir/graph.ts";
 import { type Architecture, paramSpecs } from "../src/nn/architecture.ts";
 import { DEFAULT_LOSS, type Loss } from "../src/nn/losses.ts";
 import { encodeModel } from "../src/onnx/model.ts";
+import type { Provider } from "../src/runtime/types.ts";
 import type { Inputs } from "./inputs.ts";
 import { adam, type Optimizer } from "./optimizers.ts";
 import {
@@ -61,9 +62,10 @@ export interface TrainingProgram {
    * One of the graphs as ONNX bytes.
    *
    * @param which `"train"` (default) or `"eval"`.
+   * @param provider The provider it will run on, whose rewrites lower it (default `"cpu"`).
    * @returns The model's bytes.
    */
-  onnx(which?: "train" | "eval"): Uint8Array;
+  onnx(which?: "train" | "eval", provider?: Provider): Uint8Array;
 }
 
 /**
@@ -107,9 +109,10 @@ export function compileProgram(arch: Architecture, options: ProgramOptions = {})
     get evalStep() {
       return evaluation ??= buildEvalStep(architecture, { separateTarget }).graph;
     },
-    onnx: (which = "train") =>
+    onnx: (which = "train", provider = "cpu") =>
       encodeModel(which === "train" ? program.trainStep : program.evalStep, {
         name: which === "train" ? "train_step" : "eval",
+        provider,
       }),
   };
   return program;

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { loweringFor } from "../src/lower/lower.ts";
 import { AutoencoderError } from "../src/errors.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
 import type { TrainingProgram } from "./program.ts";
@@ -82,11 +83,14 @@ export class StepRunner {
     step: number,
     learningRate: number,
   ): Promise<StepRunner> {
-    const session = await runtime.createSession(program.onnx("train"), {
-      ...options,
-      deviceOutputs: [...program.carried.map(nextName), ...program.losses],
-      layoutTransforms: false,
-    });
+    const session = await runtime.createSession(
+      program.onnx("train", loweringFor(options.provider)),
+      {
+        ...options,
+        deviceOutputs: [...program.carried.map(nextName), ...program.losses],
+        layoutTransforms: false,
+      },
+    );
     const runner = new StepRunner(program, runtime, session, step);
     const carried = new Set(program.carried);
     for (const s of program.states) {

@@ -20,6 +20,7 @@ import { kernelGradientInterleaved, kernelGradientShiftedTaps } from "./kernel_g
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
+import type { ProviderChoice } from "../runtime/types.ts";
 import { singleFilterConv } from "./single_filter_conv.ts";
 
 /** Rewrites applied while the forward pass is emitted, on every provider. */
@@ -42,6 +43,17 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
  */
 export function rewritesFor(provider: Provider): Lowering[] {
   return ENCODE_REWRITES.filter((r) => r.providers.includes(provider));
+}
+
+/**
+ * The provider whose rewrites a session's graphs get: the one it runs on, or the
+ * CPU's while that is not resolved yet (`"auto"`, the runtime's default).
+ *
+ * @param choice The session's provider.
+ * @returns The provider to lower for.
+ */
+export function loweringFor(choice: ProviderChoice | undefined): Provider {
+  return choice === undefined || choice === "auto" ? "cpu" : choice;
 }
 
 /**
