@@ -77,7 +77,10 @@ export class InferenceSessions {
         encodeModel(graph, { name: part, provider }),
         this.options,
       )
-        .then((session) => ({ session, params }));
+        .then((session) => ({ session, params }), (e) => {
+          this.#sessions.delete(part); // a failed open is tried again next time
+          throw e;
+        });
       this.#sessions.set(part, opened);
     }
     return opened;
@@ -85,7 +88,10 @@ export class InferenceSessions {
 
   /** Frees every session. */
   async dispose(): Promise<void> {
-    for (const s of this.#sessions.values()) await (await s).session.release();
+    const opened = [...this.#sessions.values()];
     this.#sessions.clear();
+    for (const s of await Promise.allSettled(opened)) {
+      if (s.status === "fulfilled") await s.value.session.release();
+    }
   }
 }

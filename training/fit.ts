@@ -165,7 +165,10 @@ export async function fitLoop(
     learningRate,
   );
   const evaluator = options.validation
-    ? await openEvaluator(ctx, program, state.params)
+    ? await openEvaluator(ctx, program, state.params).catch(async (e) => {
+      await runner.release();
+      throw e;
+    })
     : undefined;
   const history = emptyHistory();
   const epoch = new Epoch(runner, train, options);

@@ -133,7 +133,11 @@ export class StepRunner {
     const previous = this.#before;
     this.#before = this.#snapshot();
     feeds[STEP] = runtime.tensor(new Float32Array([++this.step]), []);
-    const out = await this.session.run(feeds);
+    const out = await this.session.run(feeds).catch((e) => {
+      this.#before = previous; // nothing moved: the step's inputs are still the feeds
+      this.step--;
+      throw e;
+    });
     this.#pending.push({ out, n: batch.n, batch: batch.batch });
     for (const name of this.program.carried) feeds[name] = out[nextName(name)];
     this.#drop(previous);
@@ -153,7 +157,7 @@ export class StepRunner {
     for (const { out, n, batch } of this.#pending) {
       const value = async (k: string) => (out[k] ? (await this.runtime.read(out[k]))[0] : 0);
       const [loss, penalty] = [await value("loss"), await value("penalty")];
-      for (const [what, v] of [["loss", loss], ["activity penalty", penalty]] as const) {
+      for (const [what, v] of [["loss", loss], ["penalty", penalty]] as const) {
         if (Number.isFinite(v)) continue;
         throw new AutoencoderError(
           `the ${what} became ${v} in ${where}, batch ${batch} of ${batches}`,

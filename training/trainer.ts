@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AutoencoderError } from "../src/errors.ts";
 import type { OperationGuard } from "../src/guard.ts";
 import type { FitOptions } from "../src/options.ts";
 import type { Callback, TrainingModel } from "./callbacks.ts";
@@ -60,11 +61,15 @@ export async function train(
   const optimizer = typeof options.optimizer === "object"
     ? options.optimizer
     : optimizerByName(options.optimizer ?? "adam");
+  // Another optimizer's state means nothing to this one. What is replaced here comes
+  // back if no epoch finishes (a fit that fails to start changes nothing).
+  const before = { ...state };
   if (state.optimizer !== undefined && state.optimizer !== optimizer.name) {
-    state.optimizerState.clear(); // another optimizer's state means nothing to this one
+    state.optimizerState = new Map();
     state.learningRate = undefined;
   }
   state.optimizer = optimizer.name;
+  if (options.learningRate !== undefined) state.learningRate = options.learningRate;
   const program = trainee.program(optimizer);
   const callbacks = options.callbacks ?? [];
   const history = await fitLoop(trainee.ctx, state, train, {
@@ -81,6 +86,15 @@ export async function train(
     },
     onEpochEnd: (logs) => guard.between(() => epochEnd(trainee, options, callbacks, logs)),
     ...corruption(program, state, train, validation),
+  }).catch((e) => {
+    // A diverged run keeps the last finite step, with this optimizer's state.
+    const diverged = e instanceof AutoencoderError && e.kind === "diverged";
+    if (!diverged && state.epoch === before.epoch) {
+      state.optimizer = before.optimizer;
+      state.optimizerState = before.optimizerState;
+      state.learningRate = before.learningRate;
+    }
+    throw e;
   });
   await guard.between(async () => {
     for (const c of callbacks) await c.onTrainEnd?.(trainee.model);

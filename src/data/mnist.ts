@@ -245,12 +245,22 @@ async function decodeAll(
       ...await decodeDatasetFile(b, spec.files[i], paths[i], verify, subset?.files[i]),
     })),
   );
+  const fromSubset = files.filter((f) => f.subset);
+  if (fromSubset.length > 0 && fromSubset.length < files.length) {
+    throw new AutoencoderError(
+      `Cannot load ${spec.title} from "${source}": ${
+        fromSubset.map((f) => `"${f.path}"`).join(", ")
+      } ${
+        fromSubset.length > 1 ? "are" : "is"
+      } the embedded subset's, the others the full set's; put the four files of one of them in the folder`,
+    );
+  }
   const [trainImages, trainLabels, testImages, testLabels] = files;
   return {
     train: toImageSet(trainImages, trainLabels),
     test: toImageSet(testImages, testLabels),
     source,
-    dataset: files.some((f) => f.subset) ? subset!.name : spec.name,
+    dataset: fromSubset.length ? subset!.name : spec.name,
   };
 }
 

@@ -245,8 +245,15 @@ export function createRuntime(adapter: RuntimeAdapter): Runtime {
       const names = (Object.keys(adapter.probes) as Provider[])
         .filter((p) => only === undefined || p === only);
       return Promise.all(names.map((p) => {
-        const info = probed.get(p) ?? adapter.probes[p]!();
-        probed.set(p, info);
+        let info = probed.get(p);
+        if (!info) {
+          // A probe that throws is asked again next time rather than remembered.
+          info = adapter.probes[p]!().catch((e) => {
+            probed.delete(p);
+            throw e;
+          });
+          probed.set(p, info);
+        }
         return info;
       }));
     },
