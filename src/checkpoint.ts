@@ -238,6 +238,24 @@ export function readWeights(
   return weightsFrom(config, decodeModel(bytes, file), file);
 }
 
+/**
+ * Replaces a model's weights with those of ONNX bytes ({@link readWeights}: all are
+ * checked before any is set).
+ *
+ * @param config The model's definition.
+ * @param params The weights to replace, by name.
+ * @param bytes The file's bytes.
+ * @param file Names the source in errors.
+ */
+export function loadWeights(
+  config: AutoencoderConfig,
+  params: Map<string, Float32Array>,
+  bytes: Uint8Array,
+  file: string,
+): void {
+  for (const [name, data] of readWeights(config, bytes, file)) params.set(name, data);
+}
+
 function weightsFrom(
   config: AutoencoderConfig,
   model: DecodedModel,

@@ -77,6 +77,39 @@ function toSamples(
   return { data, count: data.length / n };
 }
 
+/** `fit`'s arguments, checked, defaults filled in. */
+export interface FitInputs {
+  /** The training samples. */
+  samples: Samples;
+  /** The validation samples, if given. */
+  validation?: Samples;
+  /** Epochs. */
+  epochs: number;
+  /** Samples per update. */
+  batchSize: number;
+}
+
+/**
+ * Checks `fit`'s samples, validation data and options.
+ *
+ * @param x The training data.
+ * @param options The options.
+ * @param shape Shape of one sample.
+ * @returns The samples, the validation samples, the epochs and the batch size.
+ * @throws {AutoencoderError} If the data or an option is bad.
+ */
+export function checkFit(
+  x: Float32Array | ImageBatch,
+  options: FitOptions,
+  shape: readonly number[],
+): FitInputs {
+  const samples = samplesOf(x, shape, "fit");
+  const sizes = checkFitOptions(options);
+  const validation = options.validationData &&
+    samplesOf(options.validationData, shape, "use the validation data");
+  return { samples, validation, ...sizes };
+}
+
 /**
  * Checks `fit`'s epochs, batch size and learning rate.
  *
