@@ -320,13 +320,15 @@ export function sgd(options: SgdOptions = {}): Optimizer {
  * `--optimizer` choices, the names `fit` accepts and the optimizers the tests
  * hold to their references. A new optimizer is one entry here.
  */
-export const OPTIMIZERS = { adam, adadelta, sgd, rmsprop } as const satisfies Record<
-  string,
-  () => Optimizer
->;
+export const OPTIMIZERS: Readonly<Record<OptimizerName, () => Optimizer>> = {
+  adam,
+  adadelta,
+  sgd,
+  rmsprop,
+};
 
 /** A name in {@linkcode OPTIMIZERS}. */
-export type OptimizerName = keyof typeof OPTIMIZERS;
+export type OptimizerName = "adam" | "adadelta" | "sgd" | "rmsprop";
 
 /** The names in {@linkcode OPTIMIZERS}, in table order. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.keys(
