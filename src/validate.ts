@@ -30,6 +30,7 @@ export function samplesOf(
   if (batch && batch.count !== undefined && batch.count !== samples.count) {
     throw new AutoencoderError(
       `Cannot ${what}: the batch says it holds ${batch.count} samples but its images are ${samples.count} samples of shape [${shape}]; make count match the images`,
+      { kind: "bad-input" },
     );
   }
   return samples;
@@ -49,16 +50,19 @@ function toSamples(
           ? String(data)
           : (data as object).constructor?.name ?? typeof data
       }; convert the data with Float32Array.from`,
+      { kind: "bad-input" },
     );
   }
   if (data.length === 0) {
     throw new AutoencoderError(
       `Cannot ${what}: the data set is empty; pass at least one sample of shape [${shape}]`,
+      { kind: "bad-input" },
     );
   }
   if (data.length % n !== 0) {
     throw new AutoencoderError(
       `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
+      { kind: "bad-input" },
     );
   }
   // Images are targets of binary cross-entropy, so probabilities; codes may be any
@@ -71,6 +75,7 @@ function toSamples(
         : "not finite; remove NaN or Infinity";
       throw new AutoencoderError(
         `Cannot ${what}: value ${v} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
+        { kind: "bad-input" },
       );
     }
   }
@@ -121,17 +126,21 @@ export function checkFitOptions(options: FitOptions): { epochs: number; batchSiz
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`);
+    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`, {
+      kind: "bad-input",
+    });
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new AutoencoderError(
       `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
+      { kind: "bad-input" },
     );
   }
   const rate = options.learningRate;
   if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
     throw new AutoencoderError(
       `Cannot fit: the learning rate must be a finite number > 0, got ${rate}`,
+      { kind: "bad-input" },
     );
   }
   return { epochs, batchSize };

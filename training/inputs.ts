@@ -125,6 +125,7 @@ function settings(options: CorruptionOptions): Pick<Corruption, "mode" | "seed">
       `Cannot create the corruption: mode ${
         JSON.stringify(mode)
       } is not known; choose "fresh" or "fixed"`,
+      { kind: "bad-input" },
     );
   }
   return { mode, seed: options.seed };
@@ -136,6 +137,7 @@ function check(what: string, name: string, value: number, max: number): void {
       `Cannot create ${what}: the ${name} must be a finite number from 0${
         max === Infinity ? "" : ` to ${max}`
       }, got ${value}`,
+      { kind: "bad-input" },
     );
   }
 }
@@ -185,6 +187,7 @@ export function corruptInputs(
       `Cannot corrupt inputs of model ${
         quote(model)
       }: its inputs declare no corruption; create it with inputs: { input: gaussianNoise(0.5) }`,
+      { kind: "bad-input" },
     );
   }
   if (seed !== undefined) return corruptAll(corruption, clean, seed);
