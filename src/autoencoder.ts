@@ -1,79 +1,59 @@
 /**
- * `Autoencoder`: the class every model of the library is, and the one users
- * build their own architectures with. It owns the parameters and the training
- * state, trains them with `fit`, runs `encode` / `decode` / `predict`, and saves
- * itself as an ONNX model that any ONNX runtime can run. The work is done
- * elsewhere: `training/trainer.ts` (fit), `training/program.ts` (the graphs and
- * the state list), `./sessions.ts` (inference), `./checkpoint.ts` (files),
- * `./validate.ts` (input checks).
+ * `Autoencoder`: the class every model of the library is. It owns the parameters
+ * and the training state; the work is done by `training/trainer.ts` (fit),
+ * `training/program.ts` (graphs, state list), `./sessions.ts` (inference),
+ * `./checkpoint.ts` (files) and `./validate.ts` (input checks).
  *
  * @module
  */
 
-import {
-  type CheckpointInfo,
-  MODEL_KEY,
-  modelBytes,
-  readCheckpoint,
-  readWeights,
-  type RunInfo,
-  writeCheckpoint,
-} from "./checkpoint.ts";
-import { AutoencoderError, quote } from "./errors.ts";
+import * as files from "./checkpoint.ts";
+import type { CheckpointInfo, RunInfo } from "./checkpoint.ts";
+import { quote } from "./errors.ts";
 import { OperationGuard } from "./guard.ts";
 import { codeShape, type Part } from "./nn/architecture.ts";
-import type { Layer } from "./nn/layers.ts";
 import { lossOf } from "./nn/losses.ts";
-import { Random } from "./nn/random.ts";
 import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./options.ts";
-import { defaultRuntime } from "./runtime/default.ts";
 import type { ChosenProvider } from "./runtime/providers.ts";
 import { ProviderResolver } from "./provider.ts";
 import { checkThreads } from "./runtime/threads.ts";
 import { InferenceSessions } from "./sessions.ts";
 import { summaryTable } from "./summary.ts";
-import { checkFitOptions, samplesOf } from "./validate.ts";
-import { openEvaluator } from "../training/evaluator.ts";
-import {
-  emptyHistory,
-  type History,
-  type RunContext,
-  type Samples,
-  type TrainState,
-} from "../training/fit.ts";
-import { corruptAll, type Inputs } from "../training/inputs.ts";
+import { checkFit, samplesOf } from "./validate.ts";
+import { evaluateOnce } from "../training/evaluator.ts";
+import type { History, TrainState } from "../training/fit.ts";
+import { corruptInputs, type Inputs } from "../training/inputs.ts";
 import type { Optimizer } from "../training/optimizers.ts";
-import { compileProgram, type TrainingProgram } from "../training/program.ts";
+import { compileProgram, initialState, type TrainingProgram } from "../training/program.ts";
 import { CORRUPTION } from "../training/state.ts";
 import { train } from "../training/trainer.ts";
 
 export type { AutoencoderConfig, CheckpointInfo, FitOptions, ImageBatch, ModelOptions, RunInfo };
-export { MODEL_KEY };
 
 /**
  * An autoencoder built from an encoder and a decoder layer list.
  *
  * @example
- * ```ts ignore
- * import { Autoencoder, Dense, loadMnist } from "@autoencoders/onnx";
+ * ```ts
+ * import { Autoencoder, Dense, loadMnistSubset } from "@autoencoders/onnx";
  * const model = new Autoencoder({
  *   name: "mine",
  *   inputShape: [784],
  *   encoder: [new Dense(64, "relu")],
  *   decoder: [new Dense(784, "sigmoid")],
  * });
- * const { train, test } = await loadMnist({ dir: "data/mnist" });
- * await model.fit(train, { epochs: 5, validationData: test });
+ * const { train, test } = await loadMnistSubset(); // loadMnist(): all 60000 digits
+ * const history = await model.fit(train, { epochs: 2, validationData: test });
+ * console.assert(history.loss[1] < history.loss[0]);
  * const codes = await model.encode(test);
+ * console.assert(codes.length === test.count * 64);
+ * await model.dispose();
  * ```
  *
- * One model runs one operation at a time: while `fit` or `load` runs, a call that
- * would change the model or read a half-trained state (`fit`, `load`, `loadOnnx`,
- * `restore`, `checkpoint`, `save`, `toOnnx`, `evaluate`, `encode`, `decode`,
- * `predict`) throws an {@link AutoencoderError} of kind `"busy"` and changes
- * nothing. Calls are not queued (a queue would hide a second training run mixing
- * into the first): await the running call first. `fit`'s epoch callbacks
- * (`onEpochEnd`, `callbacks`) may read the model: the epoch's state is whole there.
+ * One model runs one operation at a time: while `fit` or `load` runs, any other
+ * call that changes or reads the model throws an {@link AutoencoderError} of kind
+ * `"busy"` and changes nothing (calls are not queued: await the running one first).
+ * `fit`'s epoch callbacks may read the model: the epoch's state is whole there.
  */
 export class Autoencoder {
   /** The model's definition. */
@@ -84,14 +64,12 @@ export class Autoencoder {
   readonly params: Map<string, Float32Array>;
   #seed: number;
   #state: TrainState;
-  #ctx: RunContext;
   #sessions: InferenceSessions;
   #provider: ProviderResolver;
   #guard = new OperationGuard(() => `model ${quote(this.config.name)}`);
 
   /**
    * Creates an autoencoder of any architecture, with fresh weights.
-   *
    * @param config Name, input shape, encoder and decoder layers.
    * @param options Seed, runtime, provider, threads, loss, inputs.
    * @throws {AutoencoderError} If `threads` is not an integer from 1 to 4 per core.
@@ -102,35 +80,15 @@ export class Autoencoder {
     this.#seed = options.seed ?? 0;
     const program = compileProgram(this.config, { inputs: options.inputs, seed: this.#seed });
     this.inputs = program.inputs;
-    const initial = (role: string) =>
-      program.states.filter((s) => s.role === role).map((s) => [s.name, s.initial()] as const);
-    this.params = new Map(initial("parameter") as [string, Float32Array][]);
-    const generators = initial("generator").map(([name, state]) => {
-      const g = new Random(0);
-      g.state = [...state];
-      return [name, g] as const;
-    });
-    this.#state = {
-      params: this.params,
-      optimizerState: new Map(),
-      step: 0,
-      epoch: 0,
-      history: emptyHistory(),
-      generators: new Map(generators),
-    };
-    this.#ctx = {
-      runtime: options.runtime ?? defaultRuntime(),
-      // The provider is set by resolveProvider() ("auto" resolved, availability checked).
-      session: { provider: undefined, threads: options.threads, spinning: options.spinning },
-    };
-    this.#provider = new ProviderResolver(options.provider ?? "cpu", this.#ctx);
-    this.#sessions = new InferenceSessions(this.config, this.#ctx.runtime, this.#ctx.session);
+    this.#state = initialState(program);
+    this.params = this.#state.params;
+    this.#provider = new ProviderResolver(options); // "auto" resolved, availability checked
+    this.#sessions = new InferenceSessions(this.config, this.#provider);
   }
 
   /**
    * The model's training program: its train-step and evaluation graphs and the list
    * of its state tensors, for an optimizer.
-   *
    * @param optimizer The optimizer (default Adam).
    * @returns The program (graphs built when first read).
    */
@@ -159,9 +117,8 @@ export class Autoencoder {
   }
 
   /**
-   * The runtime's name and the provider in use, e.g. `onnxruntime-node 1.30.0 (cpu)`,
-   * or what `"auto"` picked once the model has run or {@link resolveProvider} has
-   * answered: `onnxruntime-node 1.30.0 (cpu, picked by "auto")`.
+   * The runtime's name and the provider in use, e.g. `onnxruntime-node 1.30.0 (cpu)`, or
+   * once resolved, what `"auto"` picked: `onnxruntime-node 1.30.0 (cpu, picked by "auto")`.
    */
   get backend(): string {
     return this.#provider.backend;
@@ -171,17 +128,17 @@ export class Autoencoder {
    * Resolves the provider (once): `"auto"` picks the fastest available here; a
    * provider asked for by name is checked. Training and inference call it themselves;
    * call it to learn the choice early.
-   *
    * @returns The provider, its device, and a one-line summary of the choice.
-   * @throws {AutoencoderError} If the provider is not available here; the message says
-   * how to get it.
+   * @throws {AutoencoderError} Of kind `"provider-unavailable"` if the provider is not
+   * available here; the message says how to get it.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { ConvAutoencoder } from "@autoencoders/onnx";
    * const model = new ConvAutoencoder({ provider: "auto" });
-   * console.log((await model.resolveProvider()).summary); // e.g. "webgpu on NVIDIA ..., picked by "auto""
-   * console.log(model.backend); // e.g. "onnxruntime-node 1.30.0 (webgpu, picked by "auto")"
+   * const chosen = await model.resolveProvider();
+   * console.log(chosen.summary); // e.g. "webgpu on NVIDIA ..., picked by "auto""
+   * console.assert(model.backend.includes(chosen.provider)); // "onnxruntime-node 1.30.0 (cpu, ..."
    * ```
    */
   resolveProvider(): Promise<ChosenProvider> {
@@ -191,62 +148,37 @@ export class Autoencoder {
   /**
    * Trains the model to reconstruct `x` (from the inputs its `inputs` declare:
    * corrupted ones for a denoiser).
-   *
    * @param x Training samples: flat `Float32Array` (a multiple of the sample size) or `{ images, count }`.
-   * @param options Epochs, batch size, optimizer, validation data, callback.
+   * @param options Epochs, batch size, optimizer, validation data, callbacks.
    * @returns Losses and wall time per epoch.
-   * @throws {AutoencoderError} Of kind `"diverged"` as soon as a training loss, a weight,
-   * an optimizer state or the validation loss is not finite: the model then keeps the
-   * weights and optimizer state of the last step whose loss and weights were finite
-   * (checked), and its history only the epochs that finished. Of kind `"busy"` if the
-   * model is running another operation.
+   * @throws {AutoencoderError} Of kind `"diverged"` (the model keeps the last finite step),
+   * `"busy"`, `"bad-input"` or `"provider-unavailable"`; see {@link AutoencoderErrorKind}.
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     return this.#guard.run("fit", async () => {
-      const samples = this.#samples(x, "fit");
-      const sizes = checkFitOptions(options);
-      const validation = options.validationData
-        ? this.#samples(options.validationData, "use the validation data")
-        : undefined;
+      const inputs = checkFit(x, options, this.inputShape);
       await this.resolveProvider(); // an unavailable provider fails before any state changes
-      const trainee = {
-        program: (optimizer: Optimizer) => this.program(optimizer),
-        state: this.#state,
-        ctx: this.#ctx,
-        guard: this.#guard,
-        model: {
-          params: this.params,
-          checkpoint: () => this.checkpoint(),
-          writeFile: (path: string, bytes: Uint8Array) => this.#ctx.runtime.writeFile(path, bytes),
-        },
-      };
-      return await train(trainee, samples, validation, options, sizes);
+      const ctx = this.#provider.ctx, state = this.#state, guard = this.#guard;
+      const program = (optimizer: Optimizer) => this.program(optimizer);
+      const trainee = { program, checkpoint: () => this.checkpoint(), state, ctx, guard };
+      return await train(trainee, inputs, options);
     });
   }
 
   /**
-   * The mean loss (its regularizers left out) of the reconstructions of `x`, as
-   * Keras' `evaluate` reports it.
-   *
+   * The mean loss of the reconstructions of `x` (regularizers left out), as Keras reports it.
    * @param x Samples.
    * @returns The loss.
    */
   async evaluate(x: Float32Array | ImageBatch): Promise<number> {
     this.#guard.check("evaluate", true);
-    const samples = this.#samples(x, "evaluate");
+    const samples = samplesOf(x, this.inputShape, "evaluate");
     await this.resolveProvider();
-    const evaluator = await openEvaluator(this.#ctx, this.program(), this.params);
-    try {
-      return await evaluator.evaluate(samples);
-    } finally {
-      await evaluator.release();
-    }
+    return await evaluateOnce(this.#provider.ctx, this.program(), this.params, samples);
   }
 
   /**
-   * A Keras-like table of the layers: name and type, output shape, parameter
-   * count, and the totals.
-   *
+   * A Keras-like table of the layers: name and type, output shape, parameters, totals.
    * @returns The table's text (print it).
    */
   summary(): string {
@@ -256,20 +188,16 @@ export class Autoencoder {
   /**
    * Mean activation of the code over `x`: the figure the blog compares between the
    * sparse model and the plain one.
-   *
    * @param x Samples.
    * @returns The mean of every code value.
    */
   async meanCodeActivation(x: Float32Array | ImageBatch): Promise<number> {
     const codes = await this.encode(x);
-    let sum = 0;
-    for (const v of codes) sum += v;
-    return sum / codes.length;
+    return codes.reduce((sum, v) => sum + v, 0) / codes.length;
   }
 
   /**
    * Encodes samples.
-   *
    * @param x Samples.
    * @returns Codes, `count` rows of the code size.
    */
@@ -279,7 +207,6 @@ export class Autoencoder {
 
   /**
    * Decodes codes into reconstructions.
-   *
    * @param codes Codes, a multiple of the code size.
    * @returns Reconstructions, values in (0, 1).
    */
@@ -289,7 +216,6 @@ export class Autoencoder {
 
   /**
    * Reconstructs samples (encode, then decode).
-   *
    * @param x Samples.
    * @returns Reconstructions, same size as `x`.
    */
@@ -299,7 +225,6 @@ export class Autoencoder {
 
   /**
    * Cleans noisy images: the reconstruction of a corrupted input.
-   *
    * @param noisy Noisy samples.
    * @returns The cleaned samples.
    */
@@ -309,103 +234,79 @@ export class Autoencoder {
 
   /**
    * Corrupts samples as this model's training inputs are corrupted (see `inputs`).
-   *
    * @param x Clean samples in [0, 1].
-   * @param seed Draw from a generator with this seed instead of the model's own
-   * corruption generator (which training also draws from).
+   * @param seed Draw from a generator with this seed, not the model's (which training uses).
    * @returns New corrupted samples.
    * @throws {AutoencoderError} If the model's inputs declare no corruption.
    */
   corrupt(x: Float32Array, seed?: number): Float32Array {
-    const corruption = this.inputs.input;
-    if (!corruption) {
-      throw new AutoencoderError(
-        `Cannot corrupt inputs of model ${
-          quote(this.config.name)
-        }: its inputs declare no corruption; create it with inputs: { input: gaussianNoise(0.5) }`,
-      );
-    }
-    if (seed !== undefined) return corruptAll(corruption, x, seed);
-    const into = new Float32Array(x.length);
-    corruption.apply(this.#state.generators.get(CORRUPTION)!, x, into);
-    return into;
+    const rng = this.#state.generators.get(CORRUPTION);
+    return corruptInputs(this.inputs, this.config.name, rng, x, seed);
   }
 
   /**
    * An inference model with the current weights inside, as ONNX bytes.
-   *
    * @param part `"autoencoder"` (default: input to `output` and `code`), `"encoder"` or `"decoder"`.
    * @returns The model's bytes.
    */
   toOnnx(part: Part = "autoencoder"): Uint8Array {
     this.#guard.check("toOnnx", true);
-    return modelBytes(this.config, this.params, part);
+    return files.modelBytes(this.config, this.params, part);
   }
 
   /**
    * Saves the model as an ONNX file (atomically: temporary file, then rename).
-   *
    * @param path Destination, e.g. `model.onnx`.
    */
   async save(path: string): Promise<void> {
     this.#guard.check("save", true);
-    await this.#ctx.runtime.writeFile(path, this.toOnnx());
+    await this.#provider.ctx.runtime.writeFile(path, this.toOnnx());
   }
 
   /**
    * Replaces the weights with those of a model saved by {@link save} or {@link toOnnx}.
-   *
    * @param bytes ONNX model bytes.
    * @param file Names the source in error messages.
    */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
     this.#guard.check("loadOnnx");
-    for (const [name, data] of readWeights(this.config, bytes, file)) this.params.set(name, data);
+    files.loadWeights(this.config, this.params, bytes, file);
   }
 
   /**
    * Loads weights from an ONNX file saved by {@link save}.
-   *
    * @param path Source.
    */
   load(path: string): Promise<void> {
     return this.#guard.run("load", async () => {
-      const bytes = await this.#ctx.runtime.readFile(path);
-      for (const [name, data] of readWeights(this.config, bytes, path)) {
-        this.params.set(name, data);
-      }
+      const bytes = await this.#provider.ctx.runtime.readFile(path);
+      files.loadWeights(this.config, this.params, bytes, path);
     });
   }
 
   /**
-   * The full training state as one ONNX file: the inference model with the
-   * current weights (so any ONNX runtime can run it), plus the optimizer state as
-   * extra initializers (`optimizer.<slot>.<param>`) and, in the metadata
-   * `autoencoders.checkpoint`, the step, epoch, learning rate, generator states and
-   * the history. {@link restore} continues training from it exactly.
-   *
+   * The full training state as one ONNX file (see `src/checkpoint.ts`): the inference
+   * model with the current weights, plus the optimizer state, step, epoch, learning
+   * rate, generator states and history. {@link restore} continues training from it exactly.
    * @param run Facts of the run to keep with it (finite numbers and strings), which
    * {@link restore} returns as `run`.
    * @returns The file's bytes.
    */
   checkpoint(run?: RunInfo): Uint8Array {
     this.#guard.check("checkpoint", true);
-    return writeCheckpoint(this.config, this.#state, run);
+    return files.writeCheckpoint(this.config, this.#state, run);
   }
 
   /**
-   * Restores the full training state saved by {@link checkpoint}: weights,
-   * optimizer state, step, epoch, learning rate, generators and history. Nothing
-   * changes if the file is not a checkpoint of this architecture. Checkpoints of
-   * format 1 (before generators were named) are read too.
-   *
+   * Restores the full training state saved by {@link checkpoint} (format 1 is read
+   * too). Nothing changes if the file is not a checkpoint of this architecture.
    * @param bytes The checkpoint's bytes.
    * @param file Names the source in error messages.
    * @returns What the checkpoint says of the run (optimizer, epochs done).
    */
   restore(bytes: Uint8Array, file = "checkpoint"): CheckpointInfo {
     this.#guard.check("restore");
-    return readCheckpoint(this.config, this.#state, bytes, file);
+    return files.readCheckpoint(this.config, this.#state, bytes, file);
   }
 
   /** Frees the model's inference sessions. */
@@ -413,20 +314,8 @@ export class Autoencoder {
     return this.#sessions.dispose();
   }
 
-  #samples(x: Float32Array | ImageBatch, what: string): Samples {
-    return samplesOf(x, this.inputShape, what);
-  }
-
   async #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
     this.#guard.check(method, true);
-    const codes = part === "decoder";
-    const samples = samplesOf(x, codes ? this.codeShape : this.inputShape, method, !codes);
-    await this.resolveProvider();
-    const inShape = codes ? this.codeShape : this.inputShape;
-    const outShape = part === "encoder" ? this.codeShape : this.inputShape;
-    return await this.#sessions.run(part, this.params, samples, inShape, outShape);
+    return await this.#sessions.infer(part, this.params, x, method);
   }
 }
-
-/** Layers re-exported for the convenience of architecture authors. */
-export type { Layer };

@@ -115,7 +115,9 @@ export function writeCheckpoint(
   };
   const problem = checkpointProblem(info);
   if (problem) {
-    throw new AutoencoderError(`Cannot write a checkpoint: ${problem}; pass finite numbers`);
+    throw new AutoencoderError(`Cannot write a checkpoint: ${problem}; pass finite numbers`, {
+      kind: "bad-input",
+    });
   }
   return encodeModel(buildInference(config, "autoencoder", state.params).graph, {
     name: `${config.name}.checkpoint`,
@@ -169,12 +171,13 @@ function trainingInfo(model: DecodedModel, file: string): CheckpointInfo {
   } catch (cause) {
     throw new AutoencoderError(
       `${cannot}: its training state is corrupt (not JSON); restore an earlier checkpoint`,
-      { cause },
+      { cause, kind: "io" },
     );
   }
   if (info === null) {
     throw new AutoencoderError(
       `${cannot}: it holds weights but no training state; restore a checkpoint written by checkpoint() or the train command`,
+      { kind: "io" },
     );
   }
   if (typeof info === "object" && (info.format as number) === 1) {
@@ -185,6 +188,7 @@ function trainingInfo(model: DecodedModel, file: string): CheckpointInfo {
   if (problem) {
     throw new AutoencoderError(
       `${cannot}: its training state is corrupt (${problem}); restore an earlier checkpoint`,
+      { kind: "io" },
     );
   }
   return info;
@@ -215,6 +219,7 @@ function slotsFrom(
         `Cannot restore ${
           quote(file)
         }: optimizer state "${name}" ${problem}; the checkpoint is corrupt or of another architecture`,
+        { kind: "io" },
       );
     }
     slots.set(key, data);
@@ -238,6 +243,24 @@ export function readWeights(
   return weightsFrom(config, decodeModel(bytes, file), file);
 }
 
+/**
+ * Replaces a model's weights with those of ONNX bytes ({@link readWeights}: all are
+ * checked before any is set).
+ *
+ * @param config The model's definition.
+ * @param params The weights to replace, by name.
+ * @param bytes The file's bytes.
+ * @param file Names the source in errors.
+ */
+export function loadWeights(
+  config: AutoencoderConfig,
+  params: Map<string, Float32Array>,
+  bytes: Uint8Array,
+  file: string,
+): void {
+  for (const [name, data] of readWeights(config, bytes, file)) params.set(name, data);
+}
+
 function weightsFrom(
   config: AutoencoderConfig,
   model: DecodedModel,
@@ -250,6 +273,7 @@ function weightsFrom(
       `Cannot load ${quote(file)}: it holds ${a} ${quote(saved)} model, not ${
         quote(config.name)
       }; load it into ${a} ${printable(saved)} model`,
+      { kind: "bad-input" },
     );
   }
   const weights = new Map<string, Float32Array>();
@@ -260,6 +284,7 @@ function weightsFrom(
         `Cannot load ${quote(file)}: weight "${spec.name}" of shape [${spec.shape}] is ${
           found ? `[${found.dims}] in the file` : "missing"
         }; the file was saved from another architecture`,
+        { kind: "bad-input" },
       );
     }
     const bad = found.data.findIndex((v) => !Number.isFinite(v));
@@ -268,6 +293,7 @@ function weightsFrom(
         `Cannot load ${quote(file)}: weight "${spec.name}" holds ${
           found.data[bad]
         } at index ${bad}; the file is corrupt or was saved from a diverged run`,
+        { kind: "io" },
       );
     }
     weights.set(spec.name, found.data);

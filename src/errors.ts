@@ -8,14 +8,25 @@
 
 /**
  * What kind of failure an {@linkcode AutoencoderError} is, where a caller may act
- * on it: `"busy"`, the model was running another operation and nothing changed
- * (await that one, then call again); `"diverged"`, training stopped because a loss
- * or a weight stopped being finite (the model keeps the weights of the last step
- * whose loss and weights were finite); `"interrupted"`, the user stopped the
- * command (Ctrl-C); `"data-unavailable"`, a data set is nowhere on disk and cannot
- * be downloaded (a caller may fall back to other data).
+ * on it: `"bad-input"`, data, options, shapes or a layer stack the library cannot
+ * use (wrong shapes, NaN in the data, an option out of range); `"busy"`, the model
+ * was running another operation and nothing changed (await that one, then call
+ * again); `"diverged"`, training stopped because a loss or a weight stopped being
+ * finite (the model keeps the weights of the last step whose loss and weights were
+ * finite); `"interrupted"`, the user stopped the command (Ctrl-C);
+ * `"data-unavailable"`, a data set is nowhere on disk and cannot be downloaded (a
+ * caller may fall back to other data); `"provider-unavailable"`, the execution
+ * provider asked for is not available here (a caller may fall back to `"cpu"`);
+ * `"io"`, a file could not be read or written, or is corrupt.
  */
-export type AutoencoderErrorKind = "busy" | "diverged" | "interrupted" | "data-unavailable";
+export type AutoencoderErrorKind =
+  | "bad-input"
+  | "busy"
+  | "diverged"
+  | "interrupted"
+  | "data-unavailable"
+  | "provider-unavailable"
+  | "io";
 
 /** Options of the {@link AutoencoderError} constructor. */
 export interface AutoencoderErrorOptions extends ErrorOptions {

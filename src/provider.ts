@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { ModelOptions } from "./options.ts";
+import { defaultRuntime } from "./runtime/default.ts";
 import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
 import type { ProviderChoice } from "./runtime/types.ts";
 import type { RunContext } from "../training/fit.ts";
@@ -13,12 +15,19 @@ import type { RunContext } from "../training/fit.ts";
 /** Resolves a model's provider choice once. */
 export class ProviderResolver {
   #chosen?: Promise<ChosenProvider>;
+  /** What the user asked for. */
+  readonly choice: ProviderChoice;
+  /** The model's runtime and session options (`provider` is set on resolving). */
+  readonly ctx: RunContext;
 
-  /**
-   * @param choice What the user asked for.
-   * @param ctx The model's runtime and session options (`provider` is set on resolving).
-   */
-  constructor(readonly choice: ProviderChoice, readonly ctx: RunContext) {}
+  /** @param options The model's options: runtime, provider, threads, spinning. */
+  constructor(options: ModelOptions) {
+    this.choice = options.provider ?? "cpu";
+    this.ctx = {
+      runtime: options.runtime ?? defaultRuntime(),
+      session: { provider: undefined, threads: options.threads, spinning: options.spinning },
+    };
+  }
 
   /** The runtime's name and the provider, e.g. `onnxruntime-node 1.30.0 (cpu)`. */
   get backend(): string {

@@ -7,8 +7,17 @@
  */
 
 import { loweringFor } from "./lower/lower.ts";
-import { type Architecture, buildInference, paramSpecs, type Part } from "./nn/architecture.ts";
+import {
+  type Architecture,
+  buildInference,
+  codeShape,
+  paramSpecs,
+  type Part,
+} from "./nn/architecture.ts";
 import { encodeModel } from "./onnx/model.ts";
+import type { ImageBatch } from "./options.ts";
+import type { ProviderResolver } from "./provider.ts";
+import { samplesOf } from "./validate.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";
 import type { Samples } from "../training/fit.ts";
 
@@ -18,36 +27,60 @@ const CHUNK = 1000;
 /** A model's inference sessions, one per part. */
 export class InferenceSessions {
   #sessions = new Map<Part, Promise<{ session: Session; params: string[] }>>();
+  /** The runtime. */
+  readonly runtime: Runtime;
+  /** Provider and threads (read when a session opens). */
+  readonly options: SessionOptions;
 
   /**
    * @param arch The architecture.
-   * @param runtime The runtime.
-   * @param options Provider and threads (read when a session opens).
+   * @param provider The model's provider, resolved before a part first runs.
    */
-  constructor(
-    readonly arch: Architecture,
-    readonly runtime: Runtime,
-    readonly options: SessionOptions,
-  ) {}
+  constructor(readonly arch: Architecture, readonly provider: ProviderResolver) {
+    this.runtime = provider.ctx.runtime;
+    this.options = provider.ctx.session;
+  }
+
+  /**
+   * Checks the inputs of a part (images in [0, 1], or finite codes for the decoder),
+   * resolves the provider, and runs the part.
+   *
+   * @param part The part.
+   * @param params The current weights.
+   * @param x The inputs.
+   * @param method The verb errors use, e.g. `"encode"`.
+   * @returns The outputs, row-major.
+   * @throws {AutoencoderError} If the data is not a whole number of such samples.
+   */
+  async infer(
+    part: Part,
+    params: ReadonlyMap<string, Float32Array>,
+    x: Float32Array | ImageBatch,
+    method: string,
+  ): Promise<Float32Array> {
+    const codes = part === "decoder";
+    const shape = codes ? codeShape(this.arch) : this.arch.inputShape;
+    const samples = samplesOf(x, shape, method, !codes);
+    await this.provider.resolve();
+    return await this.run(part, params, samples);
+  }
 
   /**
    * Runs a part on samples.
    *
    * @param part The part.
    * @param params The current weights.
-   * @param samples Inputs of the part (images, or codes for the decoder).
-   * @param inShape Shape of one input.
-   * @param outShape Shape of one output.
+   * @param samples Inputs of the part (checked).
    * @returns The outputs, row-major.
    */
   async run(
     part: Part,
     params: ReadonlyMap<string, Float32Array>,
     samples: Samples,
-    inShape: readonly number[],
-    outShape: readonly number[],
   ): Promise<Float32Array> {
     const { runtime } = this;
+    const inShape = part === "decoder" ? codeShape(this.arch) : this.arch.inputShape;
+    const outShape = part === "encoder" ? codeShape(this.arch) : this.arch.inputShape;
     const { session, params: inputs } = await this.#open(part);
     const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
     const inSize = size(inShape), outSize = size(outShape);

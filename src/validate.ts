@@ -30,6 +30,7 @@ export function samplesOf(
   if (batch && batch.count !== undefined && batch.count !== samples.count) {
     throw new AutoencoderError(
       `Cannot ${what}: the batch says it holds ${batch.count} samples but its images are ${samples.count} samples of shape [${shape}]; make count match the images`,
+      { kind: "bad-input" },
     );
   }
   return samples;
@@ -49,16 +50,19 @@ function toSamples(
           ? String(data)
           : (data as object).constructor?.name ?? typeof data
       }; convert the data with Float32Array.from`,
+      { kind: "bad-input" },
     );
   }
   if (data.length === 0) {
     throw new AutoencoderError(
       `Cannot ${what}: the data set is empty; pass at least one sample of shape [${shape}]`,
+      { kind: "bad-input" },
     );
   }
   if (data.length % n !== 0) {
     throw new AutoencoderError(
       `Cannot ${what}: expected samples of shape [${shape}] (${n} values each), got ${data.length} values; pass a whole number of samples`,
+      { kind: "bad-input" },
     );
   }
   // Images are targets of binary cross-entropy, so probabilities; codes may be any
@@ -71,10 +75,44 @@ function toSamples(
         : "not finite; remove NaN or Infinity";
       throw new AutoencoderError(
         `Cannot ${what}: value ${v} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
+        { kind: "bad-input" },
       );
     }
   }
   return { data, count: data.length / n };
+}
+
+/** `fit`'s arguments, checked, defaults filled in. */
+export interface FitInputs {
+  /** The training samples. */
+  samples: Samples;
+  /** The validation samples, if given. */
+  validation?: Samples;
+  /** Epochs. */
+  epochs: number;
+  /** Samples per update. */
+  batchSize: number;
+}
+
+/**
+ * Checks `fit`'s samples, validation data and options.
+ *
+ * @param x The training data.
+ * @param options The options.
+ * @param shape Shape of one sample.
+ * @returns The samples, the validation samples, the epochs and the batch size.
+ * @throws {AutoencoderError} If the data or an option is bad.
+ */
+export function checkFit(
+  x: Float32Array | ImageBatch,
+  options: FitOptions,
+  shape: readonly number[],
+): FitInputs {
+  const samples = samplesOf(x, shape, "fit");
+  const sizes = checkFitOptions(options);
+  const validation = options.validationData &&
+    samplesOf(options.validationData, shape, "use the validation data");
+  return { samples, validation, ...sizes };
 }
 
 /**
@@ -88,17 +126,21 @@ export function checkFitOptions(options: FitOptions): { epochs: number; batchSiz
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`);
+    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`, {
+      kind: "bad-input",
+    });
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new AutoencoderError(
       `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
+      { kind: "bad-input" },
     );
   }
   const rate = options.learningRate;
   if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
     throw new AutoencoderError(
       `Cannot fit: the learning rate must be a finite number > 0, got ${rate}`,
+      { kind: "bad-input" },
     );
   }
   return { epochs, batchSize };

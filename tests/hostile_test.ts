@@ -156,6 +156,7 @@ Deno.test("a model name from a file is shown escaped when loading and exporting"
   await fails(
     () => model.loadOnnx(namedModel(EVIL), "evil.onnx"),
     `Cannot load "evil.onnx": it holds a ${EVIL_SHOWN} model, not "tiny"`,
+    "bad-input",
   );
   assert.deepEqual(snapshot(model), before);
 
@@ -169,6 +170,7 @@ Deno.test("a model name from a file is shown escaped when loading and exporting"
   await fails(
     () => model.load(`${dir}/missing\x1b]0;title\x07.onnx`),
     `Cannot read "${dir}/missing\\u001b]0;title\\u0007.onnx": `,
+    "io",
   );
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["evil\x1b[0m.onnx"]);
   await Deno.remove(dir, { recursive: true });
@@ -231,16 +233,19 @@ Deno.test("a gzip bomb stops inflating at the known file's size, naming the file
   await fails(
     () => decodeDatasetFile(declared, file, "bomb/train-labels-idx1-ubyte.gz"),
     'Cannot read IDX file "bomb/train-labels-idx1-ubyte.gz": the file is larger than expected (60008 bytes at most, the header declares 50000008); download it again',
+    "io",
   );
   // The header tells the truth, 50 MB of zeros follow: inflation stops at the first chunk.
   await fails(
     () => decodeDatasetFile(labels(60000, 50_000_000), file, "pad.gz"),
     'Cannot read IDX file "pad.gz": the file has extra bytes (expected 60000 bytes of data, found more); download it again',
+    "io",
   );
   // The library's decodeIdx takes the same bound.
   await fails(
     () => decodeIdx(labels(100), "small.idx.gz", { maxBytes: 99 }),
     'Cannot read IDX file "small.idx.gz": the file is larger than expected (99 bytes at most, the header declares 108)',
+    "io",
   );
   // Unverified files may be of another size (a data set of one's own): no bound but the header's.
   assert.equal((await decodeDatasetFile(labels(70000), file, "big.gz", false)).dims[0], 70000);
@@ -253,10 +258,12 @@ Deno.test("thread counts outside 1 to 4 per core are rejected before any session
     await fails(
       () => new Autoencoder(tiny().config, { threads }),
       `Cannot create model "tiny": threads must be an integer from 1 to ${max} (4 per core here), got ${threads}; pass fewer, or none for the runtime's choice`,
+      "bad-input",
     );
     await fails(
       () => nodeRuntime.createSession(tiny().toOnnx(), { threads }),
       `Cannot open ONNX Runtime session: threads must be an integer from 1 to ${max}`,
+      "bad-input",
     );
   }
   new Autoencoder(tiny().config, { threads: max }); // the bound itself is allowed

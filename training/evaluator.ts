@@ -70,3 +70,26 @@ export async function openEvaluator(
     release: () => session.release(),
   };
 }
+
+/**
+ * The mean loss of samples, from a session opened for this call and freed after it.
+ *
+ * @param ctx Runtime and session options.
+ * @param program The program whose evaluation graph runs.
+ * @param params The parameters.
+ * @param samples The samples.
+ * @returns The mean loss over all samples.
+ */
+export async function evaluateOnce(
+  ctx: RunContext,
+  program: TrainingProgram,
+  params: ReadonlyMap<string, Float32Array>,
+  samples: Samples,
+): Promise<number> {
+  const evaluator = await openEvaluator(ctx, program, params);
+  try {
+    return await evaluator.evaluate(samples);
+  } finally {
+    await evaluator.release();
+  }
+}

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AutoencoderError } from "../src/errors.ts";
+import { AutoencoderError, quote } from "../src/errors.ts";
 import { corrupt } from "../src/nn/noise.ts";
 import { Random } from "../src/nn/random.ts";
 
@@ -125,6 +125,7 @@ function settings(options: CorruptionOptions): Pick<Corruption, "mode" | "seed">
       `Cannot create the corruption: mode ${
         JSON.stringify(mode)
       } is not known; choose "fresh" or "fixed"`,
+      { kind: "bad-input" },
     );
   }
   return { mode, seed: options.seed };
@@ -136,6 +137,7 @@ function check(what: string, name: string, value: number, max: number): void {
       `Cannot create ${what}: the ${name} must be a finite number from 0${
         max === Infinity ? "" : ` to ${max}`
       }, got ${value}`,
+      { kind: "bad-input" },
     );
   }
 }
@@ -158,6 +160,39 @@ export function corruptAll(
 ): Float32Array {
   const into = new Float32Array(clean.length);
   corruption.apply(new Random(seed), clean, into);
+  return into;
+}
+
+/**
+ * Corrupts samples as a model's training inputs are corrupted (`Autoencoder.corrupt`).
+ *
+ * @param inputs The model's inputs.
+ * @param model The model's name, for the error.
+ * @param rng The model's corruption generator, drawn from (advanced) unless `seed` is given.
+ * @param clean Clean samples in [0, 1].
+ * @param seed Draw from a generator with this seed instead.
+ * @returns New corrupted samples.
+ * @throws {AutoencoderError} If the inputs declare no corruption.
+ */
+export function corruptInputs(
+  inputs: Inputs,
+  model: string,
+  rng: Random | undefined,
+  clean: Float32Array,
+  seed?: number,
+): Float32Array {
+  const corruption = inputs.input;
+  if (!corruption || !rng) {
+    throw new AutoencoderError(
+      `Cannot corrupt inputs of model ${
+        quote(model)
+      }: its inputs declare no corruption; create it with inputs: { input: gaussianNoise(0.5) }`,
+      { kind: "bad-input" },
+    );
+  }
+  if (seed !== undefined) return corruptAll(corruption, clean, seed);
+  const into = new Float32Array(clean.length);
+  corruption.apply(rng, clean, into);
   return into;
 }
 

@@ -11,8 +11,10 @@
 import type { Graph } from "../src/ir/graph.ts";
 import { type Architecture, paramSpecs } from "../src/nn/architecture.ts";
 import { DEFAULT_LOSS, type Loss } from "../src/nn/losses.ts";
+import { Random } from "../src/nn/random.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import type { Provider } from "../src/runtime/types.ts";
+import { emptyHistory, type TrainState } from "./fit.ts";
 import type { Inputs } from "./inputs.ts";
 import { adam, type Optimizer } from "./optimizers.ts";
 import {
@@ -151,4 +153,29 @@ function stateList(
     states.push(generatorState(CORRUPTION, inputs.input.seed!));
   }
   return states;
+}
+
+/**
+ * A run's state before any training: the program's parameters and generators at
+ * their initial values, no optimizer state, step and epoch 0, an empty history.
+ *
+ * @param program The program.
+ * @returns The state.
+ */
+export function initialState(program: TrainingProgram): TrainState {
+  const initial = (role: string) =>
+    program.states.filter((s) => s.role === role).map((s) => [s.name, s.initial()] as const);
+  const generators = initial("generator").map(([name, state]) => {
+    const g = new Random(0);
+    g.state = [...state];
+    return [name, g] as const;
+  });
+  return {
+    params: new Map(initial("parameter") as [string, Float32Array][]),
+    optimizerState: new Map(),
+    step: 0,
+    epoch: 0,
+    history: emptyHistory(),
+    generators: new Map(generators),
+  };
 }

@@ -9,6 +9,7 @@
 import { AutoencoderError } from "../src/errors.ts";
 import type { OperationGuard } from "../src/guard.ts";
 import type { FitOptions } from "../src/options.ts";
+import type { FitInputs } from "../src/validate.ts";
 import type { Callback, TrainingModel } from "./callbacks.ts";
 import {
   type EpochControl,
@@ -35,29 +36,30 @@ export interface Trainee {
   ctx: RunContext;
   /** The model's operation guard (callbacks run between epochs). */
   guard: OperationGuard;
-  /** What callbacks see of the model. */
-  model: TrainingModel;
+  /** The model's full training state as one file (for callbacks). */
+  checkpoint(): Uint8Array;
 }
 
 /**
  * Trains a model.
  *
  * @param trainee The model's parts.
- * @param train Training samples (checked).
- * @param validation Validation samples (checked).
+ * @param inputs The training and validation samples, epochs and batch size (checked).
  * @param options `fit`'s options (checked).
- * @param epochs Epochs.
- * @param batchSize Samples per update.
  * @returns The history of this call.
  */
 export async function train(
   trainee: Trainee,
-  train: Samples,
-  validation: Samples | undefined,
+  { samples: train, validation, epochs, batchSize }: FitInputs,
   options: FitOptions,
-  { epochs, batchSize }: { epochs: number; batchSize: number },
 ): Promise<History> {
-  const { state, guard } = trainee;
+  const { state, guard, ctx } = trainee;
+  // What callbacks see of the model.
+  const model: TrainingModel = {
+    params: state.params,
+    checkpoint: trainee.checkpoint,
+    writeFile: (path, bytes) => ctx.runtime.writeFile(path, bytes),
+  };
   const optimizer = typeof options.optimizer === "object"
     ? options.optimizer
     : optimizerByName(options.optimizer ?? "adam");
@@ -84,7 +86,7 @@ export async function train(
       options.onBatchEnd?.(logs);
       for (const c of callbacks) c.onBatchEnd?.(logs);
     },
-    onEpochEnd: (logs) => guard.between(() => epochEnd(trainee, options, callbacks, logs)),
+    onEpochEnd: (logs) => guard.between(() => epochEnd(model, options, callbacks, logs)),
     ...corruption(program, state, train, validation),
   }).catch((e) => {
     // A diverged run keeps the last finite step, with this optimizer's state.
@@ -97,13 +99,13 @@ export async function train(
     throw e;
   });
   await guard.between(async () => {
-    for (const c of callbacks) await c.onTrainEnd?.(trainee.model);
+    for (const c of callbacks) await c.onTrainEnd?.(model);
   });
   return history;
 }
 
 async function epochEnd(
-  trainee: Trainee,
+  model: TrainingModel,
   options: FitOptions,
   callbacks: Callback[],
   logs: EpochLogs,
@@ -111,7 +113,7 @@ async function epochEnd(
   await options.onEpochEnd?.(logs);
   const control: EpochControl = {};
   for (const c of callbacks) {
-    const asked = await c.onEpochEnd?.(logs, trainee.model);
+    const asked = await c.onEpochEnd?.(logs, model);
     if (asked?.stop) control.stop = true;
     if (asked?.learningRate !== undefined) control.learningRate = asked.learningRate;
   }

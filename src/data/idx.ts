@@ -97,7 +97,9 @@ function checkSize(size: number, max: number, file: string, found: string): void
 }
 
 function fail(file: string, detail: string): AutoencoderError {
-  return new AutoencoderError(`Cannot read IDX file ${quote(file)}: ${detail}; download it again`);
+  return new AutoencoderError(`Cannot read IDX file ${quote(file)}: ${detail}; download it again`, {
+    kind: "io",
+  });
 }
 
 /**
@@ -126,6 +128,7 @@ function readHeader(
     throw new AutoencoderError(
       `Cannot read IDX file ${quote(file)}: data type 0x${type} is unsupported; ` +
         "only unsigned bytes (0x08) can be read",
+      { kind: "io" },
     );
   }
   const ndims = raw[3];
@@ -177,7 +180,7 @@ async function gunzip(bytes: Uint8Array, file: string, max: number): Promise<Uin
       } catch (cause) {
         throw new AutoencoderError(
           `Cannot read IDX file ${quote(file)}: the gzip data is corrupt; download it again`,
-          { cause },
+          { cause, kind: "io" },
         );
       }
       if (next.done) break;

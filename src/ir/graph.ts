@@ -130,7 +130,9 @@ export class Graph {
    */
   input(name: string, dtype: DType, shape: Shape): Value {
     if (this.inputs.some((v) => (v.source as { name: string }).name === name)) {
-      throw new AutoencoderError(`Cannot declare graph input "${name}": the name is taken`);
+      throw new AutoencoderError(`Cannot declare graph input "${name}": the name is taken`, {
+        kind: "bad-input",
+      });
     }
     const v = this.#value({ dtype, shape }, { kind: "input", name });
     this.inputs.push(v);
@@ -150,6 +152,7 @@ export class Graph {
     if (size !== data.length) {
       throw new AutoencoderError(
         `Cannot add constant: ${data.length} elements do not fill shape [${shape}]`,
+        { kind: "bad-input" },
       );
     }
     const dtype: DType = data instanceof Float32Array ? "float32" : "int64";
@@ -184,7 +187,9 @@ export class Graph {
    */
   output(name: string, value: Value): void {
     if (this.outputs.some((o) => o.name === name)) {
-      throw new AutoencoderError(`Cannot declare graph output "${name}": the name is taken`);
+      throw new AutoencoderError(`Cannot declare graph output "${name}": the name is taken`, {
+        kind: "bad-input",
+      });
     }
     this.outputs.push({ name, value });
   }

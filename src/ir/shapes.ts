@@ -28,6 +28,7 @@ export function broadcastShapes(a: Shape, b: Shape, where: string): Dim[] {
     else {
       throw new AutoencoderError(
         `Cannot build ${where}: shapes ${showShape(a)} and ${showShape(b)} do not broadcast`,
+        { kind: "bad-input" },
       );
     }
   }
@@ -48,6 +49,7 @@ export function normalizeAxes(axes: readonly number[], rank: number, where: stri
     if (!Number.isInteger(a) || a < 0 || a >= rank) {
       throw new AutoencoderError(
         `Cannot build ${where}: axes [${axes}] are out of range for rank ${rank}`,
+        { kind: "bad-input" },
       );
     }
   }
@@ -68,6 +70,7 @@ export function resolveReshape(input: Shape, target: readonly Dim[], where: stri
   const fail = () =>
     new AutoencoderError(
       `Cannot build ${where}: shape ${showShape(input)} cannot be reshaped to ${showShape(target)}`,
+      { kind: "bad-input" },
     );
   if (out.some((d) => d === undefined)) throw fail();
   const inferred = out.indexOf(-1);

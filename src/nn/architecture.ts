@@ -78,11 +78,13 @@ export function placeLayers(arch: Architecture): PlacedLayer[] {
   if (!last || arch.encoder.length === 0) {
     throw new AutoencoderError(
       "Cannot build autoencoder: the encoder and the decoder need a layer each",
+      { kind: "bad-input" },
     );
   }
   if (last.output.join() !== arch.inputShape.join()) {
     throw new AutoencoderError(
       `Cannot build autoencoder: the decoder outputs [${last.output}] but the input is [${arch.inputShape}]`,
+      { kind: "bad-input" },
     );
   }
   return placed;
@@ -193,12 +195,17 @@ export function buildInference(
       b,
       param: (spec) => {
         const data = weights.get(spec.name);
-        if (!data) throw new AutoencoderError(`Cannot build model: no weights for "${spec.name}"`);
+        if (!data) {
+          throw new AutoencoderError(`Cannot build model: no weights for "${spec.name}"`, {
+            kind: "bad-input",
+          });
+        }
         if (data.length !== spec.shape.reduce((a, d) => a * d, 1)) {
           throw new AutoencoderError(
             `Cannot build model: weights "${spec.name}" hold ${data.length} values but its shape is ${
               showShape(spec.shape)
             }`,
+            { kind: "bad-input" },
           );
         }
         return b.graph.constant(data, spec.shape, spec.name);

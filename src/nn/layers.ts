@@ -76,6 +76,7 @@ function positiveInteger(n: number, what: string, layer: string): void {
   if (!Number.isInteger(n) || n < 1) {
     throw new AutoencoderError(
       `Cannot create ${layer} layer: ${what} must be a positive integer, got ${n}`,
+      { kind: "bad-input" },
     );
   }
 }
@@ -113,6 +114,7 @@ export class Dense implements Layer {
         `Cannot build Dense layer "${name}": it expects flat inputs [features], got ${
           showShape(input)
         }; flatten the images first`,
+        { kind: "bad-input" },
       );
     }
     return [this.units];
@@ -139,6 +141,7 @@ export class Dense implements Layer {
         `Cannot build Dense layer "${name}": input has ${
           x.shape[1]
         } features but the layer expects ${kernel.shape[0]}`,
+        { kind: "bad-input" },
       );
     }
     return ctx.b.op1("Gemm", [x, kernel, bias]);
@@ -154,6 +157,7 @@ function expectImages(input: Shape, name: string, layer: string): number[] {
       `Cannot build ${layer} layer "${name}": it expects images [channels, height, width], got ${
         showShape(input)
       }`,
+      { kind: "bad-input" },
     );
   }
   return input as number[];
@@ -208,6 +212,7 @@ export class Conv2D implements Layer {
     if (h - shrink < 1 || w - shrink < 1) {
       throw new AutoencoderError(
         `Cannot build Conv2D layer "${name}": a ${this.kernelSize}x${this.kernelSize} "valid" kernel does not fit ${h}x${w} images`,
+        { kind: "bad-input" },
       );
     }
     return [this.filters, h - shrink, w - shrink];
@@ -236,6 +241,7 @@ export class Conv2D implements Layer {
         `Cannot build Conv2D layer "${name}": input has ${
           x.shape[1]
         } channels but the layer expects ${kernel.shape[1]}`,
+        { kind: "bad-input" },
       );
     }
     return ctx.b.conv(x, kernel, bias, this.pads);
@@ -272,6 +278,7 @@ export class MaxPool2D implements Layer {
     if (out(h) < 1 || out(w) < 1) {
       throw new AutoencoderError(
         `Cannot build MaxPool2D layer "${name}": ${h}x${w} images are too small`,
+        { kind: "bad-input" },
       );
     }
     return [c, out(h), out(w)];

@@ -137,6 +137,7 @@ export function binaryCrossEntropy(): LossTerm {
       if (activation !== "sigmoid") {
         throw new AutoencoderError(
           `Cannot use loss "bce": it needs a last layer with a sigmoid activation, got "${activation}"; end the decoder with a sigmoid or use loss "mse"`,
+          { kind: "bad-input" },
         );
       }
       return binaryCrossEntropyFromLogits(b, preActivation, target);
@@ -181,6 +182,7 @@ export function activityL1(weight: number, at = "code"): LossTerm {
   if (!(weight >= 0 && Number.isFinite(weight))) {
     throw new AutoencoderError(
       `Cannot create an L1 activity penalty: the weight must be a finite number >= 0, got ${weight}`,
+      { kind: "bad-input" },
     );
   }
   return {
@@ -191,6 +193,7 @@ export function activityL1(weight: number, at = "code"): LossTerm {
       if (!h) {
         throw new AutoencoderError(
           `Cannot build loss term "l1(${at})": the network has no activation "${at}"; use "code" or a layer name such as "encoder.0"`,
+          { kind: "bad-input" },
         );
       }
       const perUnit = b.reduceMean(b.abs(h), [0], false);
@@ -224,6 +227,7 @@ export function lossOf(loss: LossName | Loss = DEFAULT_LOSS): Loss {
       `Cannot use loss "${loss}": it is not one of ${
         Object.keys(RECONSTRUCTION_LOSSES).join(", ")
       }`,
+      { kind: "bad-input" },
     );
   }
   return [RECONSTRUCTION_LOSSES[loss]()];

@@ -59,7 +59,9 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
   const taken = new Set<string>();
   const claim = (v: Value, name: string) => {
     if (taken.has(name)) {
-      throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`);
+      throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`, {
+        kind: "bad-input",
+      });
     }
     taken.add(name);
     names.set(v.id, name);
@@ -142,7 +144,9 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
         .concat(
           [...(options.extraInitializers ?? [])].map(([name, { dims, data }]) => {
             if (taken.has(name)) {
-              throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`);
+              throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`, {
+                kind: "bad-input",
+              });
             }
             return {
               name,
@@ -240,9 +244,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
       `Cannot read ONNX model ${
         quote(file)
       }: the file is not a valid ONNX model; check that it is an .onnx file, whole (save or download it again)`,
-      {
-        cause,
-      },
+      { cause, kind: "io" },
     );
   }
   if (!m.graph) {
@@ -250,6 +252,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
       `Cannot read ONNX model ${
         quote(file)
       }: the file has no graph; check that it is an .onnx file, whole (save or download it again)`,
+      { kind: "io" },
     );
   }
   const info = (
@@ -284,6 +287,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
     if (t.dataLocation === 1) { // EXTERNAL: the values are in another file
       throw new AutoencoderError(
         `Cannot read ONNX model "${file}": initializer "${t.name}" keeps its values in an external data file, which this library does not read; save the model with its weights inside (onnx.save with save_as_external_data=False)`,
+        { kind: "io" },
       );
     }
     if (t.rawData.length) {
@@ -294,6 +298,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
           } holds ${t.rawData.length} bytes, expected ${
             size * 4
           }; the file is corrupt (save or download it again)`,
+          { kind: "io" },
         );
       }
       data = new Float32Array(new Uint8Array(t.rawData).buffer); // a copy, aligned
@@ -303,6 +308,7 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
           `Cannot read ONNX model ${quote(file)}: initializer ${
             quote(t.name)
           } holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
+          { kind: "io" },
         );
       }
       data = Float32Array.from(t.floatData);

@@ -198,6 +198,7 @@ export function createRuntime(adapter: RuntimeAdapter): Runtime {
       if (lacks !== undefined) {
         throw new AutoencoderError(
           `Cannot open ONNX Runtime session on provider "${requested}": ${lacks}`,
+          { kind: "provider-unavailable" },
         );
       }
       const { provider } = await chooseProvider(runtime, requested);

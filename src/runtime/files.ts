@@ -51,7 +51,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
       `Cannot write "${path}": ${
         (cause as Error).message
       }; check that the folder is writable and the disk has space`,
-      { cause },
+      { cause, kind: "io" },
     );
   }
   await syncFolder(dir);

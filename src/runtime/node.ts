@@ -76,7 +76,7 @@ export const nodeRuntime: Runtime = createRuntime({
         `Cannot read ${quote(path)}: ${
           printable((cause as Error).message)
         }; check the path and that the file is readable`,
-        { cause },
+        { cause, kind: "io" },
       );
     }
   },

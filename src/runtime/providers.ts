@@ -117,6 +117,7 @@ export async function chooseProvider(
         `Cannot pick a provider: ${runtime.name} has none available here: ${
           infos.map((p) => `${p.provider}: ${p.reason}`).join("; ")
         }`,
+        { kind: "provider-unavailable" },
       );
     }
     const passed = infos.slice(0, infos.indexOf(picked)).map((p) =>
@@ -143,11 +144,13 @@ export async function chooseProvider(
       `Cannot use provider "${choice}": ${runtime.name} has no such provider; choose one of ${
         ["auto", ...infos.map((p) => p.provider)].map((p) => `"${p}"`).join(", ")
       }`,
+      { kind: "provider-unavailable" },
     );
   }
   if (!info.available) {
     throw new AutoencoderError(
       `Cannot use provider "${choice}" of ${runtime.name}: it is not available here; ${info.reason}`,
+      { kind: "provider-unavailable" },
     );
   }
   return { ...info, choice, summary: describe(info) };

@@ -52,6 +52,7 @@ export function checkThreads(threads: number | undefined, what: string): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > max) {
     throw new AutoencoderError(
       `Cannot ${what}: threads must be an integer from 1 to ${max} (${PER_CORE} per core here), got ${threads}; pass fewer, or none for the runtime's choice`,
+      { kind: "bad-input" },
     );
   }
 }

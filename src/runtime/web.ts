@@ -58,6 +58,7 @@ export function configureWebRuntime(options: WebRuntimeOptions): void {
   if (initialized) {
     throw new AutoencoderError(
       "Cannot configure onnxruntime-web: a session has already opened and ORT-web reads its settings once; call configureWebRuntime before creating or running any model",
+      { kind: "bad-input" },
     );
   }
   if (options.wasmPaths !== undefined) {
@@ -67,7 +68,7 @@ export function configureWebRuntime(options: WebRuntimeOptions): void {
     } catch (cause) {
       throw new AutoencoderError(
         `Cannot configure onnxruntime-web: wasmPaths "${options.wasmPaths}" is not a URL; pass an absolute URL or one relative to the page`,
-        { cause },
+        { cause, kind: "bad-input" },
       );
     }
     const file = url.pathname.endsWith(".wasm") ? url : new URL(ORT_WASM_FILE, url);
@@ -157,6 +158,7 @@ export const webRuntime: Runtime = createRuntime({
     return Promise.reject(
       new AutoencoderError(
         `Cannot write "${path}": the browser has no file system; use \`toOnnx()\` for the model's bytes and offer them as a download (a Blob)`,
+        { kind: "io" },
       ),
     );
   },
@@ -164,6 +166,7 @@ export const webRuntime: Runtime = createRuntime({
     return Promise.reject(
       new AutoencoderError(
         `Cannot read "${path}": the browser has no file system; fetch the file and pass its bytes to \`loadOnnx()\``,
+        { kind: "io" },
       ),
     );
   },
