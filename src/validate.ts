@@ -126,20 +126,23 @@ export function checkFitOptions(options: FitOptions): { epochs: number; batchSiz
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new AutoencoderError(`Cannot fit: epochs must be a positive integer, got ${epochs}`, {
-      kind: "bad-input",
-    });
+    throw new AutoencoderError(
+      `Cannot fit: epochs must be a positive integer, got ${epochs}; pass epochs >= 1`,
+      {
+        kind: "bad-input",
+      },
+    );
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new AutoencoderError(
-      `Cannot fit: batch size must be a positive integer, got ${batchSize}`,
+      `Cannot fit: batch size must be a positive integer, got ${batchSize}; pass batchSize >= 1`,
       { kind: "bad-input" },
     );
   }
   const rate = options.learningRate;
   if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
     throw new AutoencoderError(
-      `Cannot fit: the learning rate must be a finite number > 0, got ${rate}`,
+      `Cannot fit: the learning rate must be a finite number > 0, got ${rate}; pass one such as 0.001`,
       { kind: "bad-input" },
     );
   }

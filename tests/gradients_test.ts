@@ -34,7 +34,8 @@ import { type OpType, registry } from "../src/ops/registry.ts";
 import { tensor } from "../src/ops/tensor64.ts";
 import type { Rewrite, Tensor64 } from "../src/ops/types.ts";
 import { adam } from "../training/optimizers.ts";
-import { buildEvalStep, buildTrainStep, nextName, stateName } from "../training/train_step.ts";
+import { buildEvalStep, buildTrainStep } from "../training/train_step.ts";
+import { nextName, stateName } from "../training/state.ts";
 import { assertAllClose, maxAbs, referenceUpdate, runOrt, withSession } from "./numeric.ts";
 
 // ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import {
   UndercompleteAutoencoder,
 } from "../mod.ts";
 import { ENCODE_REWRITES, FORWARD_REWRITES } from "../src/lower/lower.ts";
-import { PROVIDERS } from "../src/lower/rewrite.ts";
+import { PROVIDERS } from "../src/runtime/types.ts";
 import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import { ModelProto } from "../src/onnx/schema.ts";

@@ -23,7 +23,8 @@ import { Random } from "../src/nn/random.ts";
 import { decodeModel, encodeModel } from "../src/onnx/model.ts";
 import { Builder } from "../src/ops/builder.ts";
 import { adam, OPTIMIZER_NAMES, OPTIMIZERS, sgd } from "../training/optimizers.ts";
-import { buildEvalStep, buildTrainStep, nextName, stateName } from "../training/train_step.ts";
+import { buildEvalStep, buildTrainStep } from "../training/train_step.ts";
+import { nextName, stateName } from "../training/state.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -33,7 +33,7 @@ import {
   updateNumber,
   updateTensor,
 } from "../training/optimizers.ts";
-import { nextName } from "../training/train_step.ts";
+import { nextName } from "../training/state.ts";
 import { assertAllClose, referenceUpdate, runOrt, withSession } from "./numeric.ts";
 
 const SHAPE = [2, 3];

@@ -114,19 +114,19 @@ Deno.test("bad input to fit, encode, decode, denoise and evaluate: a clear error
       "fit with batch size 0",
       model,
       (m) => m.fit(x, { batchSize: 0 }),
-      /batch size must be a positive integer, got 0$/,
+      /batch size must be a positive integer, got 0; pass batchSize >= 1$/,
     ],
     [
       "fit with batch size 2.5",
       model,
       (m) => m.fit(x, { batchSize: 2.5 }),
-      /batch size must be a positive integer, got 2.5$/,
+      /batch size must be a positive integer, got 2.5; pass batchSize >= 1$/,
     ],
     [
       "fit with epochs NaN",
       model,
       (m) => m.fit(x, { epochs: NaN }),
-      /epochs must be a positive integer, got NaN$/,
+      /epochs must be a positive integer, got NaN; pass epochs >= 1$/,
     ],
     ...[0, -1, NaN, Infinity].map((
       rate,
@@ -134,7 +134,9 @@ Deno.test("bad input to fit, encode, decode, denoise and evaluate: a clear error
       `fit with learning rate ${rate}`,
       model,
       (m) => m.fit(x, { learningRate: rate }),
-      new RegExp(`^Cannot fit: the learning rate must be a finite number > 0, got ${rate}$`),
+      new RegExp(
+        `^Cannot fit: the learning rate must be a finite number > 0, got ${rate}; pass one such as 0.001$`,
+      ),
     ]),
     [
       "conv fit on 32x32 images",

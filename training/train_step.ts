@@ -8,11 +8,9 @@
  * ```
  *
  * `loss` is what the optimizer minimises and what Keras reports as the training
- * loss: the binary cross-entropy plus the activity penalties, which `penalty`
- * also gives alone when the architecture has any.
- *
- * ```
- * ```
+ * loss: the sum of the loss's terms (`Architecture.loss`, binary cross-entropy by
+ * default); `penalty` gives the regularizers' share alone when the loss has any.
+ * The evaluation graph's `loss` leaves the regularizers out.
  *
  * The fit loop feeds the `next.*` outputs back as the next step's inputs.
  *
@@ -33,8 +31,6 @@ import {
 import { DEFAULT_LOSS, type Loss, type LossInputs } from "../src/nn/losses.ts";
 import type { Optimizer } from "./optimizers.ts";
 import { nextName, stateName, STEP } from "./state.ts";
-
-export { nextName, stateName };
 
 /** Options of {@link buildTrainStep}. */
 export interface TrainStepOptions {

@@ -166,9 +166,11 @@ if (import.meta.main) {
     args: Deno.args,
     options: { port: { type: "string" }, data: { type: "string" } },
   });
-  const port = Number(values.port ?? Deno.env.get("PORT") ?? 8000);
+  const asked = values.port ?? Deno.env.get("PORT") ?? "8000";
+  const port = Number(asked);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`Cannot serve: --port must be a port number (0 to 65535), got "${values.port}"`);
+    const from = values.port === undefined ? "$PORT" : "--port";
+    console.error(`Cannot serve: ${from} must be a port number (0 to 65535), got "${asked}"`);
     Deno.exit(2);
   }
   const data = await loadMnist({ dir: values.data, orSubset: true }).catch((e) => {

@@ -14,11 +14,11 @@ import type { RunInfo } from "../autoencoder.ts";
 import { type BlogModel, blogModel } from "../../models/registry.ts";
 import { type Optimizer, optimizerByName } from "../../training/optimizers.ts";
 import { type LossName, RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
-import type { ProviderChoice } from "../runtime/types.ts";
+import { type ProviderChoice, PROVIDERS } from "../runtime/types.ts";
 import { parseCommandLine } from "./command.ts";
 
 /** Providers the command accepts. */
-export const PROVIDERS: readonly ProviderChoice[] = ["auto", "cpu", "cuda", "webgpu", "wasm"];
+export const PROVIDER_CHOICES: readonly ProviderChoice[] = ["auto", ...PROVIDERS];
 
 /** Data sets the command trains on (`mnist-subset`: the one embedded in the library). */
 export const DATASETS = ["mnist", "fashion-mnist", "mnist-subset"] as const;
@@ -127,7 +127,7 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     seed: intOption(values.seed, "seed", -Infinity) ?? 0,
     noiseFactor: numberOption(values["noise-factor"], "noise-factor", ">= 0", (x) => x >= 0)!,
     noise: choice(values.noise, "noise", ["fresh", "fixed"] as const),
-    provider: choice(values.provider, "provider", PROVIDERS),
+    provider: choice(values.provider, "provider", PROVIDER_CHOICES),
     threads: intOption(values.threads, "threads", 1, cores * 4, `4 per core, ${cores} here`),
     passive: values.passive,
     resume: values.resume,

@@ -11,9 +11,6 @@ import type { Provider } from "../runtime/types.ts";
 
 export type { Provider, Rewrite };
 
-/** Every provider a graph may be lowered for. */
-export const PROVIDERS: readonly Provider[] = ["cpu", "wasm", "webgpu", "cuda"];
-
 /** A rewrite with the providers it is applied for. */
 export interface Lowering extends Rewrite {
   /** The providers whose graphs it makes faster (or runnable). */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { AutoencoderError } from "../errors.ts";
+import { AutoencoderError, quote } from "../errors.ts";
 import type { Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
 import type { Activation } from "./layers.ts";
@@ -224,9 +224,9 @@ export function lossOf(loss: LossName | Loss = DEFAULT_LOSS): Loss {
   if (typeof loss !== "string") return loss;
   if (!Object.hasOwn(RECONSTRUCTION_LOSSES, loss)) {
     throw new AutoencoderError(
-      `Cannot use loss "${loss}": it is not one of ${
+      `Cannot use loss ${quote(loss)}: it is not one of ${
         Object.keys(RECONSTRUCTION_LOSSES).join(", ")
-      }`,
+      }; pass one of them, or a list of loss terms`,
       { kind: "bad-input" },
     );
   }

@@ -9,6 +9,9 @@
 /** Execution providers. */
 export type Provider = "cpu" | "cuda" | "webgpu" | "wasm";
 
+/** Every execution provider the library knows, in the order `"auto"` prefers them. */
+export const PROVIDERS: readonly Provider[] = ["cuda", "webgpu", "cpu", "wasm"];
+
 /** A provider to use, or `"auto"`: the fastest one available here. */
 export type ProviderChoice = Provider | "auto";
 
