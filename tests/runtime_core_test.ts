@@ -144,12 +144,14 @@ Deno.test("the core refuses a provider that is missing or not available before o
     runtime.createSession(MODEL, { provider: "wasm" }),
     new AutoencoderError(
       'Cannot open ONNX Runtime session on provider "wasm": fake-ort has none; use provider "cpu"',
+      { kind: "provider-unavailable" },
     ),
   );
   await assert.rejects(
     runtime.createSession(MODEL, { provider: "cuda" }),
     new AutoencoderError(
       'Cannot use provider "cuda" of fake-ort 1.0: it is not available here; install CUDA',
+      { kind: "provider-unavailable" },
     ),
   );
   await assert.rejects(
