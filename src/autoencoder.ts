@@ -171,10 +171,11 @@ export class Autoencoder {
    * @returns The loss.
    */
   async evaluate(x: Float32Array | ImageBatch): Promise<number> {
-    this.#guard.check("evaluate", true);
-    const samples = samplesOf(x, this.inputShape, "evaluate");
-    await this.resolveProvider();
-    return await evaluateOnce(this.#provider.ctx, this.program(), this.params, samples);
+    return await this.#guard.read("evaluate", async () => {
+      const samples = samplesOf(x, this.inputShape, "evaluate");
+      await this.resolveProvider();
+      return await evaluateOnce(this.#provider.ctx, this.program(), this.params, samples);
+    });
   }
 
   /**
@@ -309,13 +310,13 @@ export class Autoencoder {
     return files.readCheckpoint(this.config, this.#state, bytes, file);
   }
 
-  /** Frees the model's inference sessions. */
+  /** Frees the model's inference sessions (it throws a `"busy"` error while the model runs a call). */
   dispose(): Promise<void> {
+    this.#guard.check("dispose");
     return this.#sessions.dispose();
   }
 
   async #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
-    this.#guard.check(method, true);
-    return await this.#sessions.infer(part, this.params, x, method);
+    return await this.#guard.read(method, () => this.#sessions.infer(part, this.params, x, method));
   }
 }

@@ -31,6 +31,8 @@ import { AutoencoderError } from "./errors.ts";
 export class OperationGuard {
   #running?: string;
   #between = false;
+  /** Reads in flight (`evaluate`, `predict`, ...), which operations that change the model wait for. */
+  #reading = new Map<string, number>();
 
   /**
    * Creates an idle guard.
@@ -47,13 +49,34 @@ export class OperationGuard {
    * @throws {AutoencoderError} Of kind `"busy"`, if the call must wait.
    */
   check(method: string, reader = false): void {
-    if (this.#running === undefined || (reader && this.#between)) return;
+    const reading = reader ? undefined : this.#reading.keys().next().value;
+    if ((this.#running === undefined || (reader && this.#between)) && reading === undefined) return;
     throw new AutoencoderError(
-      `Cannot call ${method}: ${this.subject()} is busy with ${this.#running}; await the running call first${
-        reader ? `, or call ${method} from an epoch callback` : ""
-      }`,
+      `Cannot call ${method}: ${this.subject()} is busy with ${
+        this.#running ?? reading
+      }; await the running call first${reader ? `, or call ${method} from an epoch callback` : ""}`,
       { kind: "busy" },
     );
+  }
+
+  /**
+   * Runs `task`, which only reads the model, once {@link check} passes for a reader;
+   * operations that change the model throw until it is done.
+   *
+   * @param method The method, e.g. `"predict"`.
+   * @param task The read.
+   * @returns What `task` returns.
+   */
+  async read<T>(method: string, task: () => Promise<T>): Promise<T> {
+    this.check(method, true);
+    this.#reading.set(method, (this.#reading.get(method) ?? 0) + 1);
+    try {
+      return await task();
+    } finally {
+      const left = this.#reading.get(method)! - 1;
+      if (left) this.#reading.set(method, left);
+      else this.#reading.delete(method);
+    }
   }
 
   /**

@@ -141,6 +141,20 @@ Deno.test("fit during load throws; the load completes", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("restore, load and fit during a predict throw; reads may overlap", async () => {
+  const model = tiny(), other = tiny("tiny", 7);
+  const before = snapshot(model);
+  const reading = model.predict(DATA);
+  const alsoReading = model.evaluate(DATA); // readers do not exclude each other
+  await fails(() => model.restore(other.checkpoint()), busy("restore", "predict"), "busy");
+  await fails(() => model.loadOnnx(other.toOnnx()), busy("loadOnnx", "predict"), "busy");
+  await fails(() => model.fit(DATA, FIT), busy("fit", "predict"), "busy");
+  const [reconstructions] = await Promise.all([reading, alsoReading]);
+  assert.equal(reconstructions.length, DATA.length);
+  assert.deepEqual(snapshot(model), before);
+  model.restore(other.checkpoint()); // idle again
+});
+
 /** A saved model of the tiny architecture whose metadata names it `name`. */
 function namedModel(name: string): Uint8Array {
   const config = tiny().config;
