@@ -4,7 +4,7 @@
  * `dW[o, i, kh, kw] = Σ_{n,h,w} dY[n, o, h, w] · Xpad[n, i, h + kh, w + kw]`,
  * computed three ways in ONNX Runtime on the same inputs:
  *
- * - `library`: what the library emits today (Conv's rule in src/ops/registry.ts, lowered by src/lower);
+ * - `library`: what the library emits today (Conv's rule in src/ops/nn_ops.ts, lowered by src/lower);
  * - `conv`: the library's first form, before commit 209f40c: a `Conv` over the
  *   batch-transposed tensors (`[C_in, N, H, W]` convolved with `[C_out, N, H, W]` as a
  *   H×W kernel, pads 1), a GEMM with a 3×3 output per image, which MLAS runs as a

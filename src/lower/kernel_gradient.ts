@@ -8,7 +8,7 @@
 
 import type { Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
-import { flipTaps, fullPads } from "../ops/registry.ts";
+import { flipTaps, fullPads } from "../ops/nn_ops.ts";
 import { type Lowering, oneHotTaps, producer } from "./rewrite.ts";
 
 const SWAP_01 = [1, 0, 2, 3].join();
