@@ -1,6 +1,7 @@
 /**
  * Shape arithmetic shared by shape inference, autodiff and the reference
- * interpreter: numpy broadcasting, axis normalisation, reshape resolution.
+ * interpreter: numpy broadcasting, axis normalisation, reshape resolution,
+ * shape equality.
  *
  * @module
  */
@@ -90,4 +91,15 @@ export function resolveReshape(input: Shape, target: readonly Dim[], where: stri
   }
   if (symbols(input) !== symbols(out) || numeric(input) !== numeric(out)) throw fail();
   return out;
+}
+
+/**
+ * Whether two shapes are identical (symbols compared by name).
+ *
+ * @param a First shape.
+ * @param b Second shape.
+ * @returns `true` when equal.
+ */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d: Dim, i) => d === b[i]);
 }

@@ -6,7 +6,7 @@
  */
 
 import { type Lowering, producer } from "./rewrite.ts";
-import { sameShape } from "../ops/builder.ts";
+import { sameShape } from "../ir/shapes.ts";
 
 /** `Mul(g, Sign(x))` to two `Where`s on `x > 0` and `0 > x`. */
 export const absGradient: Lowering = {

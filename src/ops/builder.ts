@@ -7,7 +7,8 @@
  */
 
 import { AutoencoderError } from "../errors.ts";
-import { type Attrs, type Dim, Graph, type Shape, staticSize, type Value } from "../ir/graph.ts";
+import { type Attrs, Graph, type Shape, staticSize, type Value } from "../ir/graph.ts";
+import { sameShape } from "../ir/shapes.ts";
 import { type OpType, registry } from "./registry.ts";
 import type { Rewrite, Vjp } from "./types.ts";
 
@@ -417,15 +418,4 @@ export class Builder {
     if (!v) this.#constants.set(key, v = make());
     return v;
   }
-}
-
-/**
- * Whether two shapes are identical (symbols compared by name).
- *
- * @param a First shape.
- * @param b Second shape.
- * @returns `true` when equal.
- */
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d: Dim, i) => d === b[i]);
 }
