@@ -7,7 +7,7 @@
  */
 
 import { AutoencoderError, quote } from "../errors.ts";
-import type { DType, Graph, Shape, Value } from "../ir/graph.ts";
+import type { AttrValue, DType, Graph, Shape, Value } from "../ir/graph.ts";
 import { lower } from "../lower/lower.ts";
 import type { Provider } from "../lower/rewrite.ts";
 import { OPSET, type OpType, registry } from "../ops/registry.ts";
@@ -55,14 +55,52 @@ export interface EncodeOptions {
 export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Array {
   const provider = options.provider ?? "cpu";
   const graph = provider === "none" ? plain : lower(plain, provider);
+  const names = nameValues(graph);
+  const nodes = encodeNodes(graph, names);
+  const message = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: PRODUCER.name,
+    producerVersion: PRODUCER.version,
+    graph: {
+      name: options.name ?? "graph",
+      node: nodes,
+      input: graph.inputs.map((v) => valueInfo(names.nameOf(v), v.dtype, v.shape)),
+      output: graph.outputs.map(({ name, value }) => valueInfo(name, value.dtype, value.shape)),
+      initializer: encodeInitializers(
+        graph,
+        names,
+        new Set(nodes.flatMap((n) => n.input)),
+        options.extraInitializers,
+      ),
+    },
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  };
+  return ModelProto.encode(ModelProto.fromObject(message)).finish();
+}
+
+/** The names of a graph's values in its model. */
+interface ModelNames {
+  /** A value's name; an intermediate value's (`t<id>`) is made when first asked for. */
+  nameOf(v: Value): string;
+  /** The names of the inputs, the named constants and the outputs. */
+  taken: Set<string>;
+  /** Outputs written by an Identity node: an input, a constant, or a value output twice. */
+  identities: { from: Value; to: string }[];
+}
+
+function usedTwice(name: string): AutoencoderError {
+  return new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`, {
+    kind: "bad-input",
+  });
+}
+
+/** Names the inputs, constants and outputs of a graph; a name used twice is an error. */
+function nameValues(graph: Graph): ModelNames {
   const names = new Map<number, string>();
   const taken = new Set<string>();
   const claim = (v: Value, name: string) => {
-    if (taken.has(name)) {
-      throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`, {
-        kind: "bad-input",
-      });
-    }
+    if (taken.has(name)) throw usedTwice(name);
     taken.add(name);
     names.set(v.id, name);
   };
@@ -83,31 +121,23 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
       identities.push({ from: value, to: name });
     }
   }
-
-  const live = liveNodes(graph);
   const nameOf = (v: Value) => {
     let name = names.get(v.id);
     if (!name) names.set(v.id, name = `t${v.id}`);
     return name;
   };
+  return { nameOf, taken, identities };
+}
+
+/** The `NodeProto`s of the nodes some output depends on, then the outputs' Identity nodes. */
+function encodeNodes(graph: Graph, { nameOf, identities }: ModelNames) {
+  const live = liveNodes(graph);
   const nodes = graph.nodes.filter((n) => live.has(n.id)).map((n) => ({
     name: `${n.scope ? n.scope + "/" : ""}${n.op}.${n.id}`,
     opType: n.op,
     input: n.inputs.map(nameOf),
     output: n.outputs.map(nameOf),
-    attribute: Object.entries(n.attrs).map(([name, value]) => {
-      const type = registry[n.op as OpType].attrs[name];
-      switch (type) {
-        case "int":
-          return { name, type: AttributeType.INT, i: value as number };
-        case "float":
-          return { name, type: AttributeType.FLOAT, f: value as number };
-        case "ints":
-          return { name, type: AttributeType.INTS, ints: value as number[] };
-        default:
-          return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
-      }
-    }),
+    attribute: Object.entries(n.attrs).map(([name, value]) => encodeAttribute(n.op, name, value)),
   }));
   for (const { from, to } of identities) {
     nodes.push({
@@ -118,48 +148,53 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
       attribute: [],
     });
   }
+  return nodes;
+}
 
-  const usedConstants = new Set(nodes.flatMap((n) => n.input));
-  const message = {
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: PRODUCER.name,
-    producerVersion: PRODUCER.version,
-    graph: {
-      name: options.name ?? "graph",
-      node: nodes,
-      input: graph.inputs.map((v) => valueInfo(nameOf(v), v.dtype, v.shape)),
-      output: graph.outputs.map(({ name, value }) => valueInfo(name, value.dtype, value.shape)),
-      initializer: graph.constants
-        .filter((v) => usedConstants.has(nameOf(v)))
-        .map((v) => {
-          const data = (v.source as { data: Float32Array | BigInt64Array }).data;
-          return {
-            name: nameOf(v),
-            dims: v.shape as number[],
-            dataType: data instanceof Float32Array ? DataType.FLOAT : DataType.INT64,
-            rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-          };
-        })
-        .concat(
-          [...(options.extraInitializers ?? [])].map(([name, { dims, data }]) => {
-            if (taken.has(name)) {
-              throw new AutoencoderError(`Cannot encode model: the name "${name}" is used twice`, {
-                kind: "bad-input",
-              });
-            }
-            return {
-              name,
-              dims: [...dims],
-              dataType: DataType.FLOAT,
-              rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-            };
-          }),
-        ),
-    },
-    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-  };
-  return ModelProto.encode(ModelProto.fromObject(message)).finish();
+/** An `AttributeProto`, of the type the op's record declares. */
+function encodeAttribute(op: string, name: string, value: AttrValue) {
+  const type = registry[op as OpType].attrs[name];
+  switch (type) {
+    case "int":
+      return { name, type: AttributeType.INT, i: value as number };
+    case "float":
+      return { name, type: AttributeType.FLOAT, f: value as number };
+    case "ints":
+      return { name, type: AttributeType.INTS, ints: value as number[] };
+    default:
+      return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
+  }
+}
+
+/** The constants the nodes read, then the extra initializers (whose names must be new). */
+function encodeInitializers(
+  graph: Graph,
+  { nameOf, taken }: ModelNames,
+  used: ReadonlySet<string>,
+  extra: EncodeOptions["extraInitializers"],
+) {
+  return graph.constants
+    .filter((v) => used.has(nameOf(v)))
+    .map((v) => {
+      const data = (v.source as { data: Float32Array | BigInt64Array }).data;
+      return {
+        name: nameOf(v),
+        dims: v.shape as number[],
+        dataType: data instanceof Float32Array ? DataType.FLOAT : DataType.INT64,
+        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      };
+    })
+    .concat(
+      [...(extra ?? [])].map(([name, { dims, data }]) => {
+        if (taken.has(name)) throw usedTwice(name);
+        return {
+          name,
+          dims: [...dims],
+          dataType: DataType.FLOAT,
+          rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        };
+      }),
+    );
 }
 
 function valueInfo(name: string, dtype: DType, shape: Shape) {
@@ -231,6 +266,29 @@ export interface DecodedModel {
  * ```
  */
 export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
+  const m = parseModel(bytes, file);
+  const initializers = new Map<string, { dims: number[]; data: Float32Array }>();
+  for (const t of m.graph.initializer as InitializerObject[]) {
+    if (t.dataType !== DataType.FLOAT) continue;
+    initializers.set(t.name, { dims: t.dims, data: initializerData(t, file) });
+  }
+  const inputs: ValueInfoObject[] = m.graph.input.filter((vi: { name: string }) =>
+    !initializers.has(vi.name)
+  );
+  return {
+    inputs: inputs.map(tensorInfo),
+    outputs: m.graph.output.map(tensorInfo),
+    initializers,
+    metadata: Object.fromEntries(
+      m.metadataProps.map((p: { key: string; value: string }) => [p.key, p.value]),
+    ),
+    ops: m.graph.node.map((n: { opType: string }) => n.opType),
+  };
+}
+
+/** A `ModelProto` as a plain object; an error says the file is not a whole model. */
+// deno-lint-ignore no-explicit-any
+function parseModel(bytes: Uint8Array, file: string): any {
   // deno-lint-ignore no-explicit-any
   let m: any;
   try {
@@ -255,73 +313,73 @@ export function decodeModel(bytes: Uint8Array, file = "model"): DecodedModel {
       { kind: "io" },
     );
   }
-  const info = (
-    vi: {
-      name: string;
-      type?: {
-        tensorType?: {
-          elemType: number;
-          shape?: { dim: { dimValue?: number; dimParam?: string }[] };
-        };
-      };
-    },
-  ): TensorInfo => {
-    const t = vi.type?.tensorType;
-    const dtype = t?.elemType === DataType.FLOAT
-      ? "float32"
-      : t?.elemType === DataType.INT64
-      ? "int64"
-      : "other";
-    return {
-      name: vi.name,
-      dtype,
-      shape: (t?.shape?.dim ?? []).map((d) => d.dimParam || (d.dimValue ?? 0)),
+  return m;
+}
+
+/** A `ValueInfoProto` as a plain object. */
+interface ValueInfoObject {
+  name: string;
+  type?: {
+    tensorType?: {
+      elemType: number;
+      shape?: { dim: { dimValue?: number; dimParam?: string }[] };
     };
   };
-  const initializers = new Map<string, { dims: number[]; data: Float32Array }>();
-  for (const t of m.graph.initializer) {
-    if (t.dataType !== DataType.FLOAT) continue;
-    const dims: number[] = t.dims;
-    const size = dims.reduce((a: number, b: number) => a * b, 1);
-    let data: Float32Array;
-    if (t.dataLocation === 1) { // EXTERNAL: the values are in another file
+}
+
+function tensorInfo(vi: ValueInfoObject): TensorInfo {
+  const t = vi.type?.tensorType;
+  const dtype = t?.elemType === DataType.FLOAT
+    ? "float32"
+    : t?.elemType === DataType.INT64
+    ? "int64"
+    : "other";
+  return {
+    name: vi.name,
+    dtype,
+    shape: (t?.shape?.dim ?? []).map((d) => d.dimParam || (d.dimValue ?? 0)),
+  };
+}
+
+/** A float `TensorProto` as a plain object. */
+interface InitializerObject {
+  name: string;
+  dataType: number;
+  dims: number[];
+  dataLocation: number;
+  rawData: Uint8Array;
+  floatData: number[];
+}
+
+/** The values of a float initializer; an error says what is wrong with the file. */
+function initializerData(t: InitializerObject, file: string): Float32Array {
+  const size = t.dims.reduce((a: number, b: number) => a * b, 1);
+  if (t.dataLocation === 1) { // EXTERNAL: the values are in another file
+    throw new AutoencoderError(
+      `Cannot read ONNX model "${file}": initializer "${t.name}" keeps its values in an external data file, which this library does not read; save the model with its weights inside (onnx.save with save_as_external_data=False)`,
+      { kind: "io" },
+    );
+  }
+  if (t.rawData.length) {
+    if (t.rawData.length !== size * 4) {
       throw new AutoencoderError(
-        `Cannot read ONNX model "${file}": initializer "${t.name}" keeps its values in an external data file, which this library does not read; save the model with its weights inside (onnx.save with save_as_external_data=False)`,
+        `Cannot read ONNX model ${quote(file)}: initializer ${
+          quote(t.name)
+        } holds ${t.rawData.length} bytes, expected ${
+          size * 4
+        }; the file is corrupt (save or download it again)`,
         { kind: "io" },
       );
     }
-    if (t.rawData.length) {
-      if (t.rawData.length !== size * 4) {
-        throw new AutoencoderError(
-          `Cannot read ONNX model ${quote(file)}: initializer ${
-            quote(t.name)
-          } holds ${t.rawData.length} bytes, expected ${
-            size * 4
-          }; the file is corrupt (save or download it again)`,
-          { kind: "io" },
-        );
-      }
-      data = new Float32Array(new Uint8Array(t.rawData).buffer); // a copy, aligned
-    } else {
-      if (t.floatData.length !== size) {
-        throw new AutoencoderError(
-          `Cannot read ONNX model ${quote(file)}: initializer ${
-            quote(t.name)
-          } holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
-          { kind: "io" },
-        );
-      }
-      data = Float32Array.from(t.floatData);
-    }
-    initializers.set(t.name, { dims, data });
+    return new Float32Array(new Uint8Array(t.rawData).buffer); // a copy, aligned
   }
-  return {
-    inputs: m.graph.input.filter((vi: { name: string }) => !initializers.has(vi.name)).map(info),
-    outputs: m.graph.output.map(info),
-    initializers,
-    metadata: Object.fromEntries(
-      m.metadataProps.map((p: { key: string; value: string }) => [p.key, p.value]),
-    ),
-    ops: m.graph.node.map((n: { opType: string }) => n.opType),
-  };
+  if (t.floatData.length !== size) {
+    throw new AutoencoderError(
+      `Cannot read ONNX model ${quote(file)}: initializer ${
+        quote(t.name)
+      } holds ${t.floatData.length} values, expected ${size}; the file is corrupt (save or download it again)`,
+      { kind: "io" },
+    );
+  }
+  return Float32Array.from(t.floatData);
 }

@@ -190,35 +190,8 @@ export function createRuntime(adapter: RuntimeAdapter): Runtime {
   const probed = new Map<Provider, Promise<ProviderInfo>>();
   const runtime: Runtime = {
     name: adapter.name,
-
-    async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
-      checkThreads(options.threads, "open ONNX Runtime session");
-      const requested = options.provider ?? adapter.defaultProvider;
-      const lacks = adapter.lacks[requested as Provider];
-      if (lacks !== undefined) {
-        throw new AutoencoderError(
-          `Cannot open ONNX Runtime session on provider "${requested}": ${lacks}`,
-          { kind: "provider-unavailable" },
-        );
-      }
-      const { provider } = await chooseProvider(runtime, requested);
-      const { ortOptions: settings, onDevice } = ortOptions(
-        provider,
-        options,
-        adapter.sessionOptions(options),
-      );
-      try {
-        return new OrtRuntimeSession(await ort.InferenceSession.create(model, settings), onDevice);
-      } catch (cause) {
-        const message = detail(cause);
-        throw new AutoencoderError(
-          `Cannot open ONNX Runtime session on provider "${provider}"${
-            adapter.openHint(message)
-          }: ${message}`,
-          { cause },
-        );
-      }
-    },
+    createSession: (model: Uint8Array, options: SessionOptions = {}): Promise<Session> =>
+      openSession(adapter, runtime, model, options),
 
     tensor(data: Float32Array, dims: readonly number[]): RuntimeTensor {
       return new ort.Tensor("float32", data, dims);
@@ -245,22 +218,69 @@ export function createRuntime(adapter: RuntimeAdapter): Runtime {
     providers(only?: Provider): Promise<ProviderInfo[]> {
       const names = (Object.keys(adapter.probes) as Provider[])
         .filter((p) => only === undefined || p === only);
-      return Promise.all(names.map((p) => {
-        let info = probed.get(p);
-        if (!info) {
-          // A probe that throws is asked again next time rather than remembered.
-          info = adapter.probes[p]!().catch((e) => {
-            probed.delete(p);
-            throw e;
-          });
-          probed.set(p, info);
-        }
-        return info;
-      }));
+      return Promise.all(names.map((p) => probeOnce(adapter, probed, p)));
     },
 
     writeFile: (path, bytes) => adapter.writeFile(path, bytes),
     readFile: (path) => adapter.readFile(path),
   };
   return runtime;
+}
+
+/**
+ * {@link Runtime.createSession}: settles the provider (through `runtime`'s probes),
+ * then opens the session; an error says why the provider or the model failed.
+ */
+async function openSession(
+  adapter: RuntimeAdapter,
+  runtime: Runtime,
+  model: Uint8Array,
+  options: SessionOptions,
+): Promise<Session> {
+  checkThreads(options.threads, "open ONNX Runtime session");
+  const requested = options.provider ?? adapter.defaultProvider;
+  const lacks = adapter.lacks[requested as Provider];
+  if (lacks !== undefined) {
+    throw new AutoencoderError(
+      `Cannot open ONNX Runtime session on provider "${requested}": ${lacks}`,
+      { kind: "provider-unavailable" },
+    );
+  }
+  const { provider } = await chooseProvider(runtime, requested);
+  const { ortOptions: settings, onDevice } = ortOptions(
+    provider,
+    options,
+    adapter.sessionOptions(options),
+  );
+  try {
+    return new OrtRuntimeSession(
+      await adapter.ort.InferenceSession.create(model, settings),
+      onDevice,
+    );
+  } catch (cause) {
+    const message = detail(cause);
+    throw new AutoencoderError(
+      `Cannot open ONNX Runtime session on provider "${provider}"${
+        adapter.openHint(message)
+      }: ${message}`,
+      { cause },
+    );
+  }
+}
+
+/** Runs `provider`'s probe once and remembers its answer; a probe that throws is asked again next time. */
+function probeOnce(
+  adapter: RuntimeAdapter,
+  probed: Map<Provider, Promise<ProviderInfo>>,
+  provider: Provider,
+): Promise<ProviderInfo> {
+  let info = probed.get(provider);
+  if (!info) {
+    info = adapter.probes[provider]!().catch((e) => {
+      probed.delete(provider);
+      throw e;
+    });
+    probed.set(provider, info);
+  }
+  return info;
 }
