@@ -31,5 +31,8 @@ export type {
 } from "./ir/graph.ts";
 export { Builder } from "./ops/builder.ts";
 export type { OpType } from "./ops/registry.ts";
+export type { ElementwiseOp } from "./ops/elementwise.ts";
+export type { TensorOp } from "./ops/tensor_ops.ts";
+export type { NnOp } from "./ops/nn_ops.ts";
 export type { NodeView, Rewrite, Vjp } from "./ops/types.ts";
 export { grad } from "./autodiff/grad.ts";

@@ -116,6 +116,12 @@ const convVjp: Vjp = (b, { inputs: [x, w, bias], attrs }, [g]) => {
   return [dx, b.transpose(dwT, SWAP_01), bias && b.reduceSum(g!, [0, 2, 3], false)];
 };
 
+/** Throws unless the node has two float32 inputs and perhaps a third (Conv's bias, Gemm's C). */
+function expectOperands(inputs: readonly Value[], where: string): void {
+  if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
+  inputs.forEach((v) => expectFloat(v, where));
+}
+
 /** The records of the neural-network operators, by ONNX type. */
 export const nnOps: Readonly<Record<NnOp, OpDef>> = {
   // Cross-correlation, group 1, stride 1: y = conv(x, w) + b; x [N,C,H,W], w [M,C,kh,kw].
@@ -123,8 +129,7 @@ export const nnOps: Readonly<Record<NnOp, OpDef>> = {
   Conv: {
     attrs: { kernel_shape: "ints", pads: "ints", strides: "ints", dilations: "ints" },
     infer(inputs, attrs, where) {
-      if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
-      inputs.forEach((v) => expectFloat(v, where));
+      expectOperands(inputs, where);
       const [x, w, bias] = inputs;
       if (strides2(attrs).some((s) => s !== 1)) {
         throw new AutoencoderError(`Cannot build ${where}: only stride 1 is supported`);
@@ -305,8 +310,7 @@ export const nnOps: Readonly<Record<NnOp, OpDef>> = {
   Gemm: {
     attrs: { transA: "int", transB: "int", alpha: "float", beta: "float" },
     infer(inputs, attrs, where) {
-      if (inputs.length < 2 || inputs.length > 3) expectArity(inputs, 2, where);
-      inputs.forEach((v) => expectFloat(v, where));
+      expectOperands(inputs, where);
       const [a, w, c] = inputs;
       const [m, k] = intAttr(attrs, "transA", 0) ? [a.shape[1], a.shape[0]] : a.shape;
       const [k2, n] = intAttr(attrs, "transB", 0) ? [w.shape[1], w.shape[0]] : w.shape;

@@ -2,11 +2,12 @@
  * The operator registry: one record per ONNX operator (opset {@link OPSET}), its
  * type inference, float64 reference semantics and gradient rule side by side,
  * written by family in src/ops/elementwise.ts, src/ops/tensor_ops.ts and
- * src/ops/nn_ops.ts and assembled here. The `Record<OpType, OpDef>` type makes a
- * missing or misspelt record a compile error, and so does a record in two
- * families; losses, regularizers and optimizers are composed from these and need
- * no rules of their own. The rules are the textbook ones; the forms a provider
- * runs faster are named rewrites in src/lower, applied when a graph is encoded.
+ * src/ops/nn_ops.ts and assembled here. Each family's `Record` type and the
+ * `Record<OpType, OpDef>` one make a missing or misspelt record a compile error,
+ * and a check here makes an op in two families one too; losses, regularizers and
+ * optimizers are composed from these and need no rules of their own. The rules
+ * are the textbook ones; the forms a provider runs faster are named rewrites in
+ * src/lower, applied when a graph is encoded.
  *
  * @module
  */
@@ -19,52 +20,15 @@ import type { OpDef } from "./types.ts";
 /** The ONNX opset every emitted model imports (ORT node, web wasm and WebGPU run it). */
 export const OPSET = 17;
 
-/** Every operator the library emits. */
-export type OpType =
-  | "Add"
-  | "Sub"
-  | "Mul"
-  | "Div"
-  | "Pow"
-  | "Neg"
-  | "Relu"
-  | "Sigmoid"
-  | "Abs"
-  | "Sign"
-  | "Ceil"
-  | "Clip"
-  | "Sqrt"
-  | "Log"
-  | "Identity"
-  | "MatMul"
-  | "Gemm"
-  | "Transpose"
-  | "ReduceSum"
-  | "ReduceMean"
-  | "Reshape"
-  | "Shape"
-  | "Expand"
-  | "Unsqueeze"
-  | "Cast"
-  | "Conv"
-  | "MaxPool"
-  | "Slice"
-  | "Pad"
-  | "Resize"
-  | "AveragePool"
-  | "Equal"
-  | "Greater"
-  | "Where";
+/** Every operator the library emits: the elementwise, tensor and neural-network ones. */
+export type OpType = ElementwiseOp | TensorOp | NnOp;
 
 /** Compiles only when `T` is `never`. */
 type Never<T extends never> = T;
 
-/** Each op in exactly one family: no family names an op outside {@link OpType}, none two share. */
+/** No op in two families (each family's own type rejects a missing or unknown record). */
 type _OneFamilyEach = Never<
-  | Exclude<ElementwiseOp | TensorOp | NnOp, OpType>
-  | (ElementwiseOp & TensorOp)
-  | (ElementwiseOp & NnOp)
-  | (TensorOp & NnOp)
+  (ElementwiseOp & TensorOp) | (ElementwiseOp & NnOp) | (TensorOp & NnOp)
 >;
 
 /** All operator records, by ONNX type. */
