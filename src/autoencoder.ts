@@ -2,31 +2,24 @@
  * `Autoencoder`: the class every model of the library is. It owns the parameters
  * and the training state; the work is done by `training/trainer.ts` (fit),
  * `training/program.ts` (graphs, state list), `./sessions.ts` (inference),
- * `./checkpoint.ts` (files) and `./validate.ts` (input checks).
+ * `./checkpoint.ts` (files) and `./validate.ts` (input checks); `./model_core.ts`
+ * holds its parts and runs its methods that use several of them.
  *
  * @module
  */
 
 import * as files from "./checkpoint.ts";
 import type { CheckpointInfo, RunInfo } from "./checkpoint.ts";
-import { quote } from "./errors.ts";
-import { OperationGuard } from "./guard.ts";
+import { createCore, evaluateModel, fitModel, inferModel, type ModelCore } from "./model_core.ts";
 import { codeShape, type Part } from "./nn/architecture.ts";
-import { lossOf } from "./nn/losses.ts";
 import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./options.ts";
 import type { ChosenProvider } from "./runtime/providers.ts";
-import { ProviderResolver } from "./provider.ts";
-import { checkThreads } from "./runtime/threads.ts";
-import { InferenceSessions } from "./sessions.ts";
 import { summaryTable } from "./summary.ts";
-import { checkFit, samplesOf } from "./validate.ts";
-import { evaluateOnce } from "../training/evaluator.ts";
-import type { History, TrainState } from "../training/fit.ts";
+import type { History } from "../training/fit.ts";
 import { corruptInputs, type Inputs } from "../training/inputs.ts";
 import type { Optimizer } from "../training/optimizers.ts";
-import { compileProgram, initialState, type TrainingProgram } from "../training/program.ts";
+import { compileProgram, type TrainingProgram } from "../training/program.ts";
 import { CORRUPTION } from "../training/state.ts";
-import { train } from "../training/trainer.ts";
 
 export type { AutoencoderConfig, CheckpointInfo, FitOptions, ImageBatch, ModelOptions, RunInfo };
 
@@ -62,11 +55,7 @@ export class Autoencoder {
   readonly inputs: Inputs;
   /** Parameter values by stable dotted name (`encoder.0.kernel`). */
   readonly params: Map<string, Float32Array>;
-  #seed: number;
-  #state: TrainState;
-  #sessions: InferenceSessions;
-  #provider: ProviderResolver;
-  #guard = new OperationGuard(() => `model ${quote(this.config.name)}`);
+  readonly #core: ModelCore;
 
   /**
    * Creates an autoencoder of any architecture, with fresh weights.
@@ -75,15 +64,9 @@ export class Autoencoder {
    * @throws {AutoencoderError} If `threads` is not an integer from 1 to 4 per core.
    */
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
-    checkThreads(options.threads, `create model ${quote(config.name)}`);
-    this.config = { ...config, loss: config.loss ?? lossOf(options.loss) };
-    this.#seed = options.seed ?? 0;
-    const program = compileProgram(this.config, { inputs: options.inputs, seed: this.#seed });
-    this.inputs = program.inputs;
-    this.#state = initialState(program);
-    this.params = this.#state.params;
-    this.#provider = new ProviderResolver(options); // "auto" resolved, availability checked
-    this.#sessions = new InferenceSessions(this.config, this.#provider);
+    this.#core = createCore(config, options);
+    ({ config: this.config, inputs: this.inputs } = this.#core);
+    this.params = this.#core.state.params;
   }
 
   /**
@@ -93,17 +76,17 @@ export class Autoencoder {
    * @returns The program (graphs built when first read).
    */
   program(optimizer?: Optimizer): TrainingProgram {
-    return compileProgram(this.config, { optimizer, inputs: this.inputs, seed: this.#seed });
+    return compileProgram(this.config, { optimizer, inputs: this.inputs, seed: this.#core.seed });
   }
 
   /** Epochs trained so far, over every `fit` call (and before a checkpoint was taken). */
   get epoch(): number {
-    return this.#state.epoch;
+    return this.#core.state.epoch;
   }
 
   /** The record of every epoch trained so far, over every `fit` call. */
   get history(): History {
-    return this.#state.history;
+    return this.#core.state.history;
   }
 
   /** Shape of one input sample, e.g. `[784]`. */
@@ -121,7 +104,7 @@ export class Autoencoder {
    * once resolved, what `"auto"` picked: `onnxruntime-node 1.30.0 (cpu, picked by "auto")`.
    */
   get backend(): string {
-    return this.#provider.backend;
+    return this.#core.provider.backend;
   }
 
   /**
@@ -142,7 +125,7 @@ export class Autoencoder {
    * ```
    */
   resolveProvider(): Promise<ChosenProvider> {
-    return this.#provider.resolve();
+    return this.#core.provider.resolve();
   }
 
   /**
@@ -155,14 +138,8 @@ export class Autoencoder {
    * `"busy"`, `"bad-input"` or `"provider-unavailable"`; see {@link AutoencoderErrorKind}.
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
-    return this.#guard.run("fit", async () => {
-      const inputs = checkFit(x, options, this.inputShape);
-      await this.resolveProvider(); // an unavailable provider fails before any state changes
-      const ctx = this.#provider.ctx, state = this.#state, guard = this.#guard;
-      const program = (optimizer: Optimizer) => this.program(optimizer);
-      const trainee = { program, checkpoint: () => this.checkpoint(), state, ctx, guard };
-      return await train(trainee, inputs, options);
-    });
+    const program = (optimizer: Optimizer) => this.program(optimizer);
+    return fitModel(this.#core, x, options, { program, checkpoint: () => this.checkpoint() });
   }
 
   /**
@@ -170,12 +147,8 @@ export class Autoencoder {
    * @param x Samples.
    * @returns The loss.
    */
-  async evaluate(x: Float32Array | ImageBatch): Promise<number> {
-    return await this.#guard.read("evaluate", async () => {
-      const samples = samplesOf(x, this.inputShape, "evaluate");
-      await this.resolveProvider();
-      return await evaluateOnce(this.#provider.ctx, this.program(), this.params, samples);
-    });
+  evaluate(x: Float32Array | ImageBatch): Promise<number> {
+    return evaluateModel(this.#core, x, () => this.program());
   }
 
   /**
@@ -241,7 +214,7 @@ export class Autoencoder {
    * @throws {AutoencoderError} If the model's inputs declare no corruption.
    */
   corrupt(x: Float32Array, seed?: number): Float32Array {
-    const rng = this.#state.generators.get(CORRUPTION);
+    const rng = this.#core.state.generators.get(CORRUPTION);
     return corruptInputs(this.inputs, this.config.name, rng, x, seed);
   }
 
@@ -251,7 +224,7 @@ export class Autoencoder {
    * @returns The model's bytes.
    */
   toOnnx(part: Part = "autoencoder"): Uint8Array {
-    this.#guard.check("toOnnx", true);
+    this.#core.guard.check("toOnnx", true);
     return files.modelBytes(this.config, this.params, part);
   }
 
@@ -260,8 +233,8 @@ export class Autoencoder {
    * @param path Destination, e.g. `model.onnx`.
    */
   async save(path: string): Promise<void> {
-    this.#guard.check("save", true);
-    await this.#provider.ctx.runtime.writeFile(path, this.toOnnx());
+    this.#core.guard.check("save", true);
+    await this.#core.provider.ctx.runtime.writeFile(path, this.toOnnx());
   }
 
   /**
@@ -270,7 +243,7 @@ export class Autoencoder {
    * @param file Names the source in error messages.
    */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
-    this.#guard.check("loadOnnx");
+    this.#core.guard.check("loadOnnx");
     files.loadWeights(this.config, this.params, bytes, file);
   }
 
@@ -279,8 +252,8 @@ export class Autoencoder {
    * @param path Source.
    */
   load(path: string): Promise<void> {
-    return this.#guard.run("load", async () => {
-      const bytes = await this.#provider.ctx.runtime.readFile(path);
+    return this.#core.guard.run("load", async () => {
+      const bytes = await this.#core.provider.ctx.runtime.readFile(path);
       files.loadWeights(this.config, this.params, bytes, path);
     });
   }
@@ -294,8 +267,8 @@ export class Autoencoder {
    * @returns The file's bytes.
    */
   checkpoint(run?: RunInfo): Uint8Array {
-    this.#guard.check("checkpoint", true);
-    return files.writeCheckpoint(this.config, this.#state, run);
+    this.#core.guard.check("checkpoint", true);
+    return files.writeCheckpoint(this.config, this.#core.state, run);
   }
 
   /**
@@ -306,17 +279,17 @@ export class Autoencoder {
    * @returns What the checkpoint says of the run (optimizer, epochs done).
    */
   restore(bytes: Uint8Array, file = "checkpoint"): CheckpointInfo {
-    this.#guard.check("restore");
-    return files.readCheckpoint(this.config, this.#state, bytes, file);
+    this.#core.guard.check("restore");
+    return files.readCheckpoint(this.config, this.#core.state, bytes, file);
   }
 
   /** Frees the model's inference sessions (it throws a `"busy"` error while the model runs a call). */
   dispose(): Promise<void> {
-    this.#guard.check("dispose");
-    return this.#sessions.dispose();
+    this.#core.guard.check("dispose");
+    return this.#core.sessions.dispose();
   }
 
-  async #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
-    return await this.#guard.read(method, () => this.#sessions.infer(part, this.params, x, method));
+  #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
+    return inferModel(this.#core, part, x, method);
   }
 }

@@ -20,24 +20,24 @@ import {
 } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
 import { savedModelName } from "../checkpoint.ts";
-import { renderCodes, renderGrid } from "../viz/grid.ts";
+import { renderGrid } from "../viz/grid.ts";
 import { BLOG_MODELS } from "../../models/registry.ts";
-import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import { TensorBoardLog } from "../viz/tensorboard_file.ts";
+import type { Callback } from "../../training/callbacks.ts";
 import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../../training/fit.ts";
 import { progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
-import { type Optimizer, OPTIMIZER_NAMES } from "../../training/optimizers.ts";
+import { OPTIMIZER_NAMES } from "../../training/optimizers.ts";
 import { RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import {
   checkResume,
   DATASETS,
   removeEarlierRun,
-  type RunFile,
   runInfo,
   type TrainOptions,
   trainOptions,
 } from "./train_options.ts";
+import { diverged, results, type RunData, sampleSize, writeOutputs } from "./train_outputs.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
 
@@ -109,110 +109,6 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
     );
     return await loadMnistSubset();
   }
-}
-
-/** Floats per sample the model takes (784 for MNIST's 28×28 digits). */
-function sampleSize(model: Autoencoder): number {
-  return model.inputShape.reduce((a, d) => a * d, 1);
-}
-
-/** The images a run trains and validates on, and which data they are. */
-interface RunData {
-  trainImages: Float32Array;
-  testImages: Float32Array;
-  /** What `describeData` says of the data set they come from. */
-  description: string;
-}
-
-/** The result line of a run (printed with --json, kept in history.json). */
-type Result = {
-  data: string;
-  optimizer: string;
-  loss_function: string;
-  batch_size: number;
-  train_samples: number;
-  mean_code: number;
-  runtime: string;
-};
-
-/**
- * Writes the models, the training graph, the history, the figures, the
- * architecture diagram and the report; returns the paths.
- */
-async function writeOutputs(
-  out: string,
-  model: Autoencoder,
-  optimizer: Optimizer,
-  testImages: Float32Array,
-  result: Result,
-): Promise<string[]> {
-  const digits = testImages.subarray(0, 10 * sampleSize(model));
-  const figures: ReportFigure[] = [{
-    title: "Reconstructions",
-    png: await renderGrid([digits, await model.predict(digits)]),
-    caption: "Test digits (top) and their reconstructions (bottom)",
-  }];
-  if (model.codeShape.length === 3) {
-    const [channels, height, width] = model.codeShape;
-    figures.push({
-      title: "Codes",
-      png: await renderCodes(await model.encode(digits), channels, height, width),
-      caption: "Each code channel (rows) of each test digit (columns)",
-    });
-  }
-  if (model.inputs.input) {
-    const noisy = model.corrupt(digits, 1);
-    figures.push({
-      title: "Denoising",
-      png: await renderGrid([noisy, await model.denoise(noisy)]),
-      caption: "Noisy test digits (top) and the model's output (bottom)",
-    });
-  }
-  const text = (s: string) => new TextEncoder().encode(s);
-  const report = reportHtml({
-    model,
-    history: model.history,
-    figures,
-    trainSamples: result.train_samples,
-    data: result.data,
-    details: {
-      optimizer: result.optimizer,
-      "batch size": result.batch_size,
-      "mean code": result.mean_code,
-      runtime: result.runtime,
-    },
-  });
-  const figureFile: Record<string, RunFile> = {
-    Reconstructions: "reconstructions.png",
-    Codes: "codes.png",
-    Denoising: "denoised.png",
-  };
-  const files: [RunFile, Uint8Array][] = [
-    ...weightFiles(model),
-    ["train_step.onnx", model.program(optimizer).onnx("train")],
-    ["history.json", text(JSON.stringify({ ...result, history: model.history }, null, 2))],
-    ...figures.map((
-      f,
-    ): [RunFile, Uint8Array] => [figureFile[f.title], f.png]),
-    ["architecture.svg", text(architectureSvg(model))],
-    ["report.html", text(report)],
-  ];
-  return await writeFiles(out, files);
-}
-
-/** The model's weights as the three inference models. */
-function weightFiles(model: Autoencoder): [RunFile, Uint8Array][] {
-  return [
-    ["model.onnx", model.toOnnx()],
-    ["encoder.onnx", model.toOnnx("encoder")],
-    ["decoder.onnx", model.toOnnx("decoder")],
-  ];
-}
-
-/** Writes files into a folder (each atomically); returns their paths. */
-async function writeFiles(out: string, files: [RunFile, Uint8Array][]): Promise<string[]> {
-  for (const [name, bytes] of files) await nodeRuntime.writeFile(join(out, name), bytes);
-  return files.map(([name]) => join(out, name));
 }
 
 /** Where training is, for the line an interruption prints. */
@@ -287,6 +183,45 @@ async function resume(model: Autoencoder, options: TrainOptions, checkpoint: str
 }
 
 /**
+ * The epoch callbacks of a run: the checkpoint (with `--out`), the TensorBoard log
+ * (with `--logdir`), then the position and the Ctrl-C check.
+ */
+function epochCallbacks(
+  model: Autoencoder,
+  options: TrainOptions,
+  data: RunData,
+  board: TensorBoardLog | undefined,
+  onEpoch: () => void,
+): Callback[] {
+  const { out } = options;
+  const checkpoint = out && join(out, "checkpoint.onnx");
+  let stale = options.overwrite && !options.resume; // an earlier run's files in --out
+  return [
+    // After every epoch, the whole training state: --resume continues from it.
+    ...(checkpoint
+      ? [{
+        onEpochEnd: async () => {
+          await nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options)));
+          // --overwrite: the earlier run's other files go once this run has a checkpoint.
+          if (stale) await removeEarlierRun(out!, ["checkpoint.onnx"]);
+          stale = false;
+        },
+      }]
+      : []),
+    ...(board
+      ? [{
+        onEpochEnd: async (logs: EpochLogs) => {
+          const sample = data.testImages.subarray(0, 10 * sampleSize(model));
+          const reconstructions = await renderGrid([sample, await model.predict(sample)]);
+          await board.logEpoch(logs, { reconstructions });
+        },
+      }]
+      : []),
+    { onEpochEnd: onEpoch },
+  ];
+}
+
+/**
  * Trains for the epochs left, with the progress display, a checkpoint after every
  * epoch, the TensorBoard log and Ctrl-C handling.
  */
@@ -297,8 +232,7 @@ async function train(
   stop: { requested: boolean },
   log: (line: string) => void,
 ): Promise<History> {
-  const { epochs, out } = options;
-  const checkpoint = out && join(out, "checkpoint.onnx");
+  const { epochs } = options;
   const board = options.logdir ? await TensorBoardLog.open(options.logdir) : undefined;
   const terminal = !options.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
   const bar = progress(epochs, (text) => {
@@ -307,7 +241,6 @@ async function train(
   if (model.epoch >= epochs) return emptyHistory();
   const batchSize = Math.min(options.batchSize, data.trainImages.length / sampleSize(model));
   const at: Position = { epochs: model.epoch };
-  let stale = options.overwrite && !options.resume; // an earlier run's files in --out
   const check = () => {
     if (stop.requested) throw interrupted(options, at, batchSize);
   };
@@ -323,91 +256,13 @@ async function train(
       check();
     },
     onEpochEnd: bar.onEpochEnd,
-    callbacks: [
-      // After every epoch, the whole training state: --resume continues from it.
-      ...(checkpoint
-        ? [{
-          onEpochEnd: async () => {
-            await nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options)));
-            // --overwrite: the earlier run's other files go once this run has a checkpoint.
-            if (stale) await removeEarlierRun(out!, ["checkpoint.onnx"]);
-            stale = false;
-          },
-        }]
-        : []),
-      ...(board
-        ? [{
-          onEpochEnd: async (logs: EpochLogs) => {
-            const sample = data.testImages.subarray(0, 10 * sampleSize(model));
-            const reconstructions = await renderGrid([sample, await model.predict(sample)]);
-            await board.logEpoch(logs, { reconstructions });
-          },
-        }]
-        : []),
-      {
-        onEpochEnd: () => {
-          [at.epochs, at.batch] = [model.epoch, undefined];
-          check();
-        },
-      },
-    ],
+    callbacks: epochCallbacks(model, options, data, board, () => {
+      [at.epochs, at.batch] = [model.epoch, undefined];
+      check();
+    }),
   });
   if (board) log(`TensorBoard log: ${board.path} (tensorboard --logdir ${options.logdir})`);
   return history;
-}
-
-/** The result line of this invocation (speed) and of the run (losses, resumed runs included). */
-async function results(
-  model: Autoencoder,
-  options: TrainOptions,
-  history: History,
-  data: RunData,
-  provider: string,
-) {
-  const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
-  const run = model.history;
-  const samples = data.trainImages.length / sampleSize(model);
-  return {
-    model: options.model,
-    data: data.description,
-    optimizer: options.optimizer.name,
-    loss_function: options.loss,
-    epochs: model.epoch,
-    // A batch size larger than the data set trains on one batch of all of it.
-    batch_size: Math.min(options.batchSize, samples),
-    train_samples: samples,
-    loss: run.loss.at(-1),
-    val_loss: run.valLoss.at(-1),
-    ...(run.penalty.length ? { penalty: run.penalty.at(-1) } : {}),
-    mean_code: await model.meanCodeActivation(data.testImages),
-    ...(trainSeconds > 0
-      ? { samples_per_sec: (history.loss.length * samples) / trainSeconds }
-      : {}),
-    train_seconds: trainSeconds,
-    epoch_seconds: history.epochSeconds,
-    provider,
-    runtime: model.backend,
-  };
-}
-
-/**
- * On divergence, writes the weights the model kept (those of the last step whose loss
- * and weights were finite) beside the checkpoint of the last finished epoch, and says so.
- */
-async function diverged(e: unknown, options: TrainOptions, model: Autoencoder): Promise<never> {
-  const { out } = options;
-  if (!(e instanceof AutoencoderError && e.kind === "diverged") || !out) throw e;
-  const [written] = await writeFiles(out, weightFiles(model));
-  throw new AutoencoderError(
-    `${e.message}, written to "${written}" (with encoder.onnx and decoder.onnx)${
-      model.epoch > 0
-        ? `; "${
-          join(out, "checkpoint.onnx")
-        }" holds epoch ${model.epoch}: resume from it with a lower --learning-rate`
-        : "; no epoch had finished: run again with a lower --learning-rate and --overwrite"
-    }`,
-    { cause: e, kind: "diverged" },
-  );
 }
 
 /**

@@ -72,6 +72,33 @@ export interface TrainOptions {
   quiet: boolean;
 }
 
+/** The command's flags, as `parseArgs` takes them. */
+const FLAGS = {
+  model: { type: "string", default: "undercomplete" },
+  epochs: { type: "string" },
+  "batch-size": { type: "string" },
+  optimizer: { type: "string", default: "adam" },
+  loss: { type: "string", default: "bce" },
+  "learning-rate": { type: "string" },
+  limit: { type: "string" },
+  data: { type: "string" },
+  dataset: { type: "string", default: "mnist" },
+  "or-subset": { type: "boolean", default: false },
+  seed: { type: "string" },
+  "noise-factor": { type: "string", default: "0.5" },
+  noise: { type: "string", default: "fresh" },
+  provider: { type: "string", default: "cpu" },
+  threads: { type: "string" },
+  passive: { type: "boolean", default: false },
+  resume: { type: "boolean", default: false },
+  overwrite: { type: "boolean", default: false },
+  logdir: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean", default: false },
+  quiet: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 /**
  * Parses and checks the command line, paths included; nothing is written.
  *
@@ -80,34 +107,7 @@ export interface TrainOptions {
  * @throws {AutoencoderError} Naming the flag, the value and what to pass instead.
  */
 export async function trainOptions(args: string[]): Promise<TrainOptions | undefined> {
-  const { values } = parseCommandLine({
-    args,
-    options: {
-      model: { type: "string", default: "undercomplete" },
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      optimizer: { type: "string", default: "adam" },
-      loss: { type: "string", default: "bce" },
-      "learning-rate": { type: "string" },
-      limit: { type: "string" },
-      data: { type: "string" },
-      dataset: { type: "string", default: "mnist" },
-      "or-subset": { type: "boolean", default: false },
-      seed: { type: "string" },
-      "noise-factor": { type: "string", default: "0.5" },
-      noise: { type: "string", default: "fresh" },
-      provider: { type: "string", default: "cpu" },
-      threads: { type: "string" },
-      passive: { type: "boolean", default: false },
-      resume: { type: "boolean", default: false },
-      overwrite: { type: "boolean", default: false },
-      logdir: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const { values } = parseCommandLine({ args, options: FLAGS });
   if (values.help) return undefined;
   const spec = blogModel(values.model, "train");
   const cores = navigator.hardwareConcurrency || 1;
