@@ -54,7 +54,7 @@ export interface TrainingProgram {
   readonly losses: readonly string[];
   /** Every state tensor of a run: parameters, optimizer slots, the step, the generators. */
   readonly states: readonly StateTensor[];
-  /** The state tensors each train step reads and returns as `next.<name>`, in input order. */
+  /** The state tensors each train step reads and returns as `next.<name>`: each parameter, then its optimizer slots. */
   readonly carried: readonly string[];
   /** The train-step graph (built when first read). */
   readonly trainStep: Graph;
