@@ -13,7 +13,10 @@ import { type Lowering, oneHotTaps, producer } from "./rewrite.ts";
 
 const SWAP_01 = [1, 0, 2, 3].join();
 
-/** `x`, `g`, the kernel size and the pads of a plain kernel gradient `T(Conv(T(x), T(g)))`. */
+/**
+ * `x`, `g`, the kernel size, the pads and the sizes (`x: [N, channels, h, w]`,
+ * `g: [N, filters, oh, ow]`) of a plain kernel gradient `T(Conv(T(x), T(g)))`.
+ */
 function match(perm: unknown, transposed: Value) {
   const conv = producer(transposed, "Conv");
   if (String(perm) !== SWAP_01 || !conv || conv.inputs.length !== 2 || conv.attrs.dilations) {
@@ -21,13 +24,25 @@ function match(perm: unknown, transposed: Value) {
   }
   const [x, g] = conv.inputs.map((v) => producer(v, "Transpose"));
   if (String(x?.attrs.perm) !== SWAP_01 || String(g?.attrs.perm) !== SWAP_01) return undefined;
+  const [xv, gv] = [x!.inputs[0], g!.inputs[0]];
+  const [, channels, h, w] = xv.shape as number[];
+  const [, filters, oh, ow] = gv.shape as number[];
   return {
-    x: x!.inputs[0],
-    g: g!.inputs[0],
+    x: xv,
+    g: gv,
     kernel: transposed.shape.slice(2) as number[],
     pads: (conv.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0],
+    channels,
+    h,
+    w,
+    filters,
+    oh,
+    ow,
   };
 }
+
+/** A matched kernel gradient, with its sides' sizes. */
+type Match = NonNullable<ReturnType<typeof match>>;
 
 /**
  * The kernel gradient as one Conv whose channel axis is the batch, so the batch is
@@ -44,20 +59,13 @@ export const kernelGradientInterleaved: Lowering = {
   op: "Transpose",
   apply(b, [transposed], { perm }) {
     const m = match(perm, transposed);
-    if (!m || m.x.shape[1] === 1 || m.g.shape[1] === 1) return undefined;
-    return [interleaved(b, m.x, m.g, m.kernel, m.pads)];
+    if (!m || m.channels === 1 || m.filters === 1) return undefined;
+    return [interleaved(b, m)];
   },
 };
 
-function interleaved(
-  b: Builder,
-  x: Value,
-  g: Value,
-  kernel: readonly number[],
-  pads: readonly number[],
-): Value {
-  const [, channels, h, w] = x.shape as number[];
-  const [, filters, oh, ow] = g.shape as number[];
+function interleaved(b: Builder, m: Match): Value {
+  const { x, g, kernel, pads, channels, h, w, filters, oh, ow } = m;
   const [kh, kw] = kernel, swap = [1, 0, 2, 3];
   const interleave = (t: Value, c: number, th: number, tw: number) =>
     b.reshape(b.transpose(t, [0, 2, 3, 1]), [1, -1, th, tw * c]);
@@ -93,20 +101,13 @@ export const kernelGradientShiftedTaps: Lowering = {
   op: "Transpose",
   apply(b, [transposed], { perm }) {
     const m = match(perm, transposed);
-    if (!m || (m.x.shape[1] !== 1 && m.g.shape[1] !== 1)) return undefined;
-    return [shiftedTaps(b, m.x, m.g, m.kernel, m.pads)];
+    if (!m || (m.channels !== 1 && m.filters !== 1)) return undefined;
+    return [shiftedTaps(b, m)];
   },
 };
 
-function shiftedTaps(
-  b: Builder,
-  x: Value,
-  g: Value,
-  kernel: readonly number[],
-  pads: readonly number[],
-): Value {
-  const [, channels, h, w] = x.shape as number[];
-  const [, filters, oh, ow] = g.shape as number[];
+function shiftedTaps(b: Builder, m: Match): Value {
+  const { x, g, kernel, pads, channels, h, w, filters, oh, ow } = m;
   const [kh, kw] = kernel, taps = kh * kw;
   const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
   const overPixels = (a: Value, shifted: Value, p: number) =>
