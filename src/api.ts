@@ -129,6 +129,7 @@ export {
   type AutoencoderErrorKind,
   type AutoencoderErrorOptions,
 } from "./errors.ts";
+export { applyScaling, type CsvOptions, fitScaling, parseCsv, type Table } from "./data/table.ts";
 export { decodeIdx, type DecodeIdxOptions, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,

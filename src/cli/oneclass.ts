@@ -27,7 +27,7 @@ Usage: deno task oneclass --dataset mnist|fashion-mnist|mnist-subset --class K [
   --all             run the ten classes and print the table (with the mean)
   --model NAME      conv (default) | undercomplete | deep | sparse | denoising
   --epochs N        epochs (default 10)
-  --batch-size N    samples per update (default 128)
+  --batch-size N    samples per update (default 32)
   --score NAME      ${SCORE_NAMES.join(" | ")} (default mse); the JSON gives every score's AUROC
   --seed S          seed (default 0)
   --data DIR        folder with the four IDX files
@@ -117,7 +117,7 @@ export async function main(args: string[]): Promise<void> {
       all: { type: "boolean", default: false },
       model: { type: "string", default: "conv" },
       epochs: { type: "string", default: "10" },
-      "batch-size": { type: "string", default: "128" },
+      "batch-size": { type: "string", default: "32" },
       score: { type: "string", default: "mse" },
       seed: { type: "string", default: "0" },
       data: { type: "string" },
