@@ -169,8 +169,12 @@ export async function readOwnData(
       }${skipped})`,
     };
   }
-  const scale = model ? model.scaling ?? "none" : own.scale ?? "minmax";
+  const scale = model ? model.scaling ?? "none" : own.scale ?? "standard";
   const table = await loadCsv(own.csv!, { labelColumn: own.labelColumn, scale });
+  // Rows beyond the training range, scored by a model of outputs in [0, 1], are clipped to it.
+  if (model && table.scaling?.method === "minmax") {
+    table.data.forEach((v, i) => (table.data[i] = Math.min(1, Math.max(0, v))));
+  }
   if (model && table.columns.length !== model.inputShape[0]) {
     throw bad(
       `Cannot score ${
@@ -195,7 +199,7 @@ export async function readOwnData(
 /**
  * The model options that fit own data: the conv model's input shape, the dense
  * models' input size (and for a table, a code a quarter of its width, at least 2,
- * and a linear output under standard scaling).
+ * and a linear output unless the scaling is minmax).
  *
  * @param data The samples.
  * @param own The options.
@@ -207,5 +211,5 @@ export function modelOptionsFor(data: OwnSamples, own: OwnDataOptions): AnyModel
     return { inputShape: data.shape as [number, number, number], inputSize: size };
   }
   const codeSize = Math.max(2, Math.floor(size / 4));
-  return { inputSize: size, codeSize, output: own.scale === "standard" ? "linear" : "sigmoid" };
+  return { inputSize: size, codeSize, output: own.scale === "minmax" ? "sigmoid" : "linear" };
 }

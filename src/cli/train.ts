@@ -86,8 +86,9 @@ Options:
                       --skip-bad: skip unreadable files); --out writes model.onnx only, with
                       the anomaly threshold (99th percentile of the training scores)
   --csv FILE          train a dense model on a table (a header line, numeric columns; with
-                      --label-column NAME left out of the inputs; --scale minmax|standard);
-                      the scaling is saved with the model
+                      --label-column NAME left out of the inputs; --scale standard (default:
+                      linear output, loss mse) | minmax (sigmoid output); the scaling is saved
+                      with the model
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -321,7 +322,7 @@ export async function main(args: string[]): Promise<void> {
     spinning: !options.passive,
     noiseFactor: options.noiseFactor,
     noise: options.noise,
-    loss: options.own?.scale === "standard" ? "mse" : options.loss,
+    loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
     ...(own && modelOptionsFor(own, options.own!)),
   });
   if (options.resume) {
