@@ -90,6 +90,12 @@ export async function main(args: string[]): Promise<void> {
       },
     );
   }
+  if (own.score !== undefined) {
+    throw new AutoencoderError(
+      "Cannot use --score with detect: the model keeps the score its threshold was fitted with; pass --score to the train command",
+      { kind: "bad-input" },
+    );
+  }
   const top = Number(values.top);
   if (!(Number.isInteger(top) && top >= 1)) {
     throw new AutoencoderError(`Cannot use --top ${quote(values.top)}: pass a positive integer`, {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Scaling } from "../anomaly.ts";
+import { type Scaling, SCORE_NAMES, type ScoreName } from "../anomaly.ts";
 import { AutoencoderError, quote } from "../errors.ts";
 import { loadImageFolder } from "../data/own_data.ts";
 import { loadCsv } from "../data/own_data.ts";
@@ -21,6 +21,7 @@ export const OWN_DATA_FLAGS = {
   "skip-bad": { type: "boolean", default: false },
   "label-column": { type: "string" },
   scale: { type: "string" },
+  score: { type: "string" },
 } as const;
 
 /** The own-data options, checked. */
@@ -39,6 +40,8 @@ export interface OwnDataOptions {
   labelColumn?: string;
   /** `--scale minmax|standard`. */
   scale?: "minmax" | "standard";
+  /** `--score NAME`: the anomaly score the model keeps (default mse). */
+  score?: ScoreName;
 }
 
 /** The parsed values of {@link OWN_DATA_FLAGS}. */
@@ -50,6 +53,7 @@ export type OwnDataValues = {
   "skip-bad"?: boolean;
   "label-column"?: string;
   scale?: string;
+  score?: string;
 };
 
 function bad(message: string): AutoencoderError {
@@ -106,7 +110,16 @@ export function ownDataOptions(values: OwnDataValues): OwnDataOptions | undefine
   if (scale !== undefined && scale !== "minmax" && scale !== "standard") {
     throw bad(`Cannot use --scale ${quote(scale)}: it is not minmax or standard; pass one of them`);
   }
+  const score = values.score;
+  if (score !== undefined && !SCORE_NAMES.includes(score as ScoreName)) {
+    throw bad(
+      `Cannot use --score ${quote(score)}: it is not one of ${
+        SCORE_NAMES.join(", ")
+      }; pass one of them`,
+    );
+  }
   return {
+    score: score as ScoreName | undefined,
     images,
     csv,
     size,

@@ -89,6 +89,8 @@ Options:
                       --label-column NAME left out of the inputs; --scale standard (default:
                       linear output, loss mse) | minmax (sigmoid output); the scaling is saved
                       with the model
+  --score NAME        with --images or --csv: the anomaly score kept in the model: mse (default),
+                      bce (counts ink: best where anomalies differ in brightness) or bce-excess
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -347,7 +349,7 @@ export async function main(args: string[]): Promise<void> {
     );
     const result = await results(model, options, history, data, chosen.provider);
     if (own && out) {
-      model.anomaly = { ...model.anomaly, scaling: own.scaling };
+      model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
       const { threshold } = await model.fitThreshold(data.trainImages, {
         method: "percentile",
         value: 99,
