@@ -37,3 +37,9 @@ export {
   loadMnistSubset,
 } from "./src/data/mnist.ts";
 export { nodeRuntime } from "./src/runtime/node.ts";
+export {
+  type ImageFolder,
+  type ImageFolderOptions,
+  loadCsv,
+  loadImageFolder,
+} from "./src/data/own_data.ts";

@@ -5,7 +5,18 @@
  */
 
 import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
+import { AutoencoderError } from "../src/errors.ts";
 import { Conv2D, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
+
+/** Options of {@link ConvAutoencoder}. */
+export interface ConvOptions extends ModelOptions {
+  /**
+   * `[channels, height, width]` (default `[1, 28, 28]`; `[3, h, w]` for colour). Height
+   * and width must both be a multiple of 8, or both 4 less than one (28, 60, ...: the
+   * decoder's third convolution is then `"valid"`, as the blog's).
+   */
+  inputShape?: [number, number, number];
+}
 
 /**
  * Input `[N, 1, 28, 28]` (flat 784-float images are fine);
@@ -29,12 +40,26 @@ export class ConvAutoencoder extends Autoencoder {
   /**
    * Creates the model with fresh Glorot-uniform weights.
    *
-   * @param options Seed, runtime, provider, threads.
+   * @param options Input shape, seed, runtime, provider, threads.
+   * @throws {AutoencoderError} Of kind `"bad-input"` if the input shape does not fit the layers.
    */
-  constructor(options: ModelOptions = {}) {
+  constructor(options: ConvOptions = {}) {
+    const { inputShape = [1, 28, 28] } = options;
+    const [channels, height, width] = inputShape;
+    const fit = (n: number) => (n % 8 === 0 ? "same" : n % 8 === 4 ? "valid" : undefined);
+    const padding = fit(height);
+    if (
+      inputShape.length !== 3 || !(channels >= 1 && Number.isInteger(channels)) || !padding ||
+      !(height >= 8 && width >= 8) || fit(width) !== padding
+    ) {
+      throw new AutoencoderError(
+        `Cannot create model "conv" for input shape [${inputShape}]: height and width must both be multiples of 8, or both 4 less than one (28, 60, ...), and at least 8; resize the images, e.g. to 28x28 or 32x32`,
+        { kind: "bad-input" },
+      );
+    }
     super({
       name: "conv",
-      inputShape: [1, 28, 28],
+      inputShape: [channels, height, width],
       encoder: [
         new Conv2D(16, 3, "relu"),
         new MaxPool2D("same"),
@@ -48,9 +73,9 @@ export class ConvAutoencoder extends Autoencoder {
         new UpSampling2D(2),
         new Conv2D(8, 3, "relu"),
         new UpSampling2D(2),
-        new Conv2D(16, 3, "relu", "valid"),
+        new Conv2D(16, 3, "relu", padding),
         new UpSampling2D(2),
-        new Conv2D(1, 3, "sigmoid"),
+        new Conv2D(channels, 3, "sigmoid"),
       ],
     }, options);
   }

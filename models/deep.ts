@@ -7,6 +7,19 @@
 import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
 import { Dense } from "../src/nn/layers.ts";
 
+/** Options of {@link DeepAutoencoder}. */
+export interface DeepOptions extends ModelOptions {
+  /** Features per sample (default 784, flattened 28×28 images; a table's width). */
+  inputSize?: number;
+  /** Code size (default 32; a table of a few columns wants fewer). */
+  codeSize?: number;
+  /**
+   * The output layer's activation: `"sigmoid"` (default; data in [0, 1]) or `"linear"`
+   * (standardized data; train it with loss `"mse"`).
+   */
+  output?: "sigmoid" | "linear";
+}
+
 /**
  * `784 → 128 → 64 → 32 → 64 → 128 → 784`, relu everywhere but the sigmoid output.
  *
@@ -24,14 +37,15 @@ export class DeepAutoencoder extends Autoencoder {
   /**
    * Creates the model with fresh Glorot-uniform weights.
    *
-   * @param options Seed, runtime, provider, threads.
+   * @param options Input and code size, output activation, seed, runtime, provider, threads.
    */
-  constructor(options: ModelOptions = {}) {
+  constructor(options: DeepOptions = {}) {
+    const { inputSize = 784, codeSize = 32, output = "sigmoid" } = options;
     super({
       name: "deep",
-      inputShape: [784],
-      encoder: [new Dense(128, "relu"), new Dense(64, "relu"), new Dense(32, "relu")],
-      decoder: [new Dense(64, "relu"), new Dense(128, "relu"), new Dense(784, "sigmoid")],
+      inputShape: [inputSize],
+      encoder: [new Dense(128, "relu"), new Dense(64, "relu"), new Dense(codeSize, "relu")],
+      decoder: [new Dense(64, "relu"), new Dense(128, "relu"), new Dense(inputSize, output)],
     }, options);
   }
 }

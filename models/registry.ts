@@ -8,14 +8,19 @@
 
 import type { Autoencoder } from "../src/autoencoder.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { ConvAutoencoder } from "./conv.ts";
-import { DeepAutoencoder } from "./deep.ts";
+import { ConvAutoencoder, type ConvOptions } from "./conv.ts";
+import { DeepAutoencoder, type DeepOptions } from "./deep.ts";
 import { DenoisingAutoencoder, type DenoisingOptions } from "./denoising.ts";
 import { SparseAutoencoder, type SparseOptions } from "./sparse.ts";
 import { UndercompleteAutoencoder, type UndercompleteOptions } from "./undercomplete.ts";
 
 /** Options any of the five accepts (each ignores the others' own). */
-export type AnyModelOptions = UndercompleteOptions & SparseOptions & DenoisingOptions;
+export type AnyModelOptions =
+  & UndercompleteOptions
+  & SparseOptions
+  & DenoisingOptions
+  & DeepOptions
+  & ConvOptions;
 
 /** A model of the blog with its training settings. */
 export interface BlogModel {

@@ -29,8 +29,22 @@ export {
 } from "../training/inputs.ts";
 export { UndercompleteAutoencoder, type UndercompleteOptions } from "../models/undercomplete.ts";
 export { SparseAutoencoder, type SparseOptions } from "../models/sparse.ts";
-export { DeepAutoencoder } from "../models/deep.ts";
-export { ConvAutoencoder } from "../models/conv.ts";
+export { DeepAutoencoder, type DeepOptions } from "../models/deep.ts";
+export { ConvAutoencoder, type ConvOptions } from "../models/conv.ts";
+export {
+  type AnomalySettings,
+  auprc,
+  auroc,
+  type DetectionReport,
+  evaluateScores,
+  fitThreshold,
+  reconstructionScores,
+  type Scaling,
+  SCORE_NAMES,
+  type ScoreName,
+  type Threshold,
+  type ThresholdOptions,
+} from "./anomaly.ts";
 export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
 export {
   activate,
@@ -115,6 +129,7 @@ export {
   type AutoencoderErrorKind,
   type AutoencoderErrorOptions,
 } from "./errors.ts";
+export { applyScaling, type CsvOptions, fitScaling, parseCsv, type Table } from "./data/table.ts";
 export { decodeIdx, type DecodeIdxOptions, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,

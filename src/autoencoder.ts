@@ -8,11 +8,22 @@
  * @module
  */
 
+import {
+  type AnomalySettings,
+  type DetectionReport,
+  evaluateScores,
+  fitThreshold,
+  reconstructionScores,
+  type ScoreName,
+  type Threshold,
+  type ThresholdOptions,
+} from "./anomaly.ts";
 import * as files from "./checkpoint.ts";
 import type { CheckpointInfo, RunInfo } from "./checkpoint.ts";
 import { createCore, evaluateModel, fitModel, inferModel, type ModelCore } from "./model_core.ts";
 import { codeShape, type Part } from "./nn/architecture.ts";
 import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./options.ts";
+import { AutoencoderError, quote } from "./errors.ts";
 import type { ChosenProvider } from "./runtime/providers.ts";
 import { summaryTable } from "./summary.ts";
 import type { History } from "../training/fit.ts";
@@ -55,6 +66,11 @@ export class Autoencoder {
   readonly inputs: Inputs;
   /** Parameter values by stable dotted name (`encoder.0.kernel`). */
   readonly params: Map<string, Float32Array>;
+  /**
+   * Anomaly detection settings (the score, the threshold {@link fitThreshold} fitted,
+   * a table's scaling), saved in the model's ONNX metadata and restored by {@link load}.
+   */
+  anomaly: AnomalySettings = { score: "mse" };
   readonly #core: ModelCore;
 
   /**
@@ -198,6 +214,73 @@ export class Autoencoder {
   }
 
   /**
+   * Anomaly scores: each sample's reconstruction error (see {@link ScoreName}).
+   * @param x Samples.
+   * @param score The measure (default: `anomaly.score`, `"mse"` unless set).
+   * @returns One score per sample.
+   */
+  async scores(x: Float32Array | ImageBatch, score?: ScoreName): Promise<Float64Array> {
+    const reconstruction = await this.predict(x);
+    const flat = x instanceof Float32Array ? x : x.images;
+    const size = this.inputShape.reduce((a, d) => a * d, 1);
+    return reconstructionScores(flat, reconstruction, size, score ?? this.anomaly.score);
+  }
+
+  /**
+   * Fits the anomaly threshold to normal samples and keeps it in `anomaly.threshold`
+   * (saved with the model).
+   * @param x Samples taken as normal (e.g. the training set).
+   * @param options `{ method: "percentile", value: 99 }`: the 99th percentile of their
+   * scores; `{ method: "meanStd", value: 3 }`: mean plus 3 standard deviations.
+   * @returns The threshold.
+   */
+  async fitThreshold(x: Float32Array | ImageBatch, options: ThresholdOptions): Promise<Threshold> {
+    const threshold = fitThreshold(await this.scores(x), options);
+    this.anomaly = { ...this.anomaly, threshold };
+    return threshold;
+  }
+
+  /**
+   * Scores samples and flags those above the fitted threshold.
+   * @param x Samples.
+   * @returns The scores, and per sample whether it is anomalous.
+   * @throws {AutoencoderError} Of kind `"bad-input"` if no threshold was fitted.
+   */
+  async detect(
+    x: Float32Array | ImageBatch,
+  ): Promise<{ scores: Float64Array; anomalous: boolean[]; threshold: number }> {
+    const fitted = this.anomaly.threshold;
+    if (!fitted) {
+      throw new AutoencoderError(
+        `Cannot detect anomalies with model ${
+          quote(this.config.name)
+        }: it has no threshold; call fitThreshold on normal samples first`,
+        { kind: "bad-input" },
+      );
+    }
+    const scores = await this.scores(x);
+    return {
+      scores,
+      anomalous: Array.from(scores, (s) => s > fitted.threshold),
+      threshold: fitted.threshold,
+    };
+  }
+
+  /**
+   * How well the scores separate labelled anomalies: AUROC, AUPRC, and precision
+   * and recall at the fitted threshold (if there is one).
+   * @param x Samples.
+   * @param anomalous One label per sample: `true` (or 1) for an anomaly.
+   * @returns The report.
+   */
+  async evaluateDetection(
+    x: Float32Array | ImageBatch,
+    anomalous: ArrayLike<boolean | number>,
+  ): Promise<DetectionReport> {
+    return evaluateScores(await this.scores(x), anomalous, this.anomaly.threshold?.threshold);
+  }
+
+  /**
    * Cleans noisy images: the reconstruction of a corrupted input.
    * @param noisy Noisy samples.
    * @returns The cleaned samples.
@@ -225,7 +308,8 @@ export class Autoencoder {
    */
   toOnnx(part: Part = "autoencoder"): Uint8Array {
     this.#core.guard.check("toOnnx", true);
-    return files.modelBytes(this.config, this.params, part);
+    const anomaly = part === "autoencoder" ? this.anomaly : undefined;
+    return files.modelBytes(this.config, this.params, part, anomaly);
   }
 
   /**
@@ -238,23 +322,23 @@ export class Autoencoder {
   }
 
   /**
-   * Replaces the weights with those of a model saved by {@link save} or {@link toOnnx}.
+   * Replaces the weights and the anomaly settings with those of a model saved by {@link save} or {@link toOnnx}.
    * @param bytes ONNX model bytes.
    * @param file Names the source in error messages.
    */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
     this.#core.guard.check("loadOnnx");
-    files.loadWeights(this.config, this.params, bytes, file);
+    this.anomaly = files.loadWeights(this.config, this.params, bytes, file);
   }
 
   /**
-   * Loads weights from an ONNX file saved by {@link save}.
+   * Loads weights and anomaly settings from an ONNX file saved by {@link save}.
    * @param path Source.
    */
   load(path: string): Promise<void> {
     return this.#core.guard.run("load", async () => {
       const bytes = await this.#core.provider.ctx.runtime.readFile(path);
-      files.loadWeights(this.config, this.params, bytes, path);
+      this.anomaly = files.loadWeights(this.config, this.params, bytes, path);
     });
   }
 

@@ -8,8 +8,9 @@
  * @module
  */
 
+import { ANOMALY_KEY, type AnomalySettings, parseAnomalySettings } from "./anomaly.ts";
 import { AutoencoderError, printable, quote } from "./errors.ts";
-import { buildInference, paramSpecs } from "./nn/architecture.ts";
+import { buildInference, codeShape, paramSpecs } from "./nn/architecture.ts";
 import { type DecodedModel, decodeModel, encodeModel } from "./onnx/model.ts";
 import type { AutoencoderConfig } from "./options.ts";
 import type { History, TrainState } from "../training/fit.ts";
@@ -67,17 +68,70 @@ export function savedModelName(bytes: Uint8Array, file: string): string | undefi
  * @param config The model's definition.
  * @param params Its weights.
  * @param part The part to write.
+ * @param anomaly Anomaly settings to keep in the metadata.
  * @returns The bytes.
  */
 export function modelBytes(
   config: AutoencoderConfig,
   params: ReadonlyMap<string, Float32Array>,
   part: "encoder" | "decoder" | "autoencoder" = "autoencoder",
+  anomaly?: AnomalySettings,
 ): Uint8Array {
+  const metadata = { [MODEL_KEY]: config.name, [SHAPE_KEY]: JSON.stringify(shapeOf(config)) };
   return encodeModel(buildInference(config, part, params).graph, {
     name: `${config.name}.${part}`,
-    metadata: { [MODEL_KEY]: config.name },
+    metadata: anomaly ? { ...metadata, [ANOMALY_KEY]: JSON.stringify(anomaly) } : metadata,
   });
+}
+
+/** Metadata key of a saved model's {@link SavedShape} (JSON). */
+const SHAPE_KEY = "autoencoders.shape";
+
+/**
+ * What a model of the registry needs, besides its name, to be built again from a
+ * saved file: the input shape and the last layer's activation.
+ */
+export interface SavedShape {
+  /** Shape of one input sample, e.g. `[3, 32, 32]`. */
+  inputShape: number[];
+  /** The decoder's last activation. */
+  output: string;
+  /** Values per code. */
+  codeSize: number;
+}
+
+function shapeOf(config: AutoencoderConfig): SavedShape {
+  const output = config.decoder.at(-1)?.activation ?? "linear";
+  return {
+    inputShape: config.inputShape,
+    output,
+    codeSize: codeShape(config).reduce((a, d) => a * d),
+  };
+}
+
+/**
+ * The name, shape and anomaly settings a saved model records.
+ *
+ * @param bytes The file's bytes.
+ * @param file Names the source in errors.
+ * @returns The name (`undefined` if none), the shape (if recorded) and the settings.
+ */
+export function savedModelInfo(
+  bytes: Uint8Array,
+  file: string,
+): { name?: string; shape?: SavedShape; anomaly: AnomalySettings } {
+  const { metadata } = decodeModel(bytes, file);
+  let shape: SavedShape | undefined;
+  try {
+    shape = metadata[SHAPE_KEY] === undefined ? undefined : JSON.parse(metadata[SHAPE_KEY]);
+  } catch (cause) {
+    throw new AutoencoderError(`Cannot read ${quote(file)}: its shape record is not JSON`, {
+      kind: "io",
+      cause,
+    });
+  }
+  const anomaly = parseAnomalySettings(metadata[ANOMALY_KEY], file);
+  return { name: metadata[MODEL_KEY], shape, anomaly };
 }
 
 /**
@@ -251,14 +305,19 @@ export function readWeights(
  * @param params The weights to replace, by name.
  * @param bytes The file's bytes.
  * @param file Names the source in errors.
+ * @returns The anomaly settings the file records (the defaults if none).
  */
 export function loadWeights(
   config: AutoencoderConfig,
   params: Map<string, Float32Array>,
   bytes: Uint8Array,
   file: string,
-): void {
-  for (const [name, data] of readWeights(config, bytes, file)) params.set(name, data);
+): AnomalySettings {
+  const model = decodeModel(bytes, file);
+  const weights = weightsFrom(config, model, file);
+  const anomaly = parseAnomalySettings(model.metadata[ANOMALY_KEY], file);
+  for (const [name, data] of weights) params.set(name, data);
+  return anomaly;
 }
 
 function weightsFrom(

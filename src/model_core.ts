@@ -14,7 +14,7 @@ import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./
 import { ProviderResolver } from "./provider.ts";
 import { checkThreads } from "./runtime/threads.ts";
 import { InferenceSessions } from "./sessions.ts";
-import { checkFit, samplesOf } from "./validate.ts";
+import { checkFit, samplesOf, unitRangeOf } from "./validate.ts";
 import { evaluateOnce } from "../training/evaluator.ts";
 import type { History, TrainState } from "../training/fit.ts";
 import type { Inputs } from "../training/inputs.ts";
@@ -76,7 +76,7 @@ export function fitModel(
 ): Promise<History> {
   const { guard, state, provider } = core;
   return guard.run("fit", async () => {
-    const inputs = checkFit(x, options, core.config.inputShape);
+    const inputs = checkFit(x, options, core.config.inputShape, unitRangeOf(core.config));
     await provider.resolve(); // an unavailable provider fails before any state changes
     const trainee = { ...model, state, ctx: provider.ctx, guard };
     return await train(trainee, inputs, options);
@@ -97,7 +97,7 @@ export async function evaluateModel(
   program: () => TrainingProgram,
 ): Promise<number> {
   return await core.guard.read("evaluate", async () => {
-    const samples = samplesOf(x, core.config.inputShape, "evaluate");
+    const samples = samplesOf(x, core.config.inputShape, "evaluate", unitRangeOf(core.config));
     await core.provider.resolve();
     return await evaluateOnce(core.provider.ctx, program(), core.state.params, samples);
   });

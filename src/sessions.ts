@@ -17,7 +17,7 @@ import {
 import { encodeModel } from "./onnx/model.ts";
 import type { ImageBatch } from "./options.ts";
 import type { ProviderResolver } from "./provider.ts";
-import { samplesOf } from "./validate.ts";
+import { samplesOf, unitRangeOf } from "./validate.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "./runtime/types.ts";
 import type { Samples } from "../training/fit.ts";
 
@@ -60,7 +60,7 @@ export class InferenceSessions {
   ): Promise<Float32Array> {
     const codes = part === "decoder";
     const shape = codes ? codeShape(this.arch) : this.arch.inputShape;
-    const samples = samplesOf(x, shape, method, !codes);
+    const samples = samplesOf(x, shape, method, !codes && unitRangeOf(this.arch));
     await this.provider.resolve();
     return await this.run(part, params, samples);
   }

@@ -6,6 +6,7 @@
  */
 
 import { AutoencoderError } from "./errors.ts";
+import type { Architecture } from "./nn/architecture.ts";
 import type { FitOptions, ImageBatch } from "./options.ts";
 import type { Samples } from "../training/fit.ts";
 
@@ -100,6 +101,7 @@ export interface FitInputs {
  * @param x The training data.
  * @param options The options.
  * @param shape Shape of one sample.
+ * @param unitRange Values must be in [0, 1] (a model with a sigmoid output).
  * @returns The samples, the validation samples, the epochs and the batch size.
  * @throws {AutoencoderError} If the data or an option is bad.
  */
@@ -107,11 +109,12 @@ export function checkFit(
   x: Float32Array | ImageBatch,
   options: FitOptions,
   shape: readonly number[],
+  unitRange = true,
 ): FitInputs {
-  const samples = samplesOf(x, shape, "fit");
+  const samples = samplesOf(x, shape, "fit", unitRange);
   const sizes = checkFitOptions(options);
   const validation = options.validationData &&
-    samplesOf(options.validationData, shape, "use the validation data");
+    samplesOf(options.validationData, shape, "use the validation data", unitRange);
   return { samples, validation, ...sizes };
 }
 
@@ -147,4 +150,15 @@ export function checkFitOptions(options: FitOptions): { epochs: number; batchSiz
     );
   }
   return { epochs, batchSize };
+}
+
+/**
+ * Whether a model's inputs must lie in [0, 1]: they must where its output ends in a
+ * sigmoid (it reproduces probabilities); a linear output takes any finite values.
+ *
+ * @param arch The model's architecture.
+ * @returns `true` for a sigmoid output.
+ */
+export function unitRangeOf(arch: Architecture): boolean {
+  return arch.decoder.at(-1)?.activation === "sigmoid";
 }

@@ -37,6 +37,7 @@ import {
   type TrainOptions,
   trainOptions,
 } from "./train_options.ts";
+import { modelOptionsFor, type OwnSamples, readOwnData } from "./own_data.ts";
 import { diverged, results, type RunData, sampleSize, writeOutputs } from "./train_outputs.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
@@ -80,6 +81,16 @@ Options:
                       the data set, --limit or --batch-size changed
   --logdir DIR        write TensorBoard event files (loss, val_loss, penalty, lr; reconstructions
                       each epoch): tensorboard --logdir DIR
+  --images DIR        train on the images under DIR instead (PNG, JPEG, BMP, GIF; with
+                      --size HxW: resized bilinearly; --channels 1|3: grey or colour;
+                      --skip-bad: skip unreadable files); --out writes model.onnx only, with
+                      the anomaly threshold (99th percentile of the training scores)
+  --csv FILE          train a dense model on a table (a header line, numeric columns; with
+                      --label-column NAME left out of the inputs; --scale standard (default:
+                      linear output, loss mse) | minmax (sigmoid output); the scaling is saved
+                      with the model
+  --score NAME        with --images or --csv: the anomaly score kept in the model: mse (default),
+                      bce (counts ink: best where anomalies differ in brightness) or bce-excess
   --json              print one JSON object with the results as the last line
   --quiet             no per-epoch lines
   -h, --help          show this help
@@ -109,6 +120,31 @@ async function loadData(options: TrainOptions, log: (s: string) => void): Promis
     );
     return await loadMnistSubset();
   }
+}
+
+/** The data set's images, as many as --limit allows. */
+async function datasetRunData(
+  options: TrainOptions,
+  log: (s: string) => void,
+  model: Autoencoder,
+): Promise<RunData> {
+  const loaded = await loadData(options, log);
+  const { train: trainSet, test } = loaded;
+  log(`Data: ${describeData(loaded)}`);
+  const limit = Math.min(options.limit ?? Infinity, trainSet.count);
+  return {
+    trainImages: trainSet.images.subarray(0, limit * sampleSize(model)),
+    testImages: test.images.subarray(0, Math.min(limit, test.count) * sampleSize(model)),
+    description: describeData(loaded),
+  };
+}
+
+/** Own data as a run's: validated on its first 1000 samples (there is no test set). */
+function ownRunData(own: OwnSamples, limit = Infinity): RunData {
+  const size = own.shape.reduce((a, d) => a * d, 1);
+  const trainImages = own.samples.subarray(0, Math.min(limit, own.names.length) * size);
+  const testImages = trainImages.subarray(0, Math.min(1000 * size, trainImages.length));
+  return { trainImages, testImages, description: own.description };
 }
 
 /** Where training is, for the line an interruption prints. */
@@ -279,6 +315,8 @@ export async function main(args: string[]): Promise<void> {
     if (!options.quiet) print(line);
   };
   const { out } = options;
+  const own = options.own && await readOwnData(options.own, undefined, log);
+  if (own) log(`Data: ${own.description}`);
   const model = options.spec.create({
     seed: options.seed,
     provider: options.provider,
@@ -286,7 +324,8 @@ export async function main(args: string[]): Promise<void> {
     spinning: !options.passive,
     noiseFactor: options.noiseFactor,
     noise: options.noise,
-    loss: options.loss,
+    loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
+    ...(own && modelOptionsFor(own, options.own!)),
   });
   if (options.resume) {
     await resume(model, options, join(out!, "checkpoint.onnx"));
@@ -294,15 +333,10 @@ export async function main(args: string[]): Promise<void> {
   }
   const stop = interruption();
   try {
-    const loaded = await loadData(options, log);
-    const { train: trainSet, test } = loaded;
-    log(`Data: ${describeData(loaded)}`);
-    const limit = Math.min(options.limit ?? Infinity, trainSet.count);
-    const data: RunData = {
-      trainImages: trainSet.images.subarray(0, limit * sampleSize(model)),
-      testImages: test.images.subarray(0, Math.min(limit, test.count) * sampleSize(model)),
-      description: describeData(loaded),
-    };
+    const data: RunData = own
+      ? ownRunData(own, options.limit)
+      : await datasetRunData(options, log, model);
+    const limit = data.trainImages.length / sampleSize(model);
     const chosen = await model.resolveProvider(); // an unavailable provider stops here
     if (options.provider === "auto") log(`Provider: ${chosen.summary}`);
     log(model.summary());
@@ -314,7 +348,15 @@ export async function main(args: string[]): Promise<void> {
       diverged(e, options, model)
     );
     const result = await results(model, options, history, data, chosen.provider);
-    if (out) {
+    if (own && out) {
+      model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
+      const { threshold } = await model.fitThreshold(data.trainImages, {
+        method: "percentile",
+        value: 99,
+      });
+      await model.save(join(out, "model.onnx"));
+      log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
+    } else if (out) {
       const written = await writeOutputs(out, model, options.optimizer, data.testImages, result);
       log(`Wrote ${written.join(", ")}`);
       log(`Report: ${join(out, "report.html")} (open it in a browser)`);

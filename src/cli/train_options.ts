@@ -16,6 +16,7 @@ import { type Optimizer, optimizerByName } from "../../training/optimizers.ts";
 import { type LossName, RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import { type ProviderChoice, PROVIDERS } from "../runtime/types.ts";
 import { parseCommandLine } from "./command.ts";
+import { OWN_DATA_FLAGS, type OwnDataOptions, ownDataOptions } from "./own_data.ts";
 
 /** Providers the command accepts. */
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ["auto", ...PROVIDERS];
@@ -70,6 +71,8 @@ export interface TrainOptions {
   logdir?: string;
   json: boolean;
   quiet: boolean;
+  /** `--images DIR` or `--csv FILE`: the user's own data instead of a data set. */
+  own?: OwnDataOptions;
 }
 
 /** The command's flags, as `parseArgs` takes them. */
@@ -96,6 +99,7 @@ const FLAGS = {
   out: { type: "string" },
   json: { type: "boolean", default: false },
   quiet: { type: "boolean", default: false },
+  ...OWN_DATA_FLAGS,
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -136,6 +140,7 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     logdir: values.logdir,
     json: values.json,
     quiet: values.quiet,
+    own: ownDataOptions(values),
   };
   if (options.dataset === "mnist-subset" && options.data !== undefined) {
     throw new AutoencoderError(

@@ -125,7 +125,7 @@ function checkHistory(history: ReportHistory): void {
  * @param bytes The bytes.
  * @returns Their base64 text.
  */
-function base64(bytes: Uint8Array): string {
+export function base64(bytes: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
