@@ -43,3 +43,4 @@ export {
   loadCsv,
   loadImageFolder,
 } from "./src/data/own_data.ts";
+export { type CsvOptions, parseCsv, type Table } from "./src/data/table.ts";

@@ -33,10 +33,12 @@ export { DeepAutoencoder, type DeepOptions } from "../models/deep.ts";
 export { ConvAutoencoder, type ConvOptions } from "../models/conv.ts";
 export {
   type AnomalySettings,
+  applyScaling,
   auprc,
   auroc,
   type DetectionReport,
   evaluateScores,
+  fitScaling,
   fitThreshold,
   reconstructionScores,
   type Scaling,
@@ -129,7 +131,6 @@ export {
   type AutoencoderErrorKind,
   type AutoencoderErrorOptions,
 } from "./errors.ts";
-export { applyScaling, type CsvOptions, fitScaling, parseCsv, type Table } from "./data/table.ts";
 export { decodeIdx, type DecodeIdxOptions, type IdxArray } from "./data/idx.ts";
 export {
   type DatasetFile,

@@ -33,7 +33,7 @@ const ENTRIES: Record<string, string> = Object.fromEntries(
   ) => [key, file.replace(/^\.\//, "")]),
 );
 /** The npm packages the library imports (versions pinned in deno.json's imports). */
-const DEPENDENCIES = ["onnxruntime-node", "onnxruntime-web", "protobufjs", "jimp"];
+const DEPENDENCIES = ["onnxruntime-node", "onnxruntime-web", "protobufjs", "jimp", "csv-parse"];
 /** Files the modules load at run time, relative to themselves. */
 const ASSETS = ["src/data/mnist_subset"];
 

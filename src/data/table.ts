@@ -7,7 +7,7 @@
  */
 
 import { parse } from "csv-parse/sync";
-import type { Scaling } from "../anomaly.ts";
+import { applyScaling, fitScaling, type Scaling } from "../anomaly.ts";
 import { AutoencoderError, quote } from "../errors.ts";
 
 /** Options of {@link parseCsv} and `loadCsv`. */
@@ -110,51 +110,4 @@ export function parseCsv(text: string, options: CsvOptions = {}, source = "CSV t
   if (scaling) applyScaling(data, scaling);
   const labels = labelAt < 0 ? undefined : rows.map((row) => row[labelAt] ?? "");
   return { data, count: rows.length, columns, ...(labels ? { labels } : {}), scaling };
-}
-
-/**
- * Fits a per-column scaling to rows.
- *
- * @param data Rows, row-major.
- * @param columns The column names.
- * @param method `"minmax"` or `"standard"`.
- * @returns The scaling (a constant column gets scale 1).
- */
-export function fitScaling(
-  data: Float32Array,
-  columns: string[],
-  method: Scaling["method"],
-): Scaling {
-  const width = columns.length;
-  const count = data.length / width;
-  const offset: number[] = [];
-  const scale: number[] = [];
-  for (let c = 0; c < width; c++) {
-    let [min, max, sum, squares] = [Infinity, -Infinity, 0, 0];
-    for (let r = 0; r < count; r++) {
-      const v = data[r * width + c];
-      [min, max, sum, squares] = [Math.min(min, v), Math.max(max, v), sum + v, squares + v * v];
-    }
-    const mean = sum / count;
-    const spread = method === "minmax"
-      ? max - min
-      : Math.sqrt(Math.max(0, squares / count - mean * mean));
-    offset.push(method === "minmax" ? min : mean);
-    scale.push(spread > 0 ? spread : 1);
-  }
-  return { method, columns, offset, scale };
-}
-
-/**
- * Scales rows in place: `(value - offset) / scale` per column.
- *
- * @param data Rows, row-major, as many columns as the scaling has.
- * @param scaling The scaling.
- */
-export function applyScaling(data: Float32Array, scaling: Scaling): void {
-  const width = scaling.columns.length;
-  for (let i = 0; i < data.length; i++) {
-    const c = i % width;
-    data[i] = (data[i] - scaling.offset[c]) / scaling.scale[c];
-  }
 }
