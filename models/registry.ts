@@ -13,6 +13,8 @@ import { DeepAutoencoder, type DeepOptions } from "./deep.ts";
 import { DenoisingAutoencoder, type DenoisingOptions } from "./denoising.ts";
 import { SparseAutoencoder, type SparseOptions } from "./sparse.ts";
 import { UndercompleteAutoencoder, type UndercompleteOptions } from "./undercomplete.ts";
+import { type VaeOptions, VariationalAutoencoder } from "./vae.ts";
+import type { OptimizerName } from "../training/optimizers.ts";
 
 /** Options any of the five accepts (each ignores the others' own). */
 export type AnyModelOptions =
@@ -20,7 +22,8 @@ export type AnyModelOptions =
   & SparseOptions
   & DenoisingOptions
   & DeepOptions
-  & ConvOptions;
+  & ConvOptions
+  & VaeOptions;
 
 /** A model of the blog with its training settings. */
 export interface BlogModel {
@@ -30,24 +33,32 @@ export interface BlogModel {
   epochs: number;
   /** The blog's batch size. */
   batchSize: number;
+  /** The optimizer it trains with unless told otherwise (default Adam). */
+  optimizer?: OptimizerName;
 }
 
 /** Names of the five models. */
-export type BlogModelName = "undercomplete" | "sparse" | "deep" | "conv" | "denoising";
+export type BlogModelName = "undercomplete" | "sparse" | "deep" | "conv" | "denoising" | "vae";
 
-/** The five models, in the blog's order. */
+/** The five models, in the blog's order, and the variational autoencoder (the Keras blog's). */
 export const BLOG_MODELS: Readonly<Record<BlogModelName, BlogModel>> = {
   undercomplete: { create: (o) => new UndercompleteAutoencoder(o), epochs: 50, batchSize: 256 },
   sparse: { create: (o) => new SparseAutoencoder(o), epochs: 100, batchSize: 256 },
   deep: { create: (o) => new DeepAutoencoder(o), epochs: 100, batchSize: 256 },
   conv: { create: (o) => new ConvAutoencoder(o), epochs: 50, batchSize: 128 },
   denoising: { create: (o) => new DenoisingAutoencoder(o), epochs: 100, batchSize: 128 },
+  vae: {
+    create: (o) => new VariationalAutoencoder(o),
+    epochs: 50,
+    batchSize: 100,
+    optimizer: "rmsprop",
+  },
 };
 
 /**
  * Looks a model up by name.
  *
- * @param name `undercomplete`, `sparse`, `deep`, `conv` or `denoising`.
+ * @param name `undercomplete`, `sparse`, `deep`, `conv`, `denoising` or `vae`.
  * @param action What the caller does with it, for the error message.
  * @returns The model's entry.
  *

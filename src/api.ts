@@ -49,14 +49,22 @@ export {
 } from "./anomaly.ts";
 export { DenoisingAutoencoder, type DenoisingOptions } from "../models/denoising.ts";
 export {
+  type CodeDistribution,
+  type Elbo,
+  type VaeOptions,
+  VariationalAutoencoder,
+} from "../models/vae.ts";
+export {
   activate,
   type Activation,
   Conv2D,
   Dense,
+  GaussianSample,
   type Initializer,
   type Layer,
   type LayerContext,
   MaxPool2D,
+  type NoiseSpec,
   type Padding,
   type ParamSpec,
   UpSampling2D,
@@ -64,7 +72,9 @@ export {
 export type { Architecture, Part } from "./nn/architecture.ts";
 export {
   activityL1,
+  type BceOptions,
   binaryCrossEntropy,
+  gaussianKl,
   type Loss,
   type LossInputs,
   type LossName,

@@ -163,7 +163,17 @@ export class Autoencoder {
    * @param x Samples.
    * @returns The loss.
    */
-  evaluate(x: Float32Array | ImageBatch): Promise<number> {
+  async evaluate(x: Float32Array | ImageBatch): Promise<number> {
+    return (await this.evaluateTerms(x)).loss;
+  }
+
+  /**
+   * The mean loss of `x` as {@link evaluate} gives it (`loss`), and for a loss of several
+   * terms each term's mean by name (a variational autoencoder's `bce(sum)` and `kl(code)`).
+   * @param x Samples.
+   * @returns The means by name.
+   */
+  evaluateTerms(x: Float32Array | ImageBatch): Promise<Record<string, number>> {
     return evaluateModel(this.#core, x, () => this.program());
   }
 
@@ -373,7 +383,25 @@ export class Autoencoder {
     return this.#core.sessions.dispose();
   }
 
-  #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
-    return inferModel(this.#core, part, x, method);
+  async #infer(part: Part, x: Float32Array | ImageBatch, method: string): Promise<Float32Array> {
+    return (await this.inferOutputs(part, x, method))[0];
+  }
+
+  /**
+   * Runs a part and reads some of its outputs (for models whose code layer publishes
+   * values, such as a variational encoder's `mean` and `log_var`).
+   * @param part The part.
+   * @param x Samples, or codes for the decoder.
+   * @param method The verb errors use, e.g. `"encode"`.
+   * @param outputs The outputs (default `output`).
+   * @returns The outputs, row-major, in the order asked for.
+   */
+  protected inferOutputs(
+    part: Part,
+    x: Float32Array | ImageBatch,
+    method: string,
+    outputs?: readonly string[],
+  ): Promise<Float32Array[]> {
+    return inferModel(this.#core, part, x, method, outputs);
   }
 }

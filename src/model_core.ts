@@ -84,18 +84,18 @@ export function fitModel(
 }
 
 /**
- * The mean loss of the reconstructions of `x` (see `Autoencoder.evaluate`).
+ * The mean loss of the reconstructions of `x` (see `Autoencoder.evaluateTerms`).
  *
  * @param core The model's parts.
  * @param x Samples.
  * @param program The model's training program.
- * @returns The loss.
+ * @returns The loss, and each term's share for a loss of several.
  */
 export async function evaluateModel(
   core: ModelCore,
   x: Float32Array | ImageBatch,
   program: () => TrainingProgram,
-): Promise<number> {
+): Promise<Record<string, number>> {
   return await core.guard.read("evaluate", async () => {
     const samples = samplesOf(x, core.config.inputShape, "evaluate", unitRangeOf(core.config));
     await core.provider.resolve();
@@ -110,14 +110,16 @@ export async function evaluateModel(
  * @param part The part.
  * @param x Samples, or codes for the decoder.
  * @param method The verb errors use, e.g. `"encode"`.
- * @returns The outputs, row-major.
+ * @param outputs The graph's outputs to read (default `output`).
+ * @returns The outputs, row-major, in the order asked for.
  */
 export async function inferModel(
   core: ModelCore,
   part: Part,
   x: Float32Array | ImageBatch,
   method: string,
-): Promise<Float32Array> {
+  outputs: readonly string[] = ["output"],
+): Promise<Float32Array[]> {
   const { guard, sessions, state } = core;
-  return await guard.read(method, () => sessions.infer(part, state.params, x, method));
+  return await guard.read(method, () => sessions.infer(part, state.params, x, method, outputs));
 }

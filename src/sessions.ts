@@ -49,7 +49,8 @@ export class InferenceSessions {
    * @param params The current weights.
    * @param x The inputs.
    * @param method The verb errors use, e.g. `"encode"`.
-   * @returns The outputs, row-major.
+   * @param outputs The graph's outputs to read (default `output`).
+   * @returns The outputs, row-major, in the order asked for.
    * @throws {AutoencoderError} If the data is not a whole number of such samples.
    */
   async infer(
@@ -57,12 +58,13 @@ export class InferenceSessions {
     params: ReadonlyMap<string, Float32Array>,
     x: Float32Array | ImageBatch,
     method: string,
-  ): Promise<Float32Array> {
+    outputs: readonly string[] = ["output"],
+  ): Promise<Float32Array[]> {
     const codes = part === "decoder";
     const shape = codes ? codeShape(this.arch) : this.arch.inputShape;
     const samples = samplesOf(x, shape, method, !codes && unitRangeOf(this.arch));
     await this.provider.resolve();
-    return await this.run(part, params, samples);
+    return await this.run(part, params, samples, outputs);
   }
 
   /**
@@ -71,20 +73,24 @@ export class InferenceSessions {
    * @param part The part.
    * @param params The current weights.
    * @param samples Inputs of the part (checked).
-   * @returns The outputs, row-major.
+   * @param outputs The graph's outputs to read: `output`, or what the code's layer
+   * publishes (`mean`, `log_var`: the code's shape).
+   * @returns The outputs, row-major, in the order asked for.
    */
   async run(
     part: Part,
     params: ReadonlyMap<string, Float32Array>,
     samples: Samples,
-  ): Promise<Float32Array> {
+    outputs: readonly string[] = ["output"],
+  ): Promise<Float32Array[]> {
     const { runtime } = this;
     const inShape = part === "decoder" ? codeShape(this.arch) : this.arch.inputShape;
     const outShape = part === "encoder" ? codeShape(this.arch) : this.arch.inputShape;
     const { session, params: inputs } = await this.#open(part);
     const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-    const inSize = size(inShape), outSize = size(outShape);
-    const result = new Float32Array(samples.count * outSize);
+    const inSize = size(inShape);
+    const outSizes = outputs.map((o) => size(o === "output" ? outShape : codeShape(this.arch)));
+    const results = outSizes.map((s) => new Float32Array(samples.count * s));
     const shapes = new Map(paramSpecs(this.arch).map((p) => [p.name, p.shape]));
     const feeds: Record<string, RuntimeTensor> = {};
     for (const name of inputs) feeds[name] = runtime.tensor(params.get(name)!, shapes.get(name)!);
@@ -92,10 +98,12 @@ export class InferenceSessions {
       const n = Math.min(CHUNK, samples.count - first);
       const data = samples.data.subarray(first * inSize, (first + n) * inSize);
       feeds.input = runtime.tensor(data, [n, ...inShape]);
-      const out = await session.run(feeds, ["output"]);
-      result.set(await runtime.read(out.output), first * outSize);
+      const out = await session.run(feeds, outputs);
+      for (const [i, name] of outputs.entries()) {
+        results[i].set(await runtime.read(out[name]), first * outSizes[i]);
+      }
     }
-    return result;
+    return results;
   }
 
   #open(part: Part): Promise<{ session: Session; params: string[] }> {

@@ -177,6 +177,7 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
         seed: 0,
         noise: "fresh",
         noiseFactor: 0.5,
+        latentDim: "none",
       });
     },
   );
@@ -184,7 +185,7 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
     refused(
       dir,
       [...SMALL, "--epochs", "1", "--out", out],
-      `Cannot train into --out "${out}": it holds an earlier run (checkpoint.onnx, model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json, reconstructions.png, architecture.svg, report.html); pass --resume to continue it, or --overwrite to replace it`,
+      `Cannot train into --out "${out}": it holds an earlier run (checkpoint.onnx, model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json, reconstructions.png, latent.png, architecture.svg, report.html); pass --resume to continue it, or --overwrite to replace it`,
     ));
   const resume = ["--threads", "1", "--quiet", "--epochs", "2", "--out", out, "--resume"];
   const mismatches: [string, string[], string][] = [

@@ -228,6 +228,7 @@ const UNARY: [OpType, Gen][] = [
   ["Abs", "away"],
   ["Sqrt", "positive"],
   ["Log", "positive"],
+  ["Exp", "any"],
   ["Identity", "any"],
 ];
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadMnist, loadMnistSubset, type MnistData } from "../src/data/mnist.ts";
 
@@ -61,3 +62,44 @@ export const CHROMIUM_ARGS = [
   "--enable-features=Vulkan",
   "--disable-vulkan-surface",
 ];
+
+/** Loads each file and runs `onnx.checker.check_model(m, full_check=True)`. */
+const CHECKER = `
+import json, sys
+try:
+    import onnx
+except ImportError as e:
+    print(json.dumps({"missing": str(e)}))
+    sys.exit(0)
+results = {}
+for path in sys.argv[1:]:
+    try:
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+        results[path] = "ok"
+    except Exception as e:
+        results[path] = "%s: %s" % (type(e).__name__, e)
+print(json.dumps({"version": onnx.__version__, "results": results}))
+`;
+
+const INSTALL_ONNX = "install Debian's ONNX package: apt-get install python3-onnx";
+
+/** Runs the checker on the files with Debian's Python. */
+export async function checkWithOnnx(paths: string[]): Promise<Record<string, string>> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("/usr/bin/python3", { args: ["-c", CHECKER, ...paths] })
+      .output();
+  } catch (e) {
+    assert.fail(`Cannot run the ONNX checker: /usr/bin/python3 is missing; ${INSTALL_ONNX}: ${e}`);
+  }
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.ok(output.success, `the ONNX checker failed to run: ${stderr}`);
+  const report = JSON.parse(stdout);
+  if (report.missing) {
+    assert.fail(
+      `Cannot run the ONNX checker: /usr/bin/python3 has no onnx module; ${INSTALL_ONNX}`,
+    );
+  }
+  return report.results;
+}

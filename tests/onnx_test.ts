@@ -25,6 +25,7 @@ import { Builder } from "../src/ops/builder.ts";
 import { adam, OPTIMIZER_NAMES, OPTIMIZERS, sgd } from "../training/optimizers.ts";
 import { buildEvalStep, buildTrainStep } from "../training/train_step.ts";
 import { nextName, stateName } from "../training/state.ts";
+import { checkWithOnnx } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -76,47 +77,6 @@ function emittedModels(label: string, arch: Architecture): [string, Uint8Array][
     `${label}_${name}.onnx`,
     encodeModel(b.graph, { name, metadata: { "autoencoders.model": label } }),
   ]);
-}
-
-/** Loads each file and runs `onnx.checker.check_model(m, full_check=True)`. */
-const CHECKER = `
-import json, sys
-try:
-    import onnx
-except ImportError as e:
-    print(json.dumps({"missing": str(e)}))
-    sys.exit(0)
-results = {}
-for path in sys.argv[1:]:
-    try:
-        onnx.checker.check_model(onnx.load(path), full_check=True)
-        results[path] = "ok"
-    except Exception as e:
-        results[path] = "%s: %s" % (type(e).__name__, e)
-print(json.dumps({"version": onnx.__version__, "results": results}))
-`;
-
-const INSTALL_ONNX = "install Debian's ONNX package: apt-get install python3-onnx";
-
-/** Runs the checker on the files with Debian's Python. */
-async function checkWithOnnx(paths: string[]): Promise<Record<string, string>> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("/usr/bin/python3", { args: ["-c", CHECKER, ...paths] })
-      .output();
-  } catch (e) {
-    assert.fail(`Cannot run the ONNX checker: /usr/bin/python3 is missing; ${INSTALL_ONNX}: ${e}`);
-  }
-  const stdout = new TextDecoder().decode(output.stdout);
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.ok(output.success, `the ONNX checker failed to run: ${stderr}`);
-  const report = JSON.parse(stdout);
-  if (report.missing) {
-    assert.fail(
-      `Cannot run the ONNX checker: /usr/bin/python3 has no onnx module; ${INSTALL_ONNX}`,
-    );
-  }
-  return report.results;
 }
 
 /** Asserts that `fn` throws an AutoencoderError whose message matches `message`. */

@@ -11,6 +11,7 @@ import { AutoencoderError } from "../src/errors.ts";
 import type { Random } from "../src/nn/random.ts";
 import type { Runtime, SessionOptions } from "../src/runtime/types.ts";
 import { openEvaluator } from "./evaluator.ts";
+import { drawNoise } from "./inputs.ts";
 import type { TrainingProgram } from "./program.ts";
 import { SHUFFLE } from "./state.ts";
 import { StepRunner } from "./step_runner.ts";
@@ -296,9 +297,11 @@ class Epoch {
       const clean = this.#batch.subarray(0, n * size);
       const input = this.#corrupted?.subarray(0, n * size);
       if (input) options.corrupt!(input, rows);
+      const noise = drawNoise(options.program.noise, n, (name) => state.generators.get(name)!);
       await runner.run({
         input: input ?? clean,
         target: clean,
+        noise,
         n,
         batch: first / options.batchSize + 1,
       });

@@ -11,6 +11,7 @@
 
 import { AutoencoderError, quote } from "../src/errors.ts";
 import { corrupt } from "../src/nn/noise.ts";
+import type { NoiseSpec } from "../src/nn/layers.ts";
 import { Random } from "../src/nn/random.ts";
 
 /** Whether a corruption is drawn anew each epoch or once per `fit`. */
@@ -224,4 +225,45 @@ export function corruptor(
       else corruption.apply(rng, data.subarray(from, from + sampleSize), slot);
     });
   };
+}
+
+/**
+ * Standard-normal draws for the noise inputs of `n` samples (a variational encoder's
+ * `ε`), each from its own generator.
+ *
+ * @param specs The program's noise inputs.
+ * @param n Samples.
+ * @param rng The generator of each input (the run's, or a seeded one for validation).
+ * @returns The draws by input name, `n` rows each.
+ *
+ * @example
+ * ```ts
+ * import { drawNoise } from "./inputs.ts";
+ * import { Random } from "../src/nn/random.ts";
+ * const eps = drawNoise([{ name: "noise.encoder.1", shape: [2] }], 3, () => new Random(0));
+ * console.assert(eps.get("noise.encoder.1")!.length === 6);
+ * ```
+ */
+export function drawNoise(
+  specs: readonly NoiseSpec[],
+  n: number,
+  rng: (name: string, index: number) => Random,
+): Map<string, Float32Array> {
+  return new Map(specs.map((spec, i) => {
+    const g = rng(spec.name, i);
+    const data = new Float32Array(n * spec.shape.reduce((a, d) => a * d, 1));
+    for (let j = 0; j < data.length; j++) data[j] = g.normal();
+    return [spec.name, data];
+  }));
+}
+
+/**
+ * The noise inputs of a validation set: the same draws every epoch, so epochs compare.
+ *
+ * @param specs The program's noise inputs.
+ * @param n Samples.
+ * @returns The draws by input name.
+ */
+export function validationNoise(specs: readonly NoiseSpec[], n: number): Map<string, Float32Array> {
+  return drawNoise(specs, n, (_, i) => new Random(VALIDATION_SEED + 1 + i));
 }

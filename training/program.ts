@@ -9,7 +9,8 @@
  */
 
 import type { Graph } from "../src/ir/graph.ts";
-import { type Architecture, paramSpecs } from "../src/nn/architecture.ts";
+import { type Architecture, noiseSpecs, paramSpecs } from "../src/nn/architecture.ts";
+import type { NoiseSpec } from "../src/nn/layers.ts";
 import { DEFAULT_LOSS, type Loss } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import { encodeModel } from "../src/onnx/model.ts";
@@ -36,7 +37,10 @@ export interface ProgramOptions {
   optimizer?: Optimizer;
   /** What the model sees and reproduces (default: each sample, itself). */
   inputs?: Inputs;
-  /** Seed of the initial values (parameters: `seed`, shuffling `seed + 1`, corruption `seed + 2`). */
+  /**
+   * Seed of the initial values (parameters: `seed`, shuffling `seed + 1`, corruption
+   * `seed + 2`, the layers' noise `seed + 3`, `seed + 4`, ...).
+   */
   seed?: number;
 }
 
@@ -50,6 +54,11 @@ export interface TrainingProgram {
   readonly inputs: Inputs;
   /** Whether the graphs take a `target` beside the `input` (the input is corrupted). */
   readonly separateTarget: boolean;
+  /**
+   * The standard-normal inputs of the train and evaluation graphs (a variational
+   * encoder's `ε`), each fed from the generator of the same name in `states`.
+   */
+  readonly noise: readonly NoiseSpec[];
   /** The loss outputs of the train step: `loss`, and `penalty` when the loss has regularizers. */
   readonly losses: readonly string[];
   /** Every state tensor of a run: parameters, optimizer slots, the step, the generators. */
@@ -94,13 +103,16 @@ export function compileProgram(arch: Architecture, options: ProgramOptions = {})
   const inputs = { ...options.inputs };
   if (inputs.input) inputs.input = { ...inputs.input, seed: inputs.input.seed ?? seed + 2 };
   const separateTarget = inputs.input !== undefined;
+  const noise = noiseSpecs(architecture);
   const states = stateList(architecture, optimizer, seed, inputs);
+  noise.forEach((spec, i) => states.push(generatorState(spec.name, seed + 3 + i)));
   let train: Graph | undefined, evaluation: Graph | undefined;
   const program: TrainingProgram = {
     architecture,
     optimizer,
     inputs,
     separateTarget,
+    noise,
     losses: architecture.loss.some((t) => t.regularizer) ? ["loss", "penalty"] : ["loss"],
     states,
     carried: states.filter((s) => s.role === "parameter" || s.role === "optimizer slot")

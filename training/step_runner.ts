@@ -40,6 +40,8 @@ export interface StepBatch {
   input: Float32Array;
   /** What it must reproduce, when the program takes a separate target. */
   target?: Float32Array;
+  /** The layers' standard-normal draws by input name (see `TrainingProgram.noise`). */
+  noise?: ReadonlyMap<string, Float32Array>;
   /** Samples in the batch. */
   n: number;
   /** 1-based batch number in the epoch, for error messages. */
@@ -130,6 +132,9 @@ export class StepRunner {
     const feeds = this.#feeds, runtime = this.runtime;
     feeds.input = runtime.tensor(batch.input, dims);
     if (this.program.separateTarget) feeds.target = runtime.tensor(batch.target!, dims);
+    for (const { name, shape } of this.program.noise) {
+      feeds[name] = runtime.tensor(batch.noise!.get(name)!, [batch.n, ...shape]);
+    }
     const previous = this.#before;
     this.#before = this.#snapshot();
     feeds[STEP] = runtime.tensor(new Float32Array([++this.step]), []);

@@ -65,7 +65,7 @@ export function buildTrainStep(
   const g = b.graph;
   const x = g.input("input", "float32", ["N", ...arch.inputShape]);
   const target = options.separateTarget ? g.input("target", "float32", x.shape) : x;
-  const { ctx, inputs: params } = paramsAsInputs(b);
+  const { ctx, inputs: params } = paramsAsInputs(b, true);
   for (const spec of paramSpecs(arch)) ctx.param(spec); // inputs in layer order
   const forward = emitForward(ctx, arch, "autoencoder", x);
   const terms = g.withScope("loss", () => emitTerms(b, arch.loss, forward, target));
@@ -94,8 +94,10 @@ export function buildTrainStep(
 }
 
 /**
- * Builds the evaluation graph: `input` (and `target`) and the parameters in,
- * `loss` (the loss's terms but its regularizers, for the batch) out.
+ * Builds the evaluation graph: `input` (and `target`), the parameters (and the
+ * layers' noise) in, `loss` (the loss's terms but its regularizers, for the batch)
+ * out, and with several such terms each one as `term.<name>` (a variational
+ * autoencoder's `term.bce(sum)` and `term.kl(code)`).
  *
  * @param arch The architecture.
  * @param options Target handling.
@@ -105,10 +107,24 @@ export function buildEvalStep(arch: Architecture, options: TrainStepOptions = {}
   const b = new Builder();
   const x = b.graph.input("input", "float32", ["N", ...arch.inputShape]);
   const target = options.separateTarget ? b.graph.input("target", "float32", x.shape) : x;
-  const { ctx } = paramsAsInputs(b);
+  const { ctx } = paramsAsInputs(b, true);
   const forward = emitForward(ctx, arch, "autoencoder", x);
-  b.graph.output("loss", emitTerms(b, arch.loss, forward, target, false).reconstruction);
+  const terms = emitTerms(b, arch.loss, forward, target, false);
+  b.graph.output("loss", terms.reconstruction);
+  if (terms.parts.length > 1) {
+    for (const [name, v] of terms.parts) b.graph.output(termOutput(name), v);
+  }
   return b;
+}
+
+/**
+ * Name of the evaluation graph's output holding one loss term.
+ *
+ * @param term The term's name, e.g. `"kl(code)"`.
+ * @returns `term.<name>`.
+ */
+export function termOutput(term: string): string {
+  return `term.${term}`;
 }
 
 /**
@@ -121,7 +137,7 @@ function emitTerms(
   forward: Forward,
   target: Value,
   training = true,
-): { reconstruction: Value; penalty?: Value } {
+): { reconstruction: Value; penalty?: Value; parts: [string, Value][] } {
   const inputs: LossInputs = {
     b,
     output: forward.output,
@@ -130,9 +146,11 @@ function emitTerms(
     target,
     activations: forward.activations,
   };
-  const sum = (terms: Loss) =>
-    terms.length ? terms.map((t) => t.emit(inputs)).reduce((a, v) => b.add(a, v)) : undefined;
-  const reconstruction = sum(loss.filter((t) => !t.regularizer));
+  const emitted = (terms: Loss) => terms.map((t): [string, Value] => [t.name, t.emit(inputs)]);
+  const sum = (parts: [string, Value][]) =>
+    parts.length ? parts.map(([, v]) => v).reduce((a, v) => b.add(a, v)) : undefined;
+  const parts = emitted(loss.filter((t) => !t.regularizer));
+  const reconstruction = sum(parts);
   if (!reconstruction) {
     throw new AutoencoderError(
       `Cannot build the loss: it has only regularizers (${
@@ -140,5 +158,6 @@ function emitTerms(
       }); add a reconstruction term such as "bce" or "mse"`,
     );
   }
-  return { reconstruction, penalty: training ? sum(loss.filter((t) => t.regularizer)) : undefined };
+  const penalty = training ? sum(emitted(loss.filter((t) => t.regularizer))) : undefined;
+  return { reconstruction, penalty, parts };
 }

@@ -48,7 +48,8 @@ Options:
   --model NAME        ${Object.keys(BLOG_MODELS).join(" | ")} (default undercomplete)
   --epochs N          epochs (default: the blog's, 50 or 100)
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
-  --optimizer NAME    ${OPTIMIZER_NAMES.join(" | ")} (default adam)
+  --optimizer NAME    ${OPTIMIZER_NAMES.join(" | ")} (default adam; rmsprop for vae, as the blog)
+  --latent-dim N      vae: size of the code (default 2; larger codes are drawn by PCA in latent.png)
   --learning-rate X   learning rate (default: the optimizer's)
   --loss NAME         ${
   Object.keys(RECONSTRUCTION_LOSSES).join(" | ")
@@ -70,7 +71,8 @@ Options:
   --threads N         ONNX Runtime intra-op threads, 1 to 4 per core (default: one per core)
   --passive           idle threads sleep instead of spin-waiting (kinder to a busy machine)
   --out DIR           write model.onnx, encoder.onnx, decoder.onnx, train_step.onnx, history.json,
-                      reconstructions.png; codes.png (conv models), denoised.png (denoising),
+                      reconstructions.png, latent.png (test codes by digit); codes.png (conv
+                      models), denoised.png (denoising), manifold.png and samples.png (vae),
                       architecture.svg and report.html (all of it in one page);
                       and checkpoint.onnx (the whole training state) after every epoch
                       (an --out folder holding an earlier run is an error without --resume or
@@ -135,6 +137,7 @@ async function datasetRunData(
   return {
     trainImages: trainSet.images.subarray(0, limit * sampleSize(model)),
     testImages: test.images.subarray(0, Math.min(limit, test.count) * sampleSize(model)),
+    testLabels: test.labels.subarray(0, Math.min(limit, test.count)),
     description: describeData(loaded),
   };
 }
@@ -144,7 +147,8 @@ function ownRunData(own: OwnSamples, limit = Infinity): RunData {
   const size = own.shape.reduce((a, d) => a * d, 1);
   const trainImages = own.samples.subarray(0, Math.min(limit, own.names.length) * size);
   const testImages = trainImages.subarray(0, Math.min(1000 * size, trainImages.length));
-  return { trainImages, testImages, description: own.description };
+  // No figures are drawn from own data, so no labels are needed for them.
+  return { trainImages, testImages, testLabels: new Uint8Array(0), description: own.description };
 }
 
 /** Where training is, for the line an interruption prints. */
@@ -326,6 +330,7 @@ export async function main(args: string[]): Promise<void> {
     noise: options.noise,
     loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
     ...(own && modelOptionsFor(own, options.own!)),
+    latentDim: options.latentDim,
   });
   if (options.resume) {
     await resume(model, options, join(out!, "checkpoint.onnx"));
@@ -357,7 +362,14 @@ export async function main(args: string[]): Promise<void> {
       await model.save(join(out, "model.onnx"));
       log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
     } else if (out) {
-      const written = await writeOutputs(out, model, options.optimizer, data.testImages, result);
+      const written = await writeOutputs(
+        out,
+        model,
+        options.optimizer,
+        data.testImages,
+        data.testLabels,
+        result,
+      );
       log(`Wrote ${written.join(", ")}`);
       log(`Report: ${join(out, "report.html")} (open it in a browser)`);
     }

@@ -35,6 +35,9 @@ export const RUN_FILES = [
   "reconstructions.png",
   "codes.png",
   "denoised.png",
+  "latent.png",
+  "manifold.png",
+  "samples.png",
   "architecture.svg",
   "report.html",
 ] as const;
@@ -49,6 +52,8 @@ export interface TrainOptions {
   model: string;
   spec: BlogModel;
   optimizer: Optimizer;
+  /** `--latent-dim`: the code size of the variational autoencoder. */
+  latentDim?: number;
   /** `--loss`: the reconstruction loss. */
   loss: LossName;
   epochs: number;
@@ -80,7 +85,8 @@ const FLAGS = {
   model: { type: "string", default: "undercomplete" },
   epochs: { type: "string" },
   "batch-size": { type: "string" },
-  optimizer: { type: "string", default: "adam" },
+  optimizer: { type: "string" },
+  "latent-dim": { type: "string" },
   loss: { type: "string", default: "bce" },
   "learning-rate": { type: "string" },
   limit: { type: "string" },
@@ -119,7 +125,8 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     args,
     model: values.model,
     spec,
-    optimizer: optimizerByName(values.optimizer),
+    optimizer: optimizerByName(values.optimizer ?? spec.optimizer ?? "adam"),
+    latentDim: intOption(values["latent-dim"], "latent-dim", 1),
     loss: choice(values.loss, "loss", Object.keys(RECONSTRUCTION_LOSSES) as LossName[]),
     epochs: intOption(values.epochs, "epochs", 1) ?? spec.epochs,
     batchSize: intOption(values["batch-size"], "batch-size", 1) ?? spec.batchSize,
@@ -160,6 +167,7 @@ const RUN_FLAGS = {
   seed: "seed",
   noise: "noise",
   noiseFactor: "noise-factor",
+  latentDim: "latent-dim",
 } as const;
 
 /** What a checkpoint of the command records of the run, to check `--resume` against. */
@@ -172,6 +180,7 @@ export function runInfo(options: TrainOptions): RunInfo {
     seed: options.seed,
     noise: options.noise,
     noiseFactor: options.noiseFactor,
+    latentDim: options.latentDim ?? "none",
   };
 }
 

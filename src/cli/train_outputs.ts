@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
+import { LABEL_KEY, projectCodes, renderManifold, renderScatter } from "../viz/latent.ts";
+import { VariationalAutoencoder } from "../../models/vae.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import type { History } from "../../training/fit.ts";
 import type { Optimizer } from "../../training/optimizers.ts";
@@ -32,6 +34,8 @@ export interface RunData {
   trainImages: Float32Array;
   /** The test images (the validation data). */
   testImages: Float32Array;
+  /** Their labels (the latent figure's colours). */
+  testLabels: Uint8Array;
   /** What `describeData` says of the data set they come from. */
   description: string;
 }
@@ -47,6 +51,10 @@ export interface Result {
   train_samples: number;
   loss: number | undefined;
   val_loss: number | undefined;
+  /** The variational autoencoder's reconstruction part of `val_loss` (nats per sample). */
+  val_reconstruction?: number;
+  /** Its KL part. */
+  val_kl?: number;
   penalty?: number;
   mean_code: number;
   samples_per_sec?: number;
@@ -76,6 +84,9 @@ export async function results(
   const trainSeconds = history.epochSeconds.reduce((a, b) => a + b, 0);
   const run = model.history;
   const samples = data.trainImages.length / sampleSize(model);
+  const elbo = model instanceof VariationalAutoencoder && run.valLoss.length
+    ? await model.evaluateElbo(data.testImages)
+    : undefined;
   return {
     model: options.model,
     data: data.description,
@@ -87,6 +98,7 @@ export async function results(
     train_samples: samples,
     loss: run.loss.at(-1),
     val_loss: run.valLoss.at(-1),
+    ...(elbo ? { val_reconstruction: elbo.reconstruction, val_kl: elbo.kl } : {}),
     ...(run.penalty.length ? { penalty: run.penalty.at(-1) } : {}),
     mean_code: await model.meanCodeActivation(data.testImages),
     ...(trainSeconds > 0
@@ -99,8 +111,15 @@ export async function results(
   };
 }
 
-/** The report's figures: reconstructions, and codes or denoising where the model has them. */
-async function figuresOf(model: Autoencoder, testImages: Float32Array): Promise<ReportFigure[]> {
+/**
+ * The report's figures: reconstructions, the latent plane, and codes, denoising, the
+ * manifold and samples where the model has them.
+ */
+async function figuresOf(
+  model: Autoencoder,
+  testImages: Float32Array,
+  testLabels: Uint8Array,
+): Promise<ReportFigure[]> {
   const digits = testImages.subarray(0, 10 * sampleSize(model));
   const figures: ReportFigure[] = [{
     title: "Reconstructions",
@@ -123,7 +142,44 @@ async function figuresOf(model: Autoencoder, testImages: Float32Array): Promise<
       caption: "Noisy test digits (top) and the model's output (bottom)",
     });
   }
+  figures.push(await latentFigure(model, testImages, testLabels));
+  if (model instanceof VariationalAutoencoder) {
+    if (model.latentDim === 2) {
+      figures.push({
+        title: "Manifold",
+        png: await renderManifold((codes) => model.decode(codes)),
+        caption:
+          "Digits decoded from a 15 × 15 grid of codes at the Gaussian quantiles of linspace(0.05, 0.95, 15)",
+      });
+    }
+    const samples = await model.sample(30, { seed: 0 });
+    figures.push({
+      title: "Samples",
+      png: await renderGrid([samples.subarray(0, 15 * 784), samples.subarray(15 * 784)]),
+      caption: "Digits decoded from codes drawn from the prior N(0, I) (seed 0)",
+    });
+  }
   return figures;
+}
+
+/** The test codes on a plane, coloured by label. */
+async function latentFigure(
+  model: Autoencoder,
+  testImages: Float32Array,
+  testLabels: Uint8Array,
+): Promise<ReportFigure> {
+  const size = model.codeShape.reduce((a, d) => a * d, 1);
+  const { points, method } = projectCodes(await model.encode(testImages), size);
+  const what = method === "code"
+    ? `The ${points.length / 2} test codes (${size}-D)`
+    : `The ${
+      points.length / 2
+    } test codes (${size} values each) projected on their first two principal components (PCA)`;
+  return {
+    title: "Latent space",
+    png: await renderScatter(points, testLabels),
+    caption: `${what}, coloured by digit: ${LABEL_KEY}`,
+  };
 }
 
 /** The file each figure is written to. */
@@ -131,6 +187,9 @@ const FIGURE_FILE: Record<string, RunFile> = {
   Reconstructions: "reconstructions.png",
   Codes: "codes.png",
   Denoising: "denoised.png",
+  "Latent space": "latent.png",
+  Manifold: "manifold.png",
+  Samples: "samples.png",
 };
 
 /**
@@ -140,7 +199,8 @@ const FIGURE_FILE: Record<string, RunFile> = {
  * @param out The folder.
  * @param model The trained model.
  * @param optimizer The optimizer it trained with (for `train_step.onnx`).
- * @param testImages Test images (the figures show the first ten).
+ * @param testImages Test images (the figures show the first ten; the latent plane, all).
+ * @param testLabels Their labels.
  * @param result The result line (kept in `history.json`, shown in the report).
  * @returns The paths written.
  */
@@ -149,9 +209,10 @@ export async function writeOutputs(
   model: Autoencoder,
   optimizer: Optimizer,
   testImages: Float32Array,
+  testLabels: Uint8Array,
   result: Result,
 ): Promise<string[]> {
-  const figures = await figuresOf(model, testImages);
+  const figures = await figuresOf(model, testImages, testLabels);
   const text = (s: string) => new TextEncoder().encode(s);
   const report = reportHtml({
     model,

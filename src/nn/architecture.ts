@@ -14,6 +14,7 @@ import {
   type Activation,
   type Layer,
   type LayerContext,
+  type NoiseSpec,
   type ParamSpec,
 } from "./layers.ts";
 import { FORWARD_REWRITES } from "../lower/lower.ts";
@@ -100,6 +101,17 @@ export function paramSpecs(arch: Architecture): ParamSpec[] {
   return placeLayers(arch).flatMap(({ name, layer, input }) => layer.params(input, name));
 }
 
+/**
+ * Every standard-normal input the architecture's layers draw from while training,
+ * in layer order.
+ *
+ * @param arch The architecture.
+ * @returns The noise specs (none for a deterministic network).
+ */
+export function noiseSpecs(arch: Architecture): NoiseSpec[] {
+  return placeLayers(arch).flatMap(({ name, layer, input }) => layer.noise?.(input, name) ?? []);
+}
+
 /** Shape of the code (the encoder's output), without the batch dimension. */
 export function codeShape(arch: Architecture): number[] {
   return placeLayers(arch)[arch.encoder.length - 1].output;
@@ -115,7 +127,10 @@ export interface Forward {
   activation: Activation;
   /** The code, when the part includes the encoder. */
   code?: Value;
-  /** Every layer's output by dotted name, and `code`. */
+  /**
+   * Every layer's output by dotted name, the values layers publish (`encoder.1.mean`),
+   * `code`, and what the code's layer publishes as `code.<name>` (`code.mean`).
+   */
   activations: Map<string, Value>;
 }
 
@@ -136,17 +151,24 @@ export function emitForward(ctx: LayerContext, arch: Architecture, part: Part, x
   const from = part === "decoder" ? arch.encoder.length : 0;
   const to = part === "encoder" ? arch.encoder.length : placed.length;
   const activations = new Map<string, Value>();
+  const inner: LayerContext = { ...ctx, publish: (name, v) => activations.set(name, v) };
   let h = x, z = x, activation: Activation = "linear";
   b.withRewrites(FORWARD_REWRITES, () => {
     for (const { name, layer } of placed.slice(from, to)) {
-      z = b.graph.withScope(name, () => layer.apply(ctx, h, name));
+      z = b.graph.withScope(name, () => layer.apply(inner, h, name));
       h = b.graph.withScope(name, () => activate(b, z, layer.activation));
       activation = layer.activation;
       activations.set(name, h);
     }
   });
   if (to >= arch.encoder.length && from < arch.encoder.length) {
-    activations.set("code", activations.get(placed[arch.encoder.length - 1].name)!);
+    const codeLayer = placed[arch.encoder.length - 1].name;
+    for (const [name, v] of [...activations]) {
+      if (name.startsWith(`${codeLayer}.`)) {
+        activations.set(`code${name.slice(codeLayer.length)}`, v);
+      }
+    }
+    activations.set("code", activations.get(codeLayer)!);
   }
   return { output: h, preActivation: z, activation, code: activations.get("code"), activations };
 }
@@ -155,9 +177,14 @@ export function emitForward(ctx: LayerContext, arch: Architecture, part: Part, x
  * A parameter source that makes each parameter a graph input named after it.
  *
  * @param b Builder.
- * @returns The context and the inputs it created, by name.
+ * @param noise Make the layers' standard-normal draws graph inputs too (training
+ * and evaluation graphs); without, sampling layers give their mean.
+ * @returns The context and the parameter inputs it created, by name.
  */
-export function paramsAsInputs(b: Builder): { ctx: LayerContext; inputs: Map<string, Value> } {
+export function paramsAsInputs(
+  b: Builder,
+  noise = false,
+): { ctx: LayerContext; inputs: Map<string, Value> } {
   const inputs = new Map<string, Value>();
   const ctx: LayerContext = {
     b,
@@ -167,12 +194,14 @@ export function paramsAsInputs(b: Builder): { ctx: LayerContext; inputs: Map<str
       return v;
     },
   };
+  if (noise) ctx.noise = (spec) => b.graph.input(spec.name, "float32", ["N", ...spec.shape]);
   return { ctx, inputs };
 }
 
 /**
  * The inference graph of one part: input `input` (`[N, ...]`), outputs `output`
- * and, for the whole autoencoder, `code` as well. With `weights` the parameters
+ * and, for the whole autoencoder, `code` as well; with the encoder, what the code's
+ * layer publishes too (a variational encoder's `mean` and `log_var`). With `weights` the parameters
  * are stored in the graph (a self-contained model to export); without, they are
  * graph inputs (the library's own inference sessions, which then need no rebuild
  * after training).
@@ -212,8 +241,11 @@ export function buildInference(
       },
     }
     : paramsAsInputs(b).ctx;
-  const { output, code } = emitForward(ctx, arch, part, x);
+  const { output, code, activations } = emitForward(ctx, arch, part, x);
   b.graph.output("output", output);
   if (part === "autoencoder") b.graph.output("code", code!);
+  for (const [name, v] of activations) {
+    if (name.startsWith("code.")) b.graph.output(name.slice("code.".length), v);
+  }
   return b;
 }

@@ -24,6 +24,14 @@ export interface ParamSpec {
   init: Initializer;
 }
 
+/** A tensor of standard-normal draws a layer takes while it trains, declared like a parameter. */
+export interface NoiseSpec {
+  /** Name of the graph input and of the generator that fills it, e.g. `noise.encoder.1`. */
+  name: string;
+  /** Shape of one sample's draws (the graph input is `[N, ...shape]`). */
+  shape: number[];
+}
+
 /** What a layer sees while it emits itself. */
 export interface LayerContext {
   /** The builder of the graph being emitted. */
@@ -33,6 +41,18 @@ export interface LayerContext {
    * a constant in exported models).
    */
   param(spec: ParamSpec): Value;
+  /**
+   * Returns the graph input of standard-normal draws `[N, ...spec.shape]` that the
+   * program feeds from a seeded generator. Present in the training and evaluation
+   * graphs only: in inference graphs a sampling layer gives its mean.
+   */
+  noise?(spec: NoiseSpec): Value;
+  /**
+   * Makes a value of the layer readable by name, e.g. `encoder.1.mean`: by loss terms
+   * (`LossInputs.activations`) and, for the code's layer, as an output of the
+   * inference graphs (`mean`).
+   */
+  publish?(name: string, value: Value): void;
 }
 
 /** An activation applied after a layer's linear part. */
@@ -58,6 +78,8 @@ export interface Layer {
    * @param name The layer's dotted name.
    */
   apply(ctx: LayerContext, x: Value, name: string): Value;
+  /** The standard-normal inputs the layer draws from while it trains (none if absent). */
+  noise?(input: Shape, name: string): NoiseSpec[];
 }
 
 /**
@@ -341,3 +363,69 @@ export class UpSampling2D implements Layer {
     return ctx.b.upsampleNearest(x, this.factor);
   }
 }
+
+/**
+ * The code layer of a variational autoencoder: two affine heads on flat inputs,
+ * `mean = x @ W_μ + b_μ` and `log_var = x @ W_σ + b_σ` (`[N, in]` to `[N, units]`
+ * each, Glorot-uniform kernels, zero biases), and the reparameterised draw
+ * `z = mean + exp(½·log_var)·ε` with `ε ~ N(0, I)` a graph input fed from a seeded
+ * generator (`noise.<name>`). Both heads are published (`<name>.mean`,
+ * `<name>.log_var`) for the KL term; in inference graphs, which take no `ε`, the
+ * layer gives `mean`.
+ *
+ * @example
+ * ```ts
+ * import { GaussianSample } from "./layers.ts";
+ * const layer = new GaussianSample(2);
+ * console.assert(layer.params([256], "encoder.1").length === 4);
+ * console.assert(layer.noise([256], "encoder.1")[0].name === "noise.encoder.1");
+ * ```
+ */
+export class GaussianSample implements Layer {
+  /** Always `"GaussianSample"`. */
+  readonly type = "GaussianSample";
+  /** The draw has no activation. */
+  readonly activation: Activation = "linear";
+  readonly #heads: [Dense, Dense];
+
+  /**
+   * Creates the layer.
+   *
+   * @param units Size of the code (the latent dimension).
+   */
+  constructor(readonly units: number) {
+    positiveInteger(units, "units", "GaussianSample");
+    this.#heads = [new Dense(units), new Dense(units)];
+  }
+
+  /** Output shape (without the batch dimension) for an input shape; validates it. */
+  outputShape(input: Shape, name: string): number[] {
+    return this.#heads[0].outputShape(input, name);
+  }
+
+  /** The parameters: `<name>.mean.kernel`, `.bias`, then `<name>.log_var.kernel`, `.bias`. */
+  params(input: Shape, name: string): ParamSpec[] {
+    return GAUSSIAN_HEADS.flatMap((head, i) => this.#heads[i].params(input, `${name}.${head}`));
+  }
+
+  /** One draw of `ε` per sample and unit. */
+  noise(_input: Shape, name: string): NoiseSpec[] {
+    return [{ name: `noise.${name}`, shape: [this.units] }];
+  }
+
+  /** Emits the heads, publishes them, and returns the draw (or the mean, without `ε`). */
+  apply(ctx: LayerContext, x: Value, name: string): Value {
+    const b = ctx.b;
+    const [mean, logVar] = GAUSSIAN_HEADS.map((head, i) => {
+      const v = this.#heads[i].apply(ctx, x, `${name}.${head}`);
+      ctx.publish?.(`${name}.${head}`, v);
+      return v;
+    });
+    const eps = ctx.noise?.(this.noise(x.shape.slice(1), name)[0]);
+    if (!eps) return mean;
+    return b.add(mean, b.mul(b.exp(b.mul(b.scalar(0.5), logVar)), eps));
+  }
+}
+
+/** The heads of {@link GaussianSample}, as published and output by inference graphs. */
+export const GAUSSIAN_HEADS: readonly ["mean", "log_var"] = ["mean", "log_var"];

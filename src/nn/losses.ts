@@ -7,7 +7,7 @@
 import { AutoencoderError, quote } from "../errors.ts";
 import type { Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
-import type { Activation } from "./layers.ts";
+import { type Activation, GAUSSIAN_HEADS } from "./layers.ts";
 
 /**
  * Binary cross-entropy between `target` in [0, 1] and `sigmoid(logits)`, mean over
@@ -116,22 +116,35 @@ export interface LossTerm {
 /** A training loss: terms whose sum is minimised. */
 export type Loss = readonly LossTerm[];
 
+/** Options of {@link binaryCrossEntropy}. */
+export interface BceOptions {
+  /**
+   * `"mean"` (default): the mean over pixels and batch, as Keras reports it. `"sum"`:
+   * summed over each sample's values, mean over the batch — nats per sample, the
+   * reconstruction part of a variational autoencoder's negative ELBO.
+   */
+  perSample?: "mean" | "sum";
+}
+
 /**
- * Binary cross-entropy, mean over pixels and batch (the blog's loss). Computed from
- * the logits when the last layer ends in a sigmoid, which it must: targets and
- * outputs are read as probabilities.
+ * Binary cross-entropy (the blog's loss), mean over pixels and batch, or summed over
+ * each sample's pixels. Computed from the logits when the last layer ends in a
+ * sigmoid, which it must: targets and outputs are read as probabilities.
  *
- * @returns The term.
+ * @param options Mean or sum over each sample's values.
+ * @returns The term (`"bce"`, or `"bce(sum)"`).
  *
  * @example
  * ```ts
  * import { binaryCrossEntropy } from "./losses.ts";
  * console.assert(binaryCrossEntropy().name === "bce");
+ * console.assert(binaryCrossEntropy({ perSample: "sum" }).name === "bce(sum)");
  * ```
  */
-export function binaryCrossEntropy(): LossTerm {
+export function binaryCrossEntropy(options: BceOptions = {}): LossTerm {
+  const sum = options.perSample === "sum";
   return {
-    name: "bce",
+    name: sum ? "bce(sum)" : "bce",
     regularizer: false,
     emit({ b, preActivation, activation, target }) {
       if (activation !== "sigmoid") {
@@ -140,7 +153,50 @@ export function binaryCrossEntropy(): LossTerm {
           { kind: "bad-input" },
         );
       }
-      return binaryCrossEntropyFromLogits(b, preActivation, target);
+      const mean = binaryCrossEntropyFromLogits(b, preActivation, target);
+      if (!sum) return mean;
+      const size = (preActivation.shape.slice(1) as number[]).reduce((a, d) => a * d, 1);
+      return b.mul(b.scalar(size), mean);
+    },
+  };
+}
+
+/**
+ * The KL divergence of a diagonal Gaussian `N(μ, σ²)` from `N(0, I)`, summed over the
+ * code's units and averaged over the batch: `−½ Σ (1 + log σ² − μ² − σ²)` — the
+ * regularizing part of a variational autoencoder's negative ELBO, in nats per sample.
+ * It reads the activations `<at>.mean` and `<at>.log_var` that a sampling layer
+ * publishes (`GaussianSample` of ./layers.ts). It is part of the validation loss (the ELBO),
+ * not a regularizer.
+ *
+ * @param at Whose heads: `"code"` (default: the code's layer) or a layer's dotted name.
+ * @returns The term (`"kl(code)"`).
+ *
+ * @example
+ * ```ts
+ * import { gaussianKl } from "./losses.ts";
+ * console.assert(gaussianKl().name === "kl(code)" && !gaussianKl().regularizer);
+ * ```
+ */
+export function gaussianKl(at = "code"): LossTerm {
+  const name = `kl(${at})`;
+  return {
+    name,
+    regularizer: false,
+    emit({ b, activations }) {
+      const [mean, logVar] = GAUSSIAN_HEADS.map((head) => {
+        const v = activations.get(`${at}.${head}`);
+        if (v) return v;
+        throw new AutoencoderError(
+          `Cannot build loss term ${quote(name)}: the network publishes no activation ${
+            quote(`${at}.${head}`)
+          }; give it a GaussianSample layer (its code layer for "code")`,
+          { kind: "bad-input" },
+        );
+      });
+      const inner = b.sub(b.sub(b.add(b.scalar(1), logVar), b.mul(mean, mean)), b.exp(logVar));
+      const perSample = b.reduceSum(inner, [...mean.shape.keys()].slice(1), false);
+      return b.mul(b.scalar(-0.5), b.reduceMean(perSample, [0], false));
     },
   };
 }
@@ -207,7 +263,7 @@ export type LossName = "bce" | "mse";
 
 /** The reconstruction losses by name, for the command line and the model options. */
 export const RECONSTRUCTION_LOSSES: Readonly<Record<LossName, () => LossTerm>> = {
-  bce: binaryCrossEntropy,
+  bce: () => binaryCrossEntropy(),
   mse: meanSquaredErrorLoss,
 };
 

@@ -170,6 +170,10 @@ export class Builder {
   sqrt(a: Value): Value {
     return this.op1("Sqrt", [a]);
   }
+  /** Elementwise exponential. @param a Operand. @returns `exp(a)`. */
+  exp(a: Value): Value {
+    return this.op1("Exp", [a]);
+  }
 
   /**
    * Matrix product, 2-D or batched 3-D.

@@ -30,6 +30,7 @@ export type ElementwiseOp =
   | "Clip"
   | "Sqrt"
   | "Log"
+  | "Exp"
   | "Identity"
   | "Cast"
   | "Equal"
@@ -127,6 +128,7 @@ export const elementwiseOps: Readonly<Record<ElementwiseOp, OpDef>> = {
   },
   Sqrt: unary(Math.sqrt, (b, { outputs: [y] }, [g]) => [b.div(g!, b.mul(b.scalar(2), y))]),
   Log: unary(Math.log, (b, { inputs: [x] }, [g]) => [b.div(g!, x)]),
+  Exp: unary(Math.exp, (b, { outputs: [y] }, [g]) => [b.mul(g!, y)]),
   Identity: unary((x) => x, (_b, _n, [g]) => [g]),
 
   // Used only to turn bool masks into float32 here.

@@ -1,0 +1,195 @@
+/**
+ * Latent-space figures: the test codes on a plane coloured by label (the code
+ * itself when it is 2-D, else its PCA projection through `ml-pca`), and a
+ * variational autoencoder's manifold: the digits decoded from a grid of latent
+ * points at Gaussian quantiles, as in the Keras blog.
+ *
+ * @module
+ */
+
+import { Jimp } from "jimp";
+import { PCA } from "ml-pca";
+import { AutoencoderError } from "../errors.ts";
+import { renderGrid } from "./grid.ts";
+
+/** The ten label colours (matplotlib's `tab10`), as `0xRRGGBB`. */
+export const LABEL_COLOURS: readonly number[] = [
+  0x1f77b4,
+  0xff7f0e,
+  0x2ca02c,
+  0xd62728,
+  0x9467bd,
+  0x8c564b,
+  0xe377c2,
+  0x7f7f7f,
+  0xbcbd22,
+  0x17becf,
+];
+
+/** Which colour each label has in {@link renderScatter}, for captions. */
+export const LABEL_KEY: string =
+  "0 blue, 1 orange, 2 green, 3 red, 4 purple, 5 brown, 6 pink, 7 grey, 8 olive, 9 cyan";
+
+/**
+ * Codes as points on a plane: the codes themselves when they have two values, else
+ * their projection on the first two principal components (NIPALS, which finds only
+ * those two, quick for large codes).
+ *
+ * @param codes `count` rows of `size` values.
+ * @param size Values per code.
+ * @returns `count` rows of 2 values, and how they were made.
+ *
+ * @example
+ * ```ts
+ * import { projectCodes } from "./latent.ts";
+ * const { points, method } = projectCodes(new Float32Array([0, 0, 1, 1, 2, 2.5, 3, 2]), 2);
+ * console.assert(points.length === 8 && method === "code");
+ * ```
+ */
+export function projectCodes(
+  codes: Float32Array,
+  size: number,
+): { points: Float32Array; method: "code" | "pca" } {
+  const count = codes.length / size;
+  if (!Number.isInteger(count) || count < 2 || size < 1) {
+    throw new AutoencoderError(
+      `Cannot project codes: expected at least 2 codes of ${size} values, got ${codes.length} values`,
+      { kind: "bad-input" },
+    );
+  }
+  if (size === 2) return { points: codes.slice(), method: "code" };
+  const rows = Array.from({ length: count }, (_, i) => {
+    const row = Array.from(codes.subarray(i * size, (i + 1) * size));
+    return size === 1 ? [...row, 0] : row;
+  });
+  if (size === 1) return { points: Float32Array.from(rows.flat()), method: "code" };
+  const pca = new PCA(rows, { method: "NIPALS", nCompNIPALS: 2, center: true, scale: false });
+  const projected = pca.predict(rows, { nComponents: 2 }).to2DArray();
+  return { points: Float32Array.from(projected.flat()), method: "pca" };
+}
+
+/**
+ * Draws points on a white square, each a 3×3 dot in its label's colour.
+ *
+ * @param points `count` rows of 2 values.
+ * @param labels A label from 0 to 9 per point.
+ * @param size Side of the image in pixels (default 480).
+ * @returns The PNG file's bytes.
+ *
+ * @example
+ * ```ts
+ * import { renderScatter } from "./latent.ts";
+ * const png = await renderScatter(new Float32Array([0, 0, 1, 1]), new Uint8Array([3, 7]));
+ * console.assert(png[1] === 0x50); // "PNG"
+ * ```
+ */
+export async function renderScatter(
+  points: Float32Array,
+  labels: Uint8Array,
+  size = 480,
+): Promise<Uint8Array> {
+  const count = Math.min(points.length / 2, labels.length);
+  const image = new Jimp({ width: size, height: size, color: 0xffffffff });
+  const pixels = image.bitmap.data;
+  const bounds = [0, 1].map((axis) => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < count; i++) {
+      lo = Math.min(lo, points[2 * i + axis]);
+      hi = Math.max(hi, points[2 * i + axis]);
+    }
+    const pad = (hi - lo) * 0.05 || 1;
+    return [lo - pad, hi + pad];
+  });
+  const at = (v: number, [lo, hi]: number[]) => Math.round(((v - lo) / (hi - lo)) * (size - 1));
+  for (let i = 0; i < count; i++) {
+    const colour = LABEL_COLOURS[labels[i] % 10];
+    const px = at(points[2 * i], bounds[0]), py = size - 1 - at(points[2 * i + 1], bounds[1]);
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const x = px + dx, y = py + dy;
+        if (x < 0 || y < 0 || x >= size || y >= size) continue;
+        const o = (y * size + x) * 4;
+        pixels[o] = colour >> 16;
+        pixels[o + 1] = (colour >> 8) & 255;
+        pixels[o + 2] = colour & 255;
+        pixels[o + 3] = 255;
+      }
+    }
+  }
+  return new Uint8Array(await image.getBuffer("image/png"));
+}
+
+/**
+ * The standard normal's quantile function (Acklam's rational approximation, relative
+ * error below 1.2e-9), as `scipy.stats.norm.ppf`.
+ *
+ * @param p A probability in (0, 1).
+ * @returns `x` with `P(X ≤ x) = p` for `X ~ N(0, 1)`.
+ *
+ * @example
+ * ```ts
+ * import { normalQuantile } from "./latent.ts";
+ * console.assert(Math.abs(normalQuantile(0.95) - 1.6448536) < 1e-6);
+ * ```
+ */
+export function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376,
+    220.9460984245205,
+    -275.9285104469687,
+    138.357751867269,
+    -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406,
+    161.5858368580409,
+    -155.6989798598866,
+    66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293,
+    -0.3223964580411365,
+    -2.400758277161838,
+    -2.549732539343734,
+    4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) =>
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/**
+ * The blog's manifold figure: a `n × n` grid of samples decoded from 2-D codes at the
+ * Gaussian quantiles of `linspace(0.05, 0.95, n)` (rows: the second coordinate,
+ * columns: the first).
+ *
+ * @param decode Decodes `count` 2-D codes into `count` 28×28 images.
+ * @param n Points per axis (default 15).
+ * @returns The PNG file's bytes.
+ */
+export async function renderManifold(
+  decode: (codes: Float32Array) => Promise<Float32Array>,
+  n = 15,
+): Promise<Uint8Array> {
+  const grid = Array.from({ length: n }, (_, i) => normalQuantile(0.05 + (0.9 * i) / (n - 1)));
+  const codes = new Float32Array(n * n * 2);
+  grid.forEach((y, i) =>
+    grid.forEach((x, j) => {
+      codes[(i * n + j) * 2] = x;
+      codes[(i * n + j) * 2 + 1] = y;
+    })
+  );
+  const images = await decode(codes);
+  const size = images.length / (n * n);
+  const rows = grid.map((_, i) => images.subarray(i * n * size, (i + 1) * n * size));
+  return await renderGrid(rows, { scale: 1, gap: 0 });
+}
