@@ -399,6 +399,7 @@ for (const model of ["conv", "denoising"]) {
         "decoder.onnx",
         "encoder.onnx",
         "history.json",
+        "latent.png",
         "model.onnx",
         "reconstructions.png",
         "report.html",

@@ -462,8 +462,8 @@ Deno.test("bad train command lines: a clear error, nothing written", async (t) =
   const rows: [string, string[], RegExp][] = [
     [
       "an unknown model",
-      ["--model", "vae"],
-      /^Cannot train model "vae": it is not known; choose one of undercomplete, sparse, deep, conv, denoising$/,
+      ["--model", "gan"],
+      /^Cannot train model "gan": it is not known; choose one of undercomplete, sparse, deep, conv, denoising, vae$/,
     ],
     [
       "an unknown optimizer",
@@ -541,14 +541,14 @@ Deno.test("bad train command lines: a clear error, nothing written", async (t) =
   });
   await t.step("the command exits with status 2 and prints the error, no stack trace", async () => {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [...await taskArgs("train"), "--model", "vae"],
+      args: [...await taskArgs("train"), "--model", "gan"],
       cwd: root,
     }).output();
     assert.equal(code, 2);
     assert.equal(new TextDecoder().decode(stdout), "");
     assert.equal(
       new TextDecoder().decode(stderr),
-      'error: Cannot train model "vae": it is not known; choose one of undercomplete, sparse, deep, conv, denoising\n',
+      'error: Cannot train model "gan": it is not known; choose one of undercomplete, sparse, deep, conv, denoising, vae\n',
     );
   });
   await Deno.remove(dir, { recursive: true });
@@ -1109,7 +1109,8 @@ Deno.test("the ONNX and checkpoint loaders under thousands of mutations: a resul
     check(() => new Autoencoder(config, { seed: 2 })),
   );
   console.log(`${total(small)} cases on a tiny model:`, small);
-  assert.ok(total(small) >= 1000, `only ${total(small)} cases in the time`);
+  // A floor, not a speed target: 4 s give 1000 to 3000 cases here, fewer on a loaded machine.
+  assert.ok(total(small) >= 500, `only ${total(small)} cases in the time`);
   assert.ok(small["decoded, restore, loadOnnx"] > 0 && small["not decoded"] > 0);
 
   const model = new UndercompleteAutoencoder({ seed: 3, threads: 1 });
