@@ -269,7 +269,8 @@ Deno.test(
         const centre = (await canvasGray(page, "vae-output")).gray;
         assert.ok(correlation(centre, tile(7, 7)) > 0.99, "z = (0, 0) is not the centre tile");
         // Moving the pointer to the top-left cell's centre decodes z = quantile 0.05 on both axes.
-        const box = (await page.locator("#vae-pad").boundingBox())!;
+        await page.locator("#vae-pad").scrollIntoViewIfNeeded();
+      const box = (await page.locator("#vae-pad").boundingBox())!;
         const cell = box.width / 15;
         await page.mouse.move(box.x + cell / 2, box.y + cell / 2);
         await page.waitForSelector("#vae-output[data-z='-1.645,-1.645']");
