@@ -270,7 +270,7 @@ Deno.test(
         assert.ok(correlation(centre, tile(7, 7)) > 0.99, "z = (0, 0) is not the centre tile");
         // Moving the pointer to the top-left cell's centre decodes z = quantile 0.05 on both axes.
         await page.locator("#vae-pad").scrollIntoViewIfNeeded();
-      const box = (await page.locator("#vae-pad").boundingBox())!;
+        const box = (await page.locator("#vae-pad").boundingBox())!;
         const cell = box.width / 15;
         await page.mouse.move(box.x + cell / 2, box.y + cell / 2);
         await page.waitForSelector("#vae-output[data-z='-1.645,-1.645']");
@@ -338,7 +338,7 @@ Deno.test(
           assert.ok(canvases[0].every((v, i) => Math.abs(v - x[i]) <= 2 / 255), "input differs");
           assert.ok(correlation(canvases[1], x) > 0.9, "the 0's reconstruction is not a 0");
           // Dropped on the drop zone: the same scores, in the order dropped.
-          await page.evaluate(async (files) => {
+          await page.evaluate((files) => {
             const transfer = new DataTransfer();
             for (const { name, bytes } of files) {
               transfer.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
