@@ -471,14 +471,43 @@ Deno.test(
               errors.push(`${(e as Error).name}: ${(e as Error).message}`);
             }
           }
-          return { backend: model.backend, code: code.length, errors };
+          // loadImages: a red-and-blue image in colour, resized; a file that is no image.
+          const canvas = new OffscreenCanvas(4, 2);
+          const ctx = canvas.getContext("2d")!;
+          ctx.fillStyle = "#ff0000";
+          ctx.fillRect(0, 0, 2, 2);
+          ctx.fillStyle = "#0000ff";
+          ctx.fillRect(2, 0, 2, 2);
+          const blob = Object.assign(await canvas.convertToBlob(), { name: "flag.png" });
+          const colour = await lib.loadImages([blob], { size: [1, 2], channels: 3 });
+          const grey = await lib.loadImages([blob], { size: [2, 4] });
+          try {
+            await lib.loadImages([new File(["no image"], "notes.png", { type: "image/png" })]);
+          } catch (e) {
+            errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+          }
+          return {
+            backend: model.backend,
+            code: code.length,
+            errors,
+            colour: { shape: colour.shape, images: Array.from(colour.images), names: colour.names },
+            grey: Array.from(grey.images as Float32Array, (v) => Math.round(v * 1000) / 1000),
+          };
         });
         assert.equal(result.backend, "onnxruntime-web 1.30.0 (wasm)");
         assert.equal(result.code, 32);
         assert.deepEqual(result.errors, [
           'AutoencoderError: Cannot write "model.onnx": the browser has no file system; use `toOnnx()` for the model\'s bytes and offer them as a download (a Blob)',
           'AutoencoderError: Cannot read "model.onnx": the browser has no file system; fetch the file and pass its bytes to `loadOnnx()`',
+          'AutoencoderError: Cannot load images: "notes.png" is not an image this browser can decode',
         ]);
+        assert.deepEqual(result.colour.shape, [3, 1, 2]);
+        assert.deepEqual(result.colour.names, ["flag.png"]);
+        // Planes R, G, B of the two pixels: red, then blue.
+        assert.deepEqual(result.colour.images, [1, 0, 0, 0, 0, 1]);
+        // Grey: 0.299 for red, 0.114 for blue.
+        const [red, blue] = [0.299, 0.114];
+        assert.deepEqual(result.grey, [red, red, blue, blue, red, red, blue, blue]);
       });
 
       assert.deepEqual(problems, [], "the pages logged errors");
