@@ -29,6 +29,7 @@ setDefaultRuntime(webRuntime, { replace: false });
 
 export * from "./api.ts";
 export { loadMnistFromUrl, type LoadMnistFromUrlOptions } from "./data/mnist_fetch.ts";
+export { type LoadedImages, loadImages, type LoadImagesOptions } from "./data/images_web.ts";
 export {
   configureWebRuntime,
   hasWebGpu,

@@ -116,3 +116,45 @@ Deno.test("model shapes for own data: conv [3, h, w], deep any width", async () 
   assert.equal((await table.predict(new Float32Array(7).fill(-1))).length, 7);
   await Promise.all([colour.dispose(), table.dispose()]);
 });
+
+Deno.test("oneclass --out saves the model with its percentile-99 threshold in its metadata", async () => {
+  const { oneClass } = await import("../src/cli/oneclass.ts");
+  const dir = await Deno.makeTempDir({ prefix: "oneclass_out_" });
+  try {
+    const data = await loadMnistSubset();
+    const result = await oneClass(data, 0, {
+      dataset: "mnist-subset",
+      model: "conv",
+      epochs: 1,
+      batchSize: 64,
+      score: "mse",
+      seed: 0,
+      out: dir,
+    });
+    assert.equal(result.saved, `${dir}/model.onnx`);
+    const model = new ConvAutoencoder();
+    try {
+      await model.load(result.saved!);
+      assert.equal(model.anomaly.score, "mse");
+      assert.deepEqual(
+        { method: model.anomaly.threshold?.method, value: model.anomaly.threshold?.value },
+        { method: "percentile", value: 99 },
+      );
+      close(model.anomaly.threshold!.threshold, result.threshold!, "saved threshold");
+      // The threshold is the training zeros' 99th percentile: about 1% of them score above it.
+      const size = 784, zeros: number[] = [];
+      data.train.labels.forEach((label, i) => label === 0 && zeros.push(i));
+      const x = new Float32Array(zeros.length * size);
+      zeros.forEach((i, n) =>
+        x.set(data.train.images.subarray(i * size, (i + 1) * size), n * size)
+      );
+      const { anomalous } = await model.detect(x);
+      const share = anomalous.filter(Boolean).length / zeros.length;
+      assert.ok(share > 0 && share < 0.03, `${share} of the training zeros flagged`);
+    } finally {
+      await model.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,9 +11,11 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { Jimp } from "jimp";
 import type { Browser, Page } from "playwright-core";
 import { nativeReferences } from "../examples/browser/build.ts";
 import { serve } from "../examples/browser/serve.ts";
@@ -76,6 +78,16 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ab / Math.sqrt(aa * bb);
 }
 
+/** A gray image (values in [0, 1]) as PNG bytes. */
+async function png(gray: ArrayLike<number>, side = 28): Promise<Uint8Array> {
+  const image = new Jimp({ width: side, height: side });
+  for (let i = 0; i < side * side; i++) {
+    const level = Math.round(255 * gray[i]);
+    image.bitmap.data.set([level, level, level, 255], 4 * i);
+  }
+  return new Uint8Array(await image.getBuffer("image/png"));
+}
+
 /** A canvas's pixels as gray levels in [0, 1] (red channel), with its size. */
 async function canvasGray(page: Page, id: string) {
   return await page.evaluate((id) => {
@@ -131,229 +143,377 @@ Deno.test("loadMnistFromUrl fetches, verifies and cuts the MNIST files", options
   }
 });
 
-Deno.test("the example page in Chromium: reconstructions, drawing, training on wasm and WebGPU", {
-  ...options,
-}, async (t) => {
-  await requireNet();
-  assert.ok(
-    existsSync(CHROMIUM),
-    `Browser tests need ${CHROMIUM}: apt-get install chromium (.ci/setup does)`,
-  );
-  await build();
-  const server = serve({ port: 0, dataDir: DATA_DIR });
-  const url = `http://localhost:${server.addr.port}/`;
-  let browser: Browser | undefined;
-  const problems: string[] = [];
-  try {
-    const { chromium } = await playwright();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-    });
-    page.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    const { test } = await mnistData();
-    const digit = (i: number) => Array.from(test.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+Deno.test(
+  "the example page in Chromium: reconstructions, drawing, the VAE, own images, training on wasm and WebGPU",
+  {
+    ...options,
+  },
+  async (t) => {
+    await requireNet();
+    assert.ok(
+      existsSync(CHROMIUM),
+      `Browser tests need ${CHROMIUM}: apt-get install chromium (.ci/setup does)`,
+    );
+    await build();
+    const server = serve({ port: 0, dataDir: DATA_DIR });
+    const url = `http://localhost:${server.addr.port}/`;
+    let browser: Browser | undefined;
+    const problems: string[] = [];
+    try {
+      const { chromium } = await playwright();
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+      });
+      page.on("response", (r) => {
+        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+      });
+      const { test } = await mnistData();
+      const digit = (i: number) => Array.from(test.images.subarray(i * PIXELS, (i + 1) * PIXELS));
 
-    await t.step("picking a test digit shows each model's reconstruction of it", async () => {
-      await page.goto(url);
-      await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 60_000 });
-      for (const model of ["undercomplete", "sparse", "deep", "conv", "denoising"]) {
-        assert.equal(
-          await page.getAttribute(`tr[data-model=${model}]`, "data-state"),
-          "ready",
-          `${model}: ${await page.textContent(`tr[data-model=${model}] .note`)}`,
+      await t.step("picking a test digit shows each model's reconstruction of it", async () => {
+        await page.goto(url);
+        await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 60_000 });
+        for (const model of ["undercomplete", "sparse", "deep", "conv", "denoising"]) {
+          assert.equal(
+            await page.getAttribute(`tr[data-model=${model}]`, "data-state"),
+            "ready",
+            `${model}: ${await page.textContent(`tr[data-model=${model}] .note`)}`,
+          );
+        }
+        await page.click("button.pick[data-index='3']"); // a 0
+        await page.waitForSelector(
+          "#pretrained-status[data-state=done][data-digit='test digit #3']",
         );
-      }
-      await page.click("button.pick[data-index='3']"); // a 0
-      await page.waitForSelector("#pretrained-status[data-state=done][data-digit='test digit #3']");
-      const input = await canvasGray(page, "input");
-      const x = digit(3), other = digit(2); // a 0, and a 1 to compare with
-      assert.ok(
-        input.gray.every((v, i) => Math.abs(v - x[i]) <= 1 / 255 + 1e-6),
-        "the input canvas does not show test digit #3",
-      );
-      for (const model of ["undercomplete", "sparse", "deep", "conv"]) {
-        const { width, height, gray } = await canvasGray(page, `recon-${model}`);
-        assert.deepEqual([width, height], [28, 28]);
-        const own = correlation(gray, x), cross = correlation(gray, other);
-        console.log(
-          `${model}: correlation ${own.toFixed(3)} with the digit, ${
-            cross.toFixed(3)
-          } with another`,
-        );
-        assert.ok(own > 0.7, `${model}: the reconstruction correlates ${own} with the digit`);
+        const input = await canvasGray(page, "input");
+        const x = digit(3), other = digit(2); // a 0, and a 1 to compare with
         assert.ok(
-          own > cross + 0.3,
-          `${model}: ${own} with the digit, ${cross} with another digit`,
+          input.gray.every((v, i) => Math.abs(v - x[i]) <= 1 / 255 + 1e-6),
+          "the input canvas does not show test digit #3",
         );
-      }
-      // The denoising model's output is closer to the clean digit than its noisy input.
-      const noisy = (await canvasGray(page, "noisy-denoising")).gray;
-      const cleaned = (await canvasGray(page, "recon-denoising")).gray;
-      const [before, after] = [correlation(noisy, x), correlation(cleaned, x)];
-      console.log(`denoising: noisy input ${before.toFixed(3)}, output ${after.toFixed(3)}`);
-      assert.ok(after > 0.8 && after > before + 0.1, `denoising: ${before} → ${after}`);
-      // Codes are drawn: the undercomplete model's 32 values as 8 × 4 cells, not all black.
-      const code = await canvasGray(page, "code-undercomplete");
-      assert.deepEqual([code.width, code.height], [8 * 2 - 1, 4 * 2 - 1]);
-      assert.ok(code.gray.some((v) => v > 0.5));
-    });
+        for (const model of ["undercomplete", "sparse", "deep", "conv"]) {
+          const { width, height, gray } = await canvasGray(page, `recon-${model}`);
+          assert.deepEqual([width, height], [28, 28]);
+          const own = correlation(gray, x), cross = correlation(gray, other);
+          console.log(
+            `${model}: correlation ${own.toFixed(3)} with the digit, ${
+              cross.toFixed(3)
+            } with another`,
+          );
+          assert.ok(own > 0.7, `${model}: the reconstruction correlates ${own} with the digit`);
+          assert.ok(
+            own > cross + 0.3,
+            `${model}: ${own} with the digit, ${cross} with another digit`,
+          );
+        }
+        // The denoising model's output is closer to the clean digit than its noisy input.
+        const noisy = (await canvasGray(page, "noisy-denoising")).gray;
+        const cleaned = (await canvasGray(page, "recon-denoising")).gray;
+        const [before, after] = [correlation(noisy, x), correlation(cleaned, x)];
+        console.log(`denoising: noisy input ${before.toFixed(3)}, output ${after.toFixed(3)}`);
+        assert.ok(after > 0.8 && after > before + 0.1, `denoising: ${before} → ${after}`);
+        // Codes are drawn: the undercomplete model's 32 values as 8 × 4 cells, not all black.
+        const code = await canvasGray(page, "code-undercomplete");
+        assert.deepEqual([code.width, code.height], [8 * 2 - 1, 4 * 2 - 1]);
+        assert.ok(code.gray.some((v) => v > 0.5));
+      });
 
-    await t.step("a digit drawn with the mouse is centred and reconstructed", async () => {
-      const box = (await page.locator("#draw").boundingBox())!;
-      const at = (u: number, v: number) =>
-        [box.x + u * box.width, box.y + v * box.height] as [number, number];
-      // A "0": an ellipse, drawn off-centre (the page centres it as MNIST does).
-      await page.mouse.move(...at(0.4, 0.2));
-      await page.mouse.down();
-      for (let k = 1; k <= 40; k++) {
-        const a = 2 * Math.PI * k / 40;
-        await page.mouse.move(...at(0.4 + 0.16 * Math.sin(a), 0.45 - 0.25 * Math.cos(a)));
-      }
-      await page.mouse.up();
-      await page.waitForSelector("#pretrained-status[data-state=done][data-digit='your drawing']");
-      const { gray } = await canvasGray(page, "input");
-      let mass = 0, mx = 0, my = 0;
-      gray.forEach((v, i) =>
-        [mass, mx, my] = [mass + v, mx + v * (i % 28), my + v * Math.floor(i / 28)]
-      );
-      assert.ok(mass > 20, `the drawing's input image is nearly empty (mass ${mass})`);
-      assert.ok(Math.abs(mx / mass - 13.5) < 1 && Math.abs(my / mass - 13.5) < 1, "not centred");
-      for (const model of ["undercomplete", "conv"]) {
-        const own = correlation((await canvasGray(page, `recon-${model}`)).gray, gray);
-        console.log(`drawn 0, ${model}: correlation ${own.toFixed(3)}`);
-        assert.ok(own > 0.55, `${model}: the drawing's reconstruction correlates ${own}`);
-      }
-    });
+      await t.step("a digit drawn with the mouse is centred and reconstructed", async () => {
+        const box = (await page.locator("#draw").boundingBox())!;
+        const at = (u: number, v: number) =>
+          [box.x + u * box.width, box.y + v * box.height] as [number, number];
+        // A "0": an ellipse, drawn off-centre (the page centres it as MNIST does).
+        await page.mouse.move(...at(0.4, 0.2));
+        await page.mouse.down();
+        for (let k = 1; k <= 40; k++) {
+          const a = 2 * Math.PI * k / 40;
+          await page.mouse.move(...at(0.4 + 0.16 * Math.sin(a), 0.45 - 0.25 * Math.cos(a)));
+        }
+        await page.mouse.up();
+        await page.waitForSelector(
+          "#pretrained-status[data-state=done][data-digit='your drawing']",
+        );
+        const { gray } = await canvasGray(page, "input");
+        let mass = 0, mx = 0, my = 0;
+        gray.forEach((v, i) =>
+          [mass, mx, my] = [mass + v, mx + v * (i % 28), my + v * Math.floor(i / 28)]
+        );
+        assert.ok(mass > 20, `the drawing's input image is nearly empty (mass ${mass})`);
+        assert.ok(Math.abs(mx / mass - 13.5) < 1 && Math.abs(my / mass - 13.5) < 1, "not centred");
+        for (const model of ["undercomplete", "conv"]) {
+          const own = correlation((await canvasGray(page, `recon-${model}`)).gray, gray);
+          console.log(`drawn 0, ${model}: correlation ${own.toFixed(3)}`);
+          assert.ok(own > 0.55, `${model}: the drawing's reconstruction correlates ${own}`);
+        }
+      });
 
-    const train = async (provider: "wasm" | "webgpu") => {
-      await page.waitForSelector("#train-status[data-state=ready], #train-status[data-state=done]");
-      await page.selectOption("#train-model", "undercomplete");
-      await page.selectOption("#train-provider", provider);
-      await page.fill("#train-samples", "128");
-      await page.fill("#train-batch", "32");
-      await page.fill("#train-epochs", "2");
-      await page.fill("#train-validation", "100");
-      const start = performance.now();
-      await page.click("#train-button");
-      await page.waitForSelector(
-        "#train-status[data-state=done], #train-status[data-state=error]",
-        {
-          timeout: 150_000,
+      await t.step("the VAE's manifold is drawn and its latent pad decodes the point", async () => {
+        await page.waitForSelector("#vae-status[data-state=done]", { timeout: 60_000 });
+        const manifold = await canvasGray(page, "vae-manifold");
+        assert.deepEqual([manifold.width, manifold.height], [15 * 28, 15 * 28]);
+        const tile = (i: number, j: number) =>
+          Array.from(
+            { length: PIXELS },
+            (_, p) => manifold.gray[(i * 28 + Math.floor(p / 28)) * 15 * 28 + j * 28 + (p % 28)],
+          );
+        // Every tile holds a digit: some ink, not all white.
+        for (const [i, j] of [[0, 0], [0, 14], [7, 7], [14, 0], [14, 14]]) {
+          const ink = tile(i, j).reduce((a, v) => a + v, 0);
+          assert.ok(ink > 30 && ink < 500, `manifold tile (${i}, ${j}) has ink ${ink}`);
+        }
+        assert.ok(correlation(tile(0, 0), tile(14, 14)) < 0.6, "the corners decode alike");
+        // The pad starts at z = (0, 0): the grid's centre tile (quantile 0.5 on both axes).
+        assert.equal(await page.getAttribute("#vae-output", "data-z"), "0.000,0.000");
+        const centre = (await canvasGray(page, "vae-output")).gray;
+        assert.ok(correlation(centre, tile(7, 7)) > 0.99, "z = (0, 0) is not the centre tile");
+        // Moving the pointer to the top-left cell's centre decodes z = quantile 0.05 on both axes.
+        await page.locator("#vae-pad").scrollIntoViewIfNeeded();
+        const box = (await page.locator("#vae-pad").boundingBox())!;
+        const cell = box.width / 15;
+        await page.mouse.move(box.x + cell / 2, box.y + cell / 2);
+        await page.waitForSelector("#vae-output[data-z='-1.645,-1.645']");
+        const corner = (await canvasGray(page, "vae-output")).gray;
+        assert.ok(correlation(corner, centre) < 0.9, "the output did not change with the pointer");
+        assert.ok(correlation(corner, tile(0, 0)) > 0.99, "the pad's corner is not the grid's");
+        // And a point between the grid's cells.
+        await page.mouse.move(box.x + 0.62 * box.width, box.y + 0.3 * box.height);
+        await page.waitForFunction(() =>
+          !["-1.645,-1.645", "0.000,0.000"].includes(
+            document.getElementById("vae-output")!.dataset.z!,
+          )
+        );
+        const [z0, z1] = (await page.getAttribute("#vae-output", "data-z"))!.split(",").map(Number);
+        assert.ok(z0 > 0 && z0 < 1 && z1 < 0 && z1 > -1, `z = (${z0}, ${z1})`);
+      });
+
+      await t.step(
+        "your own images: a 0 scores below the one-class threshold, noise above",
+        async () => {
+          await page.waitForSelector("#own-status[data-state=ready]", { timeout: 60_000 });
+          const threshold = Number(await page.getAttribute("#own-status", "data-threshold"));
+          assert.ok(threshold > 0 && threshold < 0.2, `threshold ${threshold}`);
+          let seed = 1;
+          const noise = Array.from({ length: PIXELS }, () => {
+            seed = (seed * 1103515245 + 12345) % 2 ** 31;
+            return seed / 2 ** 31;
+          });
+          const files = [
+            { name: "zero.png", mimeType: "image/png", buffer: await png(digit(3)) }, // a 0
+            { name: "noise.png", mimeType: "image/png", buffer: await png(noise) },
+          ];
+          const scored = async () => {
+            await page.waitForSelector("#own-status[data-state=done]", { timeout: 30_000 });
+            return await page.$$eval("#own-results tbody tr", (rows) =>
+              rows.map((r) => ({
+                name: r.querySelector("td")!.textContent,
+                score: Number((r as HTMLElement).dataset.score),
+                anomalous: (r as HTMLElement).dataset.anomalous,
+              })));
+          };
+          // Chosen with the file input.
+          await page.setInputFiles(
+            "#own-files",
+            files.map((f) => ({ ...f, buffer: Buffer.from(f.buffer) })),
+          );
+          const chosen = await scored();
+          console.log(`own images (threshold ${threshold.toFixed(4)}):`, JSON.stringify(chosen));
+          assert.deepEqual(chosen.map((r) => [r.name, r.anomalous]), [
+            ["zero.png", "false"],
+            ["noise.png", "true"],
+          ]);
+          assert.ok(chosen[0].score < threshold && chosen[1].score > threshold);
+          // The input canvas shows the file's pixels; the 0's reconstruction resembles it.
+          const canvases = await page.$$eval(
+            "#own-results tbody tr:first-child canvas",
+            (cs) =>
+              cs.map((c) => {
+                const data =
+                  (c as HTMLCanvasElement).getContext("2d")!.getImageData(0, 0, 28, 28).data;
+                return Array.from({ length: 784 }, (_, i) => data[4 * i] / 255);
+              }),
+          );
+          const x = digit(3);
+          assert.ok(canvases[0].every((v, i) => Math.abs(v - x[i]) <= 2 / 255), "input differs");
+          assert.ok(correlation(canvases[1], x) > 0.9, "the 0's reconstruction is not a 0");
+          // Dropped on the drop zone: the same scores, in the order dropped.
+          await page.evaluate((files) => {
+            const transfer = new DataTransfer();
+            for (const { name, bytes } of files) {
+              transfer.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
+            }
+            document.getElementById("own-status")!.dataset.state = "waiting";
+            document.getElementById("own-drop")!.dispatchEvent(
+              new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }),
+            );
+          }, [...files].reverse().map((f) => ({ name: f.name, bytes: Array.from(f.buffer) })));
+          const dropped = await scored();
+          assert.deepEqual(dropped.map((r) => r.name), ["noise.png", "zero.png"]);
+          assert.ok(Math.abs(dropped[1].score - chosen[0].score) < 1e-9);
+          assert.ok(Math.abs(dropped[0].score - chosen[1].score) < 1e-9);
         },
       );
-      const status = page.locator("#train-status");
-      assert.equal(
-        await status.getAttribute("data-state"),
-        "done",
-        await status.textContent() ?? "",
-      );
-      const read = async (name: string) =>
-        JSON.parse((await status.getAttribute(name))!) as number[];
-      const result = {
-        provider: await status.getAttribute("data-provider"),
-        backend: await page.textContent("#train-backend"),
-        losses: await read("data-losses"),
-        valLosses: await read("data-val-losses"),
-        reconErrors: await read("data-recon-errors"),
-        seconds: (performance.now() - start) / 1000,
+
+      const train = async (provider: "wasm" | "webgpu") => {
+        await page.waitForSelector(
+          "#train-status[data-state=ready], #train-status[data-state=done]",
+        );
+        await page.selectOption("#train-model", "undercomplete");
+        await page.selectOption("#train-provider", provider);
+        await page.fill("#train-samples", "128");
+        await page.fill("#train-batch", "32");
+        await page.fill("#train-epochs", "2");
+        await page.fill("#train-validation", "100");
+        const start = performance.now();
+        await page.click("#train-button");
+        await page.waitForSelector(
+          "#train-status[data-state=done], #train-status[data-state=error]",
+          {
+            timeout: 150_000,
+          },
+        );
+        const status = page.locator("#train-status");
+        assert.equal(
+          await status.getAttribute("data-state"),
+          "done",
+          await status.textContent() ?? "",
+        );
+        const read = async (name: string) =>
+          JSON.parse((await status.getAttribute(name))!) as number[];
+        const result = {
+          provider: await status.getAttribute("data-provider"),
+          backend: await page.textContent("#train-backend"),
+          losses: await read("data-losses"),
+          valLosses: await read("data-val-losses"),
+          reconErrors: await read("data-recon-errors"),
+          seconds: (performance.now() - start) / 1000,
+        };
+        console.log(`${provider}:`, JSON.stringify(result));
+        assert.equal(result.provider, provider);
+        assert.equal(result.losses.length, 2);
+        assert.ok(result.losses[1] < result.losses[0], `loss did not fall: ${result.losses}`);
+        assert.ok(
+          result.valLosses[2] < result.valLosses[0] - 0.01,
+          `val loss: ${result.valLosses}`,
+        );
+        assert.ok(result.reconErrors[2] < result.reconErrors[0], `recon: ${result.reconErrors}`);
+        // The live figure: three rows of reconstructions (untrained, epochs 1 and 2) under the originals.
+        assert.equal(await page.locator("#train-recon .recon-row").count(), 4);
+        return result;
       };
-      console.log(`${provider}:`, JSON.stringify(result));
-      assert.equal(result.provider, provider);
-      assert.equal(result.losses.length, 2);
-      assert.ok(result.losses[1] < result.losses[0], `loss did not fall: ${result.losses}`);
-      assert.ok(result.valLosses[2] < result.valLosses[0] - 0.01, `val loss: ${result.valLosses}`);
-      assert.ok(result.reconErrors[2] < result.reconErrors[0], `recon: ${result.reconErrors}`);
-      // The live figure: three rows of reconstructions (untrained, epochs 1 and 2) under the originals.
-      assert.equal(await page.locator("#train-recon .recon-row").count(), 4);
-      return result;
-    };
 
-    let wasm: Awaited<ReturnType<typeof train>> | undefined;
-    await t.step("training in the page lowers the loss on wasm", async () => {
-      wasm = await train("wasm");
-      assert.match(wasm.backend!, /on wasm: onnxruntime-web 1\.30\.0 \(wasm\)/);
-    });
+      let wasm: Awaited<ReturnType<typeof train>> | undefined;
+      await t.step("training in the page lowers the loss on wasm", async () => {
+        wasm = await train("wasm");
+        assert.match(wasm.backend!, /on wasm: onnxruntime-web 1\.30\.0 \(wasm\)/);
+      });
 
-    await t.step("training in the page lowers the loss on WebGPU (SwiftShader)", async () => {
-      const gpu = await train("webgpu");
-      assert.match(gpu.backend!, /on WebGPU: onnxruntime-web 1\.30\.0 \(webgpu\)/);
-      // Same seed, same data, same graph: the providers agree to float32 rounding.
-      for (const [i, loss] of gpu.losses.entries()) {
-        const expected = wasm!.losses[i];
-        assert.ok(
-          Math.abs(loss - expected) <= 1e-4 * expected,
-          `epoch ${i + 1}: ${loss} vs ${expected}`,
-        );
-      }
-    });
+      await t.step("training in the page lowers the loss on WebGPU (SwiftShader)", async () => {
+        const gpu = await train("webgpu");
+        assert.match(gpu.backend!, /on WebGPU: onnxruntime-web 1\.30\.0 \(webgpu\)/);
+        // Same seed, same data, same graph: the providers agree to float32 rounding.
+        for (const [i, loss] of gpu.losses.entries()) {
+          const expected = wasm!.losses[i];
+          assert.ok(
+            Math.abs(loss - expected) <= 1e-4 * expected,
+            `epoch ${i + 1}: ${loss} vs ${expected}`,
+          );
+        }
+      });
 
-    await t.step(
-      "the README's snippet runs an exported model with plain onnxruntime-web",
-      async () => {
-        // The snippet imports ORT-web from a CDN; serve the same files from node_modules.
-        await page.route(`${CDN}*`, async (route) => {
-          const file = new URL(route.request().url()).pathname.split("/").pop()!;
-          await route.fulfill({
-            path: `${ROOT}/node_modules/onnxruntime-web/dist/${file}`,
-            contentType: file.endsWith(".wasm") ? "application/wasm" : "text/javascript",
-            headers: { "access-control-allow-origin": "*" },
+      await t.step(
+        "the README's snippet runs an exported model with plain onnxruntime-web",
+        async () => {
+          // The snippet imports ORT-web from a CDN; serve the same files from node_modules.
+          await page.route(`${CDN}*`, async (route) => {
+            const file = new URL(route.request().url()).pathname.split("/").pop()!;
+            await route.fulfill({
+              path: `${ROOT}/node_modules/onnxruntime-web/dist/${file}`,
+              contentType: file.endsWith(".wasm") ? "application/wasm" : "text/javascript",
+              headers: { "access-control-allow-origin": "*" },
+            });
           });
-        });
-        await page.goto(`${url}snippet.html`);
-        await page.waitForSelector("#result[data-state=done], #result[data-state=error]", {
-          timeout: 60_000,
-        });
-        const text = (await page.textContent("#result"))!;
-        assert.equal(await page.getAttribute("#result", "data-state"), "done", text);
-        const { code, image } = JSON.parse(text) as { code: number[]; image: number[] };
-        assert.equal(code.length, 32);
-        assert.ok(
-          correlation(image, digit(0)) > 0.8,
-          "the snippet's reconstruction is not the digit",
-        );
-        // The README shows the very lines the page runs.
-        const html = await readFile(`${ROOT}/examples/browser/snippet.html`, "utf8");
-        const readme = await readFile(`${ROOT}/examples/browser/README.md`, "utf8");
-        const lines = html.split("// ---- the snippet (examples/browser/README.md) ----\n")[1]
-          .split("// ---- end of the snippet ----")[0].split("\n");
-        const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.search(/\S/)));
-        const snippet = lines.map((l) => l.slice(indent)).join("\n").trim();
-        assert.ok(readme.includes("```js\n" + snippet + "\n```"), "README.md's snippet differs");
-      },
-    );
+          await page.goto(`${url}snippet.html`);
+          await page.waitForSelector("#result[data-state=done], #result[data-state=error]", {
+            timeout: 60_000,
+          });
+          const text = (await page.textContent("#result"))!;
+          assert.equal(await page.getAttribute("#result", "data-state"), "done", text);
+          const { code, image } = JSON.parse(text) as { code: number[]; image: number[] };
+          assert.equal(code.length, 32);
+          assert.ok(
+            correlation(image, digit(0)) > 0.8,
+            "the snippet's reconstruction is not the digit",
+          );
+          // The README shows the very lines the page runs.
+          const html = await readFile(`${ROOT}/examples/browser/snippet.html`, "utf8");
+          const readme = await readFile(`${ROOT}/examples/browser/README.md`, "utf8");
+          const lines = html.split("// ---- the snippet (examples/browser/README.md) ----\n")[1]
+            .split("// ---- end of the snippet ----")[0].split("\n");
+          const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.search(/\S/)));
+          const snippet = lines.map((l) => l.slice(indent)).join("\n").trim();
+          assert.ok(readme.includes("```js\n" + snippet + "\n```"), "README.md's snippet differs");
+        },
+      );
 
-    await t.step("the library bundle runs on its own and refuses files", async () => {
-      const result = await page.evaluate(async () => {
-        const path = "/dist/web/autoencoders.js";
-        const lib = await import(path);
-        const model = new lib.UndercompleteAutoencoder({ provider: "wasm" });
-        const code = await model.encode(new Float32Array(784).fill(0.5));
-        const errors: string[] = [];
-        for (const call of [() => model.save("model.onnx"), () => model.load("model.onnx")]) {
+      await t.step("the library bundle runs on its own and refuses files", async () => {
+        const result = await page.evaluate(async () => {
+          const path = "/dist/web/autoencoders.js";
+          const lib = await import(path);
+          const model = new lib.UndercompleteAutoencoder({ provider: "wasm" });
+          const code = await model.encode(new Float32Array(784).fill(0.5));
+          const errors: string[] = [];
+          for (const call of [() => model.save("model.onnx"), () => model.load("model.onnx")]) {
+            try {
+              await call();
+            } catch (e) {
+              errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+            }
+          }
+          // loadImages: a red-and-blue image in colour, resized; a file that is no image.
+          const canvas = new OffscreenCanvas(4, 2);
+          const ctx = canvas.getContext("2d")!;
+          ctx.fillStyle = "#ff0000";
+          ctx.fillRect(0, 0, 2, 2);
+          ctx.fillStyle = "#0000ff";
+          ctx.fillRect(2, 0, 2, 2);
+          const blob = Object.assign(await canvas.convertToBlob(), { name: "flag.png" });
+          const colour = await lib.loadImages([blob], { size: [1, 2], channels: 3 });
+          const grey = await lib.loadImages([blob], { size: [2, 4] });
           try {
-            await call();
+            await lib.loadImages([new File(["no image"], "notes.png", { type: "image/png" })]);
           } catch (e) {
             errors.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
-        }
-        return { backend: model.backend, code: code.length, errors };
+          return {
+            backend: model.backend,
+            code: code.length,
+            errors,
+            colour: { shape: colour.shape, images: Array.from(colour.images), names: colour.names },
+            grey: Array.from(grey.images as Float32Array, (v) => Math.round(v * 1000) / 1000),
+          };
+        });
+        assert.equal(result.backend, "onnxruntime-web 1.30.0 (wasm)");
+        assert.equal(result.code, 32);
+        assert.deepEqual(result.errors, [
+          'AutoencoderError: Cannot write "model.onnx": the browser has no file system; use `toOnnx()` for the model\'s bytes and offer them as a download (a Blob)',
+          'AutoencoderError: Cannot read "model.onnx": the browser has no file system; fetch the file and pass its bytes to `loadOnnx()`',
+          'AutoencoderError: Cannot load images: "notes.png" is not an image this browser can decode',
+        ]);
+        assert.deepEqual(result.colour.shape, [3, 1, 2]);
+        assert.deepEqual(result.colour.names, ["flag.png"]);
+        // Planes R, G, B of the two pixels: red, then blue.
+        assert.deepEqual(result.colour.images, [1, 0, 0, 0, 0, 1]);
+        // Grey: 0.299 for red, 0.114 for blue.
+        const [red, blue] = [0.299, 0.114];
+        assert.deepEqual(result.grey, [red, red, blue, blue, red, red, blue, blue]);
       });
-      assert.equal(result.backend, "onnxruntime-web 1.30.0 (wasm)");
-      assert.equal(result.code, 32);
-      assert.deepEqual(result.errors, [
-        'AutoencoderError: Cannot write "model.onnx": the browser has no file system; use `toOnnx()` for the model\'s bytes and offer them as a download (a Blob)',
-        'AutoencoderError: Cannot read "model.onnx": the browser has no file system; fetch the file and pass its bytes to `loadOnnx()`',
-      ]);
-    });
 
-    assert.deepEqual(problems, [], "the pages logged errors");
-  } finally {
-    await browser?.close();
-    await server.shutdown();
-  }
-});
+      assert.deepEqual(problems, [], "the pages logged errors");
+    } finally {
+      await browser?.close();
+      await server.shutdown();
+    }
+  },
+);

@@ -1,11 +1,14 @@
 /// <reference lib="dom" />
 /**
  * The example page's script (bundled into `dist/web/app.js` by `deno task build:web`):
- * pick or draw a digit and see what the five pretrained models make of it, then
- * train a model in the page with a live loss curve.
+ * pick or draw a digit and see what the five pretrained models make of it, move over
+ * the latent plane of the pretrained VAE, score your own images with a one-class
+ * model, then train a model in the page with a live loss curve.
  *
- * Elements the browser test reads: `#pretrained-status` and `#train-status` carry
- * `data-state` (`loading`, `ready`, `busy`, `done`, `error`); the canvases hold
+ * Elements the browser test reads: `#pretrained-status`, `#vae-status`, `#own-status`
+ * and `#train-status` carry `data-state` (`loading`, `ready`, `busy`, `done`, `error`);
+ * `#vae-output` carries `data-z` (the decoded point), the rows of `#own-results`
+ * `data-score` and `data-anomalous`, `#own-status` `data-threshold`; the canvases hold
  * images at their real size (28×28 for digits), one gray level per pixel.
  *
  * @module
@@ -18,11 +21,13 @@ import {
   gaussianNoise,
   hasWebGpu,
   type ImageSet,
+  loadImages,
   loadMnistFromUrl,
   type Session,
   UndercompleteAutoencoder,
   webRuntime,
 } from "../../src/web.ts";
+import { normalQuantile } from "../../src/viz/quantile.ts";
 
 const DATA_URL = "data/mnist/";
 const MODELS_URL = "models/";
@@ -290,6 +295,166 @@ function toMnist(source: HTMLCanvasElement): Float32Array | undefined {
 }
 
 // ---------------------------------------------------------------------------------------
+// The variational autoencoder: a latent pad over the manifold grid
+
+/** The grid's side, and the latent coordinate of a pad position u in [0, 1] (either axis). */
+const GRID = 15;
+const latent = (u: number) => normalQuantile(0.05 + 0.9 * Math.min(1, Math.max(0, u)));
+
+async function fetchBytes(path: string): Promise<Uint8Array> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function setUpVae(): Promise<void> {
+  const status = $("vae-status");
+  const decoder = await webRuntime.createSession(
+    await fetchBytes(`${MODELS_URL}vae/decoder.onnx`),
+    { provider: "wasm" },
+  );
+  const decode = async (z: Float32Array) => {
+    const { output } = await decoder.run(
+      { input: webRuntime.tensor(z, [z.length / 2, 2]) },
+      ["output"],
+    );
+    return await webRuntime.read(output);
+  };
+
+  // The manifold, drawn once: row i has z₁ = grid[i], column j has z₀ = grid[j] (the blog's).
+  setState(status, "busy", "Decoding the 15 × 15 manifold…");
+  const grid = Array.from({ length: GRID }, (_, i) => latent(i / (GRID - 1)));
+  const codes = new Float32Array(GRID * GRID * 2);
+  for (let i = 0; i < GRID; i++) {
+    for (let j = 0; j < GRID; j++) codes.set([grid[j], grid[i]], 2 * (i * GRID + j));
+  }
+  const images = await decode(codes);
+  const figure = new Float32Array(GRID * SIDE * GRID * SIDE);
+  const across = GRID * SIDE;
+  for (let k = 0; k < GRID * GRID; k++) {
+    const [i, j] = [Math.floor(k / GRID), k % GRID];
+    for (let y = 0; y < SIDE; y++) {
+      figure.set(
+        images.subarray(k * PIXELS + y * SIDE, k * PIXELS + (y + 1) * SIDE),
+        (i * SIDE + y) * across + j * SIDE,
+      );
+    }
+  }
+  const manifold = $<HTMLCanvasElement>("vae-manifold");
+  drawGray(manifold, figure, across, across);
+  manifold.dataset.drawn = "true";
+
+  // The pad: the pointer's place on the grid, as fractions of the grid cells' centres
+  // (the first and last cells' centres are the quantiles 0.05 and 0.95).
+  const pad = $("vae-pad"), marker = $("vae-marker"), output = $<HTMLCanvasElement>("vae-output");
+  let pending: [number, number] | undefined, running = false;
+  const run = async () => {
+    running = true;
+    try {
+      while (pending) {
+        const [z0, z1] = pending;
+        pending = undefined;
+        drawGray(output, await decode(new Float32Array([z0, z1])));
+        output.dataset.z = `${z0.toFixed(3)},${z1.toFixed(3)}`;
+        $("vae-z").textContent = `z = (${z0.toFixed(2)}, ${z1.toFixed(2)})`;
+        setState(status, "done", `Decoded z = (${z0.toFixed(2)}, ${z1.toFixed(2)})`);
+      }
+    } catch (e) {
+      setState(status, "error", `Error: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const moveTo = (x: number, y: number) => { // pixels within the pad
+    const cell = pad.clientWidth / GRID;
+    const u = (x - cell / 2) / (pad.clientWidth - cell),
+      v = (y - cell / 2) / (pad.clientHeight - cell);
+    pending = [latent(u), latent(v)];
+    marker.hidden = false;
+    marker.style.left = `${x}px`;
+    marker.style.top = `${y}px`;
+    if (!running) run();
+  };
+  pad.addEventListener("pointermove", (e) => {
+    const r = pad.getBoundingClientRect();
+    moveTo(e.clientX - r.left, e.clientY - r.top);
+  });
+  moveTo(pad.clientWidth / 2, pad.clientHeight / 2); // z = (0, 0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Your own images, scored by a one-class model (trained on the digit 0) and its threshold
+
+async function setUpOwnImages(): Promise<void> {
+  const status = $("own-status");
+  const model = new ConvAutoencoder({ provider: "wasm" });
+  model.loadOnnx(
+    await fetchBytes(`${MODELS_URL}oneclass-mnist-0/model.onnx`),
+    "oneclass-mnist-0/model.onnx",
+  );
+  const threshold = model.anomaly.threshold;
+  if (!threshold) throw new Error("oneclass-mnist-0/model.onnx has no threshold in its metadata");
+  status.dataset.threshold = String(threshold.threshold);
+  const ready = `Threshold ${threshold.threshold.toFixed(4)} (${model.anomaly.score}, ` +
+    `percentile ${threshold.value} of the training zeros' scores). Choose or drop images.`;
+  setState(status, "ready", ready);
+
+  const body = $("own-results").querySelector("tbody")!;
+  let busy = Promise.resolve();
+  const check = (files: File[]) => {
+    busy = busy.catch(() => {}).then(async () => {
+      if (files.length === 0) return;
+      setState(status, "busy", `Scoring ${files.length} image(s)…`);
+      try {
+        const { images, count, names } = await loadImages(files, { size: [28, 28], channels: 1 });
+        const { scores, anomalous } = await model.detect(images);
+        const reconstructions = await model.predict(images);
+        body.replaceChildren();
+        for (let i = 0; i < count; i++) {
+          const row = document.createElement("tr");
+          row.dataset.score = String(scores[i]);
+          row.dataset.anomalous = String(anomalous[i]);
+          if (anomalous[i]) row.className = "anomalous";
+          const cell = (...content: (Node | string)[]) => {
+            const td = document.createElement("td");
+            td.append(...content);
+            row.append(td);
+            return td;
+          };
+          cell(names[i]);
+          cell(digitCanvas(images.subarray(i * PIXELS, (i + 1) * PIXELS), "digit big"));
+          cell(digitCanvas(reconstructions.subarray(i * PIXELS, (i + 1) * PIXELS), "digit big"));
+          cell(scores[i].toFixed(4));
+          cell(anomalous[i] ? "anomalous (above the threshold)" : "normal").className = "verdict";
+          body.append(row);
+        }
+        setState(
+          status,
+          "done",
+          `${count} image(s) scored, ${anomalous.filter(Boolean).length} above the threshold ` +
+            `${threshold.threshold.toFixed(4)}.`,
+        );
+      } catch (e) {
+        setState(status, "error", `Error: ${(e as Error).message}`);
+      }
+    });
+  };
+  const input = $<HTMLInputElement>("own-files");
+  input.addEventListener("change", () => check([...(input.files ?? [])]));
+  const drop = $("own-drop");
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    check([...(e.dataTransfer?.files ?? [])]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
 // Training in the page
 
 const trainingSets = new Map<number, Promise<ImageSet>>();
@@ -461,6 +626,13 @@ async function main(): Promise<void> {
   $("runtime").textContent = webRuntime.name;
   const pretrained = $("pretrained-status");
   setState(pretrained, "loading", "Loading the test digits and the pretrained models…");
+  // These two need no MNIST files: they start at once.
+  const generator = setUpVae().catch((e) =>
+    setState($("vae-status"), "error", `Error: ${(e as Error).message}`)
+  );
+  const own = setUpOwnImages().catch((e) =>
+    setState($("own-status"), "error", `Error: ${(e as Error).message}`)
+  );
   let test: ImageSet;
   try {
     test = (await loadMnistFromUrl(DATA_URL, { trainLimit: 0, testLimit: 1000 })).test;
@@ -474,6 +646,8 @@ async function main(): Promise<void> {
       setState(pretrained, "error", `Error: ${(e as Error).message}`);
       throw e;
     }),
+    generator,
+    own,
     setUpTraining(test),
   ]);
 }

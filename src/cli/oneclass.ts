@@ -31,6 +31,9 @@ Usage: deno task oneclass --dataset mnist|fashion-mnist|mnist-subset --class K [
   --score NAME      ${SCORE_NAMES.join(" | ")} (default mse); the JSON gives every score's AUROC
   --seed S          seed (default 0)
   --data DIR        folder with the four IDX files
+  --out DIR         save the trained model as DIR/model.onnx (one class only), with its
+                    anomaly threshold (percentile 99 of the training images' scores) in
+                    its ONNX metadata
   --json            one JSON object per class (and a summary line with --all)
   -h, --help        show this help
 `;
@@ -48,6 +51,10 @@ export interface OneClassResult {
   /** AUROC of every score. */
   auroc_by_score: Record<ScoreName, number>;
   train_seconds: number;
+  /** The threshold fitted to the training images' scores, when the model was saved. */
+  threshold?: number;
+  /** Where the model was saved (`--out`). */
+  saved?: string;
 }
 
 /**
@@ -68,6 +75,8 @@ export async function oneClass(
     batchSize: number;
     score: ScoreName;
     seed: number;
+    /** Save the trained model, with its threshold, as `out/model.onnx`. */
+    out?: string;
   },
 ): Promise<OneClassResult> {
   const size = data.train.height * data.train.width;
@@ -87,6 +96,15 @@ export async function oneClass(
     for (const score of SCORE_NAMES) {
       byScore[score] = auroc(await model.scores(data.test.images, score), anomalous);
     }
+    let saved: { threshold?: number; saved?: string } = {};
+    if (options.out !== undefined) {
+      model.anomaly = { ...model.anomaly, score: options.score };
+      const { threshold } = await model.fitThreshold(train, { method: "percentile", value: 99 });
+      await Deno.mkdir(options.out, { recursive: true });
+      const path = `${options.out.replace(/\/+$/, "")}/model.onnx`;
+      await model.save(path);
+      saved = { threshold, saved: path };
+    }
     return {
       dataset: options.dataset,
       class: k,
@@ -97,6 +115,7 @@ export async function oneClass(
       auroc: byScore[options.score],
       auroc_by_score: byScore,
       train_seconds: Math.round(seconds * 10) / 10,
+      ...saved,
     };
   } finally {
     await model.dispose();
@@ -121,6 +140,7 @@ export async function main(args: string[]): Promise<void> {
       score: { type: "string", default: "mse" },
       seed: { type: "string", default: "0" },
       data: { type: "string" },
+      out: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -145,6 +165,9 @@ export async function main(args: string[]): Promise<void> {
   const classes = values.all
     ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     : [count("class", values.class!, 0, 9)];
+  if (values.out !== undefined && classes.length > 1) {
+    throw bad("--out saves one model: pass --class K, not --all");
+  }
   if (!SCORE_NAMES.includes(values.score as ScoreName)) {
     throw bad(`--score must be one of ${SCORE_NAMES.join(", ")}, got "${values.score}"`);
   }
@@ -167,6 +190,7 @@ export async function main(args: string[]): Promise<void> {
     batchSize: count("batch-size", values["batch-size"], 1),
     score: values.score as ScoreName,
     seed: count("seed", values.seed, 0),
+    out: values.out,
   };
   const results: OneClassResult[] = [];
   for (const k of classes) {
@@ -179,6 +203,9 @@ export async function main(args: string[]): Promise<void> {
           SCORE_NAMES.map((s) => `${s} ${result.auroc_by_score[s].toFixed(4)}`).join(", ")
         }), ${result.train_samples} training images, ${result.train_seconds} s`,
       );
+      if (result.saved) {
+        console.log(`saved ${result.saved} (threshold ${result.threshold} = percentile 99)`);
+      }
     }
   }
   if (classes.length > 1) {
