@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: training throughput, graph build and session open times,
- * inference latency and peak memory of the five models, each measured in a fresh
+ * inference latency and peak memory of the five models and the VAE, each measured in a fresh
  * process (`bench/worker.ts`); with `--peers` the same models in PyTorch
  * (`bench/torch_peer.py`) and TensorFlow.js (`bench/tfjs_peer.ts`), run in turn
  * (ours, PyTorch, TF.js, ours, ...) so that all share the machine's conditions, and
@@ -16,7 +16,8 @@ import { BLOG_BATCH, median, type ModelName, MODELS } from "./data.ts";
 import { describeData } from "../src/data/datasets.ts";
 import { loadMnist } from "../src/data/mnist.ts";
 
-const HELP = `Benchmark the five autoencoders (and, with --peers, PyTorch and TensorFlow.js).
+const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch and
+TensorFlow.js; TF.js has no VAE).
 
 Usage: deno task bench [options]
 
@@ -37,6 +38,9 @@ Options:
   --tfjs-steps-dense N steps per TF.js epoch, dense models (default 10)
   --tfjs-steps-conv N  steps per TF.js epoch, conv models (default 1)
   --python PATH        interpreter with torch (default /usr/bin/python3)
+  --torch-openblas M   OpenBLAS settings of the PyTorch process: skylakex (default:
+                       OPENBLAS_CORETYPE=SkylakeX, OPENBLAS_L2_SIZE unset), auto (both unset:
+                       OpenBLAS detects the CPU), inherit (this environment's)
   --scaling            instead: throughput against batch size and epoch time against data size
   --batch-sizes LIST   --scaling batch sizes (default 32,64,128,256,512,1024)
   --sizes LIST         --scaling data set sizes (default 2000,4000,8000,16000)
@@ -65,6 +69,7 @@ const { values } = parseArgs({
     "tfjs-steps-dense": { type: "string", default: "10" },
     "tfjs-steps-conv": { type: "string", default: "1" },
     python: { type: "string", default: "/usr/bin/python3" },
+    "torch-openblas": { type: "string", default: "skylakex" },
     scaling: { type: "boolean", default: false },
     "batch-sizes": { type: "string", default: "32,64,128,256,512,1024" },
     sizes: { type: "string", default: "2000,4000,8000,16000" },
@@ -87,9 +92,18 @@ const peers = values.peers ? (values.peer?.length ? values.peer : ["torch", "tfj
 for (const p of peers) {
   if (p !== "torch" && p !== "tfjs") throw new Error(`Cannot run peer "${p}": torch or tfjs`);
 }
+if (!["skylakex", "auto", "inherit"].includes(values["torch-openblas"])) {
+  throw new Error(
+    `Cannot use --torch-openblas "${values["torch-openblas"]}": skylakex, auto or inherit`,
+  );
+}
 const rounds = Number(values.rounds ?? (values.peers ? 2 : 1));
 const threads = values.threads;
 const isConv = (m: ModelName) => m === "conv" || m === "denoising";
+/** Throughput targets ours/PyTorch: issue 6 (1, conv models 2), issue 13 (the VAE 1.5). */
+const torchTarget = (m: ModelName) => isConv(m) ? 2 : m === "vae" ? 1.5 : 1;
+/** The peers a model has: TF.js has no VAE. */
+const hasPeer = (f: string, m: ModelName) => !(f === "tfjs" && m === "vae");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const say = (line: string) => console.error(line);
 const mnist = await loadMnist({ dir: values.data, orSubset: true });
@@ -126,13 +140,23 @@ function load1(): number {
   }
 }
 
-/** Runs a command in the repository root; returns the JSON object on its last stdout line. */
+/**
+ * Runs a command in the repository root with this environment changed by `env` (an
+ * `undefined` value unsets the variable); returns the JSON object on its last stdout line.
+ */
 async function runJson(
   cmd: string,
   args: string[],
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
 ): Promise<Record<string, unknown>> {
-  const { code, stdout, stderr } = await new Deno.Command(cmd, { args, env, cwd: root }).output();
+  const merged = { ...Deno.env.toObject(), ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  const { code, stdout, stderr } = await new Deno.Command(cmd, {
+    args,
+    env: merged as Record<string, string>,
+    clearEnv: true,
+    cwd: root,
+  }).output();
   const out = new TextDecoder().decode(stdout).trim().split("\n").at(-1) ?? "";
   if (code !== 0 || !out.startsWith("{")) {
     const err = new TextDecoder().decode(stderr).trim().split("\n").slice(-15).join("\n");
@@ -171,9 +195,14 @@ function ours(model: ModelName) {
 
 function torch(model: ModelName) {
   const steps = Number(isConv(model) ? values["steps-conv"] : values["steps-dense"]);
-  // OpenBLAS 0.3.21 does not know this CPU and would use its SSE3 kernels; OMP spins by
-  // default (bench/README.md).
-  const env: Record<string, string> = { OPENBLAS_CORETYPE: "SkylakeX" };
+  // OpenBLAS 0.3.21 does not know the Xeon of bench/README.md and would use its SSE3
+  // kernels; OPENBLAS_L2_SIZE, set on some machines here for older builds, slows a current
+  // one; OMP spins by default (bench/README.md).
+  const env: Record<string, string | undefined> = {
+    inherit: {},
+    auto: { OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined },
+    skylakex: { OPENBLAS_CORETYPE: "SkylakeX", OPENBLAS_L2_SIZE: undefined },
+  }[values["torch-openblas"]]!;
   if (values.passive) env.OMP_WAIT_POLICY = "passive";
   return runJson(values.python, [
     "bench/torch_peer.py",
@@ -282,10 +311,11 @@ async function benchMode() {
     }; ${rounds} round(s); ${threads} threads; load ${load1().toFixed(2)}`,
   );
   for (const model of models) {
-    const runs = new Map<string, Record<string, unknown>[]>(frameworks.map((f) => [f, []]));
-    const loads = new Map<string, number[]>(frameworks.map((f) => [f, []]));
+    const own = frameworks.filter((f) => hasPeer(f, model));
+    const runs = new Map<string, Record<string, unknown>[]>(own.map((f) => [f, []]));
+    const loads = new Map<string, number[]>(own.map((f) => [f, []]));
     for (let round = 0; round < rounds; round++) {
-      for (const f of frameworks) {
+      for (const f of own) {
         const before = load1();
         const r = await RUNNERS[f](model);
         runs.get(f)!.push(r);
@@ -299,19 +329,18 @@ async function benchMode() {
         );
       }
     }
-    for (const f of frameworks) rows.push(fold(model, runs.get(f)!, loads.get(f)!));
+    for (const f of own) rows.push(fold(model, runs.get(f)!, loads.get(f)!));
   }
 
   const ratios = models.map((model) => {
     const of = (prefix: string) =>
       rows.find((r) => r.model === model && r.framework.startsWith(prefix));
     const o = of("ours")!, t = of("PyTorch"), j = of("TF.js");
-    const torchTarget = isConv(model) ? 2 : 1;
     return {
       kind: "ratio" as const,
       model,
       ours_over_torch: t && o.samples_per_sec / t.samples_per_sec,
-      torch_target: torchTarget,
+      torch_target: torchTarget(model),
       ours_over_tfjs: j && o.samples_per_sec / j.samples_per_sec,
       tfjs_target: 3,
       memory_ours_over_torch: t && o.peak_rss_mb / t.peak_rss_mb,
@@ -373,7 +402,9 @@ async function benchMode() {
     ratios.map((r) => [
       r.model,
       mark(r.ours_over_torch, r.torch_target),
-      mark(r.ours_over_tfjs, r.tfjs_target),
+      peers.includes("tfjs") && !hasPeer("tfjs", r.model)
+        ? "- (no TF.js VAE)"
+        : mark(r.ours_over_tfjs, r.tfjs_target),
       r.memory_ours_over_torch === undefined
         ? "-"
         : `${r.memory_ours_over_torch.toFixed(2)} ${

@@ -18,20 +18,22 @@ export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 
 /**
- * The five models and their blog batch sizes: models/registry.ts's table again, on
- * purpose, because the TF.js peer reads this module and must not load the library
- * (its peak memory would then include ONNX Runtime).
+ * The five models, the variational autoencoder, and their blog batch sizes:
+ * models/registry.ts's table again, on purpose, because the TF.js peer reads this
+ * module and must not load the library (its peak memory would then include ONNX
+ * Runtime).
  */
-export const MODELS = ["undercomplete", "sparse", "deep", "conv", "denoising"] as const;
+export const MODELS = ["undercomplete", "sparse", "deep", "conv", "denoising", "vae"] as const;
 /** A model name. */
 export type ModelName = typeof MODELS[number];
-/** Batch size of the blog: 256 for the dense models, 128 for the conv ones. */
+/** Batch size of the blog: 256 for the dense models, 128 for the conv ones, 100 for the VAE. */
 export const BLOG_BATCH: Record<ModelName, number> = {
   undercomplete: 256,
   sparse: 256,
   deep: 256,
   conv: 128,
   denoising: 128,
+  vae: 100,
 };
 
 /**

@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import "../mod.ts"; // registers the node runtime the models are made with
 import { BLOG_MODELS } from "../models/registry.ts";
 import { Random } from "../src/nn/random.ts";
-import { adam } from "../training/optimizers.ts";
+import { optimizerByName } from "../training/optimizers.ts";
 import { nextName } from "../training/state.ts";
 import { BLOG_BATCH, median, type ModelName, MODELS, PIXELS, readMnist } from "./data.ts";
 
@@ -51,7 +51,7 @@ if (!MODELS.includes(model)) throw new Error(`Cannot profile model "${model}": n
 const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const steps = Number(values.steps), warmup = Number(values.warmup);
 const m = BLOG_MODELS[model].create({ seed: 0 });
-const program = m.program(adam());
+const program = m.program(optimizerByName(BLOG_MODELS[model].optimizer ?? "adam"));
 const corruption = program.inputs.input;
 const stepBytes = program.onnx("train");
 const x = readMnist(batchSize * (steps + warmup), values.data);

@@ -57,6 +57,9 @@ const { values } = parseArgs({
 
 const model = values.model as ModelName;
 if (!MODELS.includes(model)) throw new Error(`Cannot train model "${model}": not known`);
+if (model === "vae") {
+  throw new Error(`Cannot train model "vae": this peer has the five blog models only`);
+}
 const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const seed = Number(values.seed);
 const threads = Number(values.threads);
@@ -139,7 +142,9 @@ let seedCount = seed * 1000;
 const glorot = () => tf.initializers.glorotUniform({ seed: seedCount++ });
 
 /** Encoder and decoder; the decoder ends in logits (the sigmoid is in the loss). */
-function build(name: ModelName): { encoder: tf.Sequential; decoder: tf.Sequential } {
+function build(
+  name: Exclude<ModelName, "vae">,
+): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const encoder = tf.sequential(), decoder = tf.sequential();
   if (name === "conv" || name === "denoising") {
     const add = (to: tf.Sequential, specs: Spec[], inputShape: number[]) => {

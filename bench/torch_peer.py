@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch peer for side-by-side speed/quality comparisons with the ONNX Runtime trainer.
 
-Trains the five Keras-blog autoencoders ("Building Autoencoders in Keras") on MNIST
-with plain torch (CPU), reading the gzipped IDX files itself. See bench/README.md.
+Trains the five Keras-blog autoencoders ("Building Autoencoders in Keras") and the blog's
+variational autoencoder on MNIST with plain torch (CPU), reading the gzipped IDX files
+itself. See bench/README.md.
 
     /usr/bin/python3 bench/torch_peer.py --model undercomplete --epochs 2 \
         --batch-size 256 --threads 2 --optimizer adam --json
@@ -46,9 +47,15 @@ CONV = {
                   [("conv", 32, "same"), ("up",), ("conv", 32, "same"), ("up",),
                    ("conv", 1, "same")]),
 }
-MODELS = [*DENSE, *CONV]
-# Batch size of the blog: 256 for the dense models, 128 for the conv ones.
-BLOG_BATCH = {"undercomplete": 256, "sparse": 256, "deep": 256, "conv": 128, "denoising": 128}
+# The variational autoencoder: 784 -> 256 relu -> mean, log-var (2 each) -> sampled z
+# -> 256 relu -> 784 sigmoid (models/vae.ts).
+VAE = {"hidden": 256, "latent": 2}
+MODELS = [*DENSE, *CONV, "vae"]
+# Batch size of the blog: 256 for the dense models, 128 for the conv ones, 100 for the VAE.
+BLOG_BATCH = {"undercomplete": 256, "sparse": 256, "deep": 256, "conv": 128, "denoising": 128,
+              "vae": 100}
+# The optimizer each model trains with unless --optimizer says otherwise (models/registry.ts).
+BLOG_OPTIMIZER = {"vae": "rmsprop"}
 SPARSE_L1 = 1e-4  # the blog's activity_regularizer=regularizers.l1(10e-5)
 NOISE_FACTOR = 0.5
 
@@ -106,6 +113,33 @@ class Autoencoder(torch.nn.Module):
         code = self.encoder(x.view(x.shape[0], *self.image_shape))
         return self.decoder(code).reshape(x.shape[0], -1), code
 
+    def reconstruct(self, x):
+        """The logits of the reconstruction (what `predict` gives, before the sigmoid)."""
+        return self(x)[0]
+
+
+class Vae(torch.nn.Module):
+    """The blog's VAE; forward returns (logits, (mean, log_var)) with z = mean + exp(log_var/2)*eps,
+    eps drawn from its own seeded generator."""
+
+    def __init__(self, dim, hidden, latent, seed):
+        super().__init__()
+        self.hidden = torch.nn.Sequential(torch.nn.Linear(dim, hidden), torch.nn.ReLU())
+        self.mean, self.log_var = torch.nn.Linear(hidden, latent), torch.nn.Linear(hidden, latent)
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(latent, hidden), torch.nn.ReLU(),
+                                           torch.nn.Linear(hidden, dim))  # logits
+        self.eps_gen = torch.Generator().manual_seed(seed)
+
+    def forward(self, x):
+        h = self.hidden(x)
+        mean, log_var = self.mean(h), self.log_var(h)
+        z = mean + (0.5 * log_var).exp() * torch.randn(mean.shape, generator=self.eps_gen)
+        return self.decoder(z), (mean, log_var)
+
+    def reconstruct(self, x):
+        """The reconstruction from the code's mean, as the library's `predict`."""
+        return self.decoder(self.mean(self.hidden(x)))
+
 
 def conv_stack(spec, channels):
     layers = []
@@ -124,8 +158,10 @@ def conv_stack(spec, channels):
     return torch.nn.Sequential(*layers), channels
 
 
-def build_model(name, dim=784):
-    if name in DENSE:
+def build_model(name, dim=784, seed=0):
+    if name == "vae":
+        model = Vae(dim, VAE["hidden"], VAE["latent"], seed + 3)
+    elif name in DENSE:
         enc, dec, prev = [], [], dim
         widths = DENSE[name]
         code_at = len(widths) // 2  # index of the code layer (the narrowest)
@@ -158,6 +194,9 @@ def build_optimizer(name, params):
     if name == "adadelta":
         # Same update rule as Keras' Adadelta; torch's defaults (rho 0.9, eps 1e-6) differ.
         return torch.optim.Adadelta(params, lr=1.0, rho=0.95, eps=1e-8)
+    if name == "rmsprop":
+        # Keras' RMSprop (v = rho v + (1-rho) g^2, p -= lr g / (sqrt(v) + eps)): torch's alpha is rho.
+        return torch.optim.RMSprop(params, lr=1e-3, alpha=0.9, eps=1e-7)
     raise ValueError(name)
 
 
@@ -172,18 +211,37 @@ def l1_penalty(code):
     return SPARSE_L1 * code.abs().mean(0).sum()
 
 
+def vae_loss(logits, code, x):
+    # Per sample: 784 * mean BCE (the sum over pixels) + KL(N(mean, exp(log_var)) || N(0, I));
+    # mean over the batch: the negative ELBO in nats.
+    mean, log_var = code
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+    kl = -0.5 * (1 + log_var - mean.square() - log_var.exp()).sum(1).mean()
+    return reconstruction + kl
+
+
+def model_loss(name, logits, code, x, penalty=True):
+    """The training loss of model `name`; penalty=False leaves out the sparse model's L1 term."""
+    if name == "vae":
+        return vae_loss(logits, code, x)
+    loss = bce(logits, x)
+    return loss + l1_penalty(code) if penalty and name == "sparse" else loss
+
+
 def corrupt(x, gen):
     return (x + NOISE_FACTOR * torch.randn(x.shape, generator=gen)).clamp_(0.0, 1.0)
 
 
 @torch.no_grad()
-def evaluate(model, x, x_input=None, batch_size=2000):
-    """Mean BCE of the reconstructions of x_input (default x) against x; no penalty."""
+def evaluate(name, model, x, x_input=None, batch_size=2000):
+    """Mean loss of the reconstructions of x_input (default x) against x, without the sparse
+    penalty (the VAE: the negative ELBO with a sampled code)."""
     x_input = x if x_input is None else x_input
     total = 0.0
     for i in range(0, x.shape[0], batch_size):
         xb = x[i:i + batch_size]
-        total += bce(model(x_input[i:i + batch_size])[0], xb).item() * xb.shape[0]
+        logits, code = model(x_input[i:i + batch_size])
+        total += model_loss(name, logits, code, xb, penalty=False).item() * xb.shape[0]
     return total / x.shape[0]
 
 
@@ -194,7 +252,7 @@ def latency_ms(model, x, batch, reps):
     times = []
     for i in range(reps + 3):  # 3 warm-up calls
         t0 = time.perf_counter()
-        torch.sigmoid(model(xb)[0])
+        torch.sigmoid(model.reconstruct(xb))
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
@@ -211,7 +269,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=0,
                    help="samples per update (default: the blog's, 256 dense or 128 conv)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--optimizer", choices=["adam", "adadelta"], default="adam")
+    p.add_argument("--optimizer", choices=["adam", "adadelta", "rmsprop"],
+                   help="default: the model's (rmsprop for vae, else adam)")
     p.add_argument("--data", default=default_data_dir(),
                    help="folder with the gzipped MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, "
                         "the library's cache, else its embedded subset: %(default)s)")
@@ -228,6 +287,7 @@ def main():
     p.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
     a = p.parse_args()
     batch_size = a.batch_size or BLOG_BATCH[a.model]
+    a.optimizer = a.optimizer or BLOG_OPTIMIZER.get(a.model, "adam")
 
     torch.set_num_threads(a.threads)
     blas_core = openblas_core()
@@ -241,12 +301,12 @@ def main():
     n = x_train.shape[0]
 
     t0 = time.perf_counter()
-    model = build_model(a.model)
+    model = build_model(a.model, seed=a.seed)
     opt = build_optimizer(a.optimizer, model.parameters())
     build_ms = (time.perf_counter() - t0) * 1000
     gen = torch.Generator().manual_seed(a.seed)  # epoch shuffles
     noise_gen = torch.Generator().manual_seed(a.seed + 2)  # denoising: fresh noise per batch
-    denoising, sparse = a.model == "denoising", a.model == "sparse"
+    denoising = a.model == "denoising"
     x_test_noisy = None
     if denoising and x_test is not None:
         x_test_noisy = corrupt(x_test.clone(), torch.Generator().manual_seed(12345))
@@ -260,9 +320,7 @@ def main():
         for i in range(0, n, batch_size):  # all samples; the last batch may be smaller
             xb = x_train[perm[i:i + batch_size]]
             logits, code = model(corrupt(xb.clone(), noise_gen) if denoising else xb)
-            batch_loss = bce(logits, xb)
-            if sparse:
-                batch_loss = batch_loss + l1_penalty(code)
+            batch_loss = model_loss(a.model, logits, code, xb)
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             opt.step()
@@ -272,7 +330,7 @@ def main():
         loss = total / n
         if x_test is not None:
             model.eval()
-            val_loss = evaluate(model, x_test, x_test_noisy)
+            val_loss = evaluate(a.model, model, x_test, x_test_noisy)
         print(f"epoch {epoch}/{a.epochs}  loss {loss:.6f}  val_loss {val_loss:.6f}  "
               f"train {dt:.3f}s  {n / dt:,.0f} samples/s", file=sys.stderr if a.json else sys.stdout,
               flush=True)
@@ -285,7 +343,7 @@ def main():
             rows = torch.randint(0, n, (batch_size,), generator=gen)
             xb = x_train[rows]
             logits, code = model(corrupt(xb.clone(), noise_gen) if denoising else xb)
-            step_loss = bce(logits, xb) + (l1_penalty(code) if sparse else 0)
+            step_loss = model_loss(a.model, logits, code, xb)
             opt.zero_grad(set_to_none=True)
             step_loss.backward()
             opt.step()

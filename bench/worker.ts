@@ -24,7 +24,7 @@ import type { ModelOptions } from "../src/autoencoder.ts";
 import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import type { SessionOptions } from "../src/runtime/types.ts";
-import { adam } from "../training/optimizers.ts";
+import { optimizerByName } from "../training/optimizers.ts";
 import {
   BLOG_BATCH,
   median,
@@ -73,11 +73,13 @@ const session: SessionOptions = {
 };
 const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const epochs = Number(values.epochs);
+// The model's own optimizer: Adam, RMSprop for the VAE (models/registry.ts).
+const optimizer = BLOG_MODELS[model].optimizer ?? "adam";
 
 /** Trains a fresh model on `x`; returns the seconds of each epoch and the last loss. */
 async function train(x: Float32Array, batch: number, epochCount: number) {
   const m = BLOG_MODELS[model].create(options);
-  const history = await m.fit(x, { epochs: epochCount, batchSize: batch, optimizer: "adam" });
+  const history = await m.fit(x, { epochs: epochCount, batchSize: batch, optimizer });
   await m.dispose();
   return { epochSeconds: history.epochSeconds, loss: history.loss.at(-1)! };
 }
@@ -113,10 +115,10 @@ if (values.mode === "bench") {
   const x = readMnist(Math.max(steps * batchSize, 256), values.data);
   const n = steps * batchSize;
 
-  // Graphs: the train step (forward, autodiff, Adam) and the inference graph, encoded.
+  // Graphs: the train step (forward, autodiff, optimizer) and the inference graph, encoded.
   let t0 = performance.now();
   const built = BLOG_MODELS[model].create(options);
-  const stepBytes = built.program(adam()).onnx("train");
+  const stepBytes = built.program(optimizerByName(optimizer)).onnx("train");
   const inferBytes = encodeModel(buildInference(built.config, "autoencoder").graph, {
     name: "autoencoder",
   });
@@ -133,7 +135,7 @@ if (values.mode === "bench") {
   const history = await m.fit(x.subarray(0, n * PIXELS), {
     epochs,
     batchSize,
-    optimizer: "adam",
+    optimizer,
   });
   const reps = Number(values["latency-reps"]);
   const latency1 = await latency(m, x.subarray(0, PIXELS), reps);
@@ -141,6 +143,7 @@ if (values.mode === "bench") {
   await m.dispose();
   console.log(JSON.stringify({
     ...common,
+    optimizer,
     batch_size: batchSize,
     steps,
     train_samples: n,
