@@ -14,7 +14,17 @@ import {
   type ModelOptions,
 } from "../src/autoencoder.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { Dense, GAUSSIAN_HEADS, GaussianSample } from "../src/nn/layers.ts";
+import {
+  Conv2D,
+  Dense,
+  Flatten,
+  GAUSSIAN_HEADS,
+  GaussianSample,
+  type Layer,
+  MaxPool2D,
+  Reshape,
+  UpSampling2D,
+} from "../src/nn/layers.ts";
 import { binaryCrossEntropy, gaussianKl } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import type { History } from "../training/fit.ts";
@@ -29,6 +39,41 @@ export interface VaeOptions extends ModelOptions {
   hiddenUnits?: number;
   /** Features per sample (default 784, flattened 28×28 images). */
   inputSize?: number;
+  /**
+   * The convolutional variant (default false): the conv autoencoder's encoder and
+   * decoder around the sampled code, for `[1, 28, 28]` images (`inputSize` 784).
+   * `hiddenUnits` is then unused.
+   */
+  conv?: boolean;
+}
+
+/** The conv autoencoder's code shape, which the convolutional variant flattens and restores. */
+const CONV_CODE: [number, number, number] = [8, 4, 4];
+
+function convParts(latentDim: number): { encoder: Layer[]; decoder: Layer[] } {
+  return {
+    encoder: [
+      new Conv2D(16, 3, "relu"),
+      new MaxPool2D("same"),
+      new Conv2D(8, 3, "relu"),
+      new MaxPool2D("same"),
+      new Conv2D(8, 3, "relu"),
+      new MaxPool2D("same"),
+      new Flatten(),
+      new GaussianSample(latentDim),
+    ],
+    decoder: [
+      new Dense(CONV_CODE[0] * CONV_CODE[1] * CONV_CODE[2], "relu"),
+      new Reshape(CONV_CODE),
+      new Conv2D(8, 3, "relu"),
+      new UpSampling2D(2),
+      new Conv2D(8, 3, "relu"),
+      new UpSampling2D(2),
+      new Conv2D(16, 3, "relu", "valid"),
+      new UpSampling2D(2),
+      new Conv2D(1, 3, "sigmoid"),
+    ],
+  };
 }
 
 /** A variational encoder's code distribution for each sample: `N(mean, exp(logVar))`. */
@@ -58,6 +103,11 @@ export interface Elbo {
  * a fixed `ε` for validation). Trains with RMSprop unless told otherwise, as the blog.
  * `encode` gives `μ`; `predict` reconstructs from `μ`.
  *
+ * With `conv: true` the dense layers give way to the conv autoencoder's:
+ * `[1, 28, 28] → Conv16 → Pool → Conv8 → Pool → Conv8 → Pool → Flatten (128) →` the
+ * heads `→ z`; decoder `z → Dense(128, relu) → Reshape [8, 4, 4] → Conv8 → Up → Conv8 →
+ * Up → Conv16 (valid) → Up → Conv1 (sigmoid)`, images `[N, 1, 28, 28]` out.
+ *
  * @example
  * ```ts
  * import { loadMnistSubset, VariationalAutoencoder } from "@autoencoders/onnx";
@@ -80,12 +130,20 @@ export class VariationalAutoencoder extends Autoencoder {
    * @param options Latent size, hidden units, seed, runtime, provider, threads.
    */
   constructor(options: VaeOptions = {}) {
-    const { latentDim = 2, hiddenUnits = 256, inputSize = 784 } = options;
+    const { latentDim = 2, hiddenUnits = 256, inputSize = 784, conv = false } = options;
+    if (conv && inputSize !== 784) {
+      throw new AutoencoderError(
+        `Cannot create model "vae" with conv: true for ${inputSize} features: the convolutional variant takes 28x28 images (784 features); resize the images or leave out conv`,
+        { kind: "bad-input" },
+      );
+    }
     super({
       name: "vae",
-      inputShape: [inputSize],
-      encoder: [new Dense(hiddenUnits, "relu"), new GaussianSample(latentDim)],
-      decoder: [new Dense(hiddenUnits, "relu"), new Dense(inputSize, "sigmoid")],
+      inputShape: conv ? [1, 28, 28] : [inputSize],
+      ...(conv ? convParts(latentDim) : {
+        encoder: [new Dense(hiddenUnits, "relu"), new GaussianSample(latentDim)],
+        decoder: [new Dense(hiddenUnits, "relu"), new Dense(inputSize, "sigmoid")],
+      }),
       loss: [binaryCrossEntropy({ perSample: "sum" }), gaussianKl()],
     }, options);
     this.latentDim = latentDim;

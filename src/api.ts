@@ -59,6 +59,7 @@ export {
   type Activation,
   Conv2D,
   Dense,
+  Flatten,
   GaussianSample,
   type Initializer,
   type Layer,
@@ -67,6 +68,7 @@ export {
   type NoiseSpec,
   type Padding,
   type ParamSpec,
+  Reshape,
   UpSampling2D,
 } from "./nn/layers.ts";
 export type { Architecture, Part } from "./nn/architecture.ts";

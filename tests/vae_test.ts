@@ -9,7 +9,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadMnistSubset, nodeRuntime, VariationalAutoencoder } from "../mod.ts";
+import {
+  Flatten,
+  loadMnistSubset,
+  nodeRuntime,
+  Reshape,
+  VariationalAutoencoder,
+} from "../mod.ts";
 import { webRuntime } from "../src/runtime/web.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { validationNoise } from "../training/inputs.ts";
@@ -148,4 +154,47 @@ Deno.test("vae: the exported generator passes the ONNX checker and runs alike on
     await Deno.remove(dir, { recursive: true });
     await model.dispose();
   }
+});
+
+Deno.test("vae conv: trains on 500 digits with falling loss, resumes bit-exact, exports a generator", async () => {
+  const x = train.images.subarray(0, 500 * 784);
+  const options = { batchSize: 100, validationData: test.images.subarray(0, 100 * 784) };
+  const straight = new VariationalAutoencoder({ conv: true, seed: 5 });
+  assert.match(straight.summary(), /Flatten/);
+  const before = (await straight.evaluateElbo(options.validationData)).negativeElbo;
+  await straight.fit(x, { ...options, epochs: 2 });
+  const [one, two] = straight.history.valLoss;
+  assert.ok(one < before && two < one, `val -ELBO ${before} -> ${one} -> ${two}`);
+  assert.ok(straight.history.loss[1] < straight.history.loss[0]);
+  const first = new VariationalAutoencoder({ conv: true, seed: 5 });
+  await first.fit(x, { ...options, epochs: 1 });
+  const resumed = new VariationalAutoencoder({ conv: true, seed: 5 });
+  resumed.restore(first.checkpoint());
+  await resumed.fit(x, { ...options, epochs: 1 });
+  assert.deepEqual(resumed.history.loss, straight.history.loss);
+  assert.deepEqual(resumed.history.valLoss, straight.history.valLoss);
+  for (const [name, value] of straight.params) {
+    assert.deepEqual(resumed.params.get(name), value, name);
+  }
+  const decoder = straight.toOnnx("decoder");
+  const session = await nodeRuntime.createSession(decoder, { provider: "cpu" });
+  const z = Float32Array.from({ length: 3 * 2 }, (_, i) => Math.cos(i));
+  const out = await session.run({ input: nodeRuntime.tensor(z, [3, 2]) });
+  assert.deepEqual([...out.output.dims], [3, 1, 28, 28]);
+  const images = (await nodeRuntime.read(out.output)).slice();
+  assert.ok(maxDiff(images, await straight.decode(z)) < 1e-6);
+  assert.ok(images.every((v) => v > 0 && v < 1));
+  assert.equal((await straight.sample(2, { seed: 1 })).length, 2 * 784);
+  await session.release();
+  await Promise.all([straight, first, resumed].map((m) => m.dispose()));
+});
+
+Deno.test("vae conv: Flatten and Reshape check their shapes", () => {
+  assert.throws(() => new Flatten().outputShape([784], "encoder.6"), /expects images/);
+  assert.throws(() => new Reshape([8, 4, 4]).outputShape([100], "decoder.1"), /128 features/);
+  assert.throws(() => new Reshape([8, 0, 4]), /positive integer/);
+  assert.throws(
+    () => new VariationalAutoencoder({ conv: true, inputSize: 100 }),
+    /takes 28x28 images/,
+  );
 });
