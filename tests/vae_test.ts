@@ -9,13 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  Flatten,
-  loadMnistSubset,
-  nodeRuntime,
-  Reshape,
-  VariationalAutoencoder,
-} from "../mod.ts";
+import { Flatten, loadMnistSubset, nodeRuntime, Reshape, VariationalAutoencoder } from "../mod.ts";
 import { webRuntime } from "../src/runtime/web.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { validationNoise } from "../training/inputs.ts";

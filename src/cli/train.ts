@@ -49,7 +49,10 @@ Options:
   --epochs N          epochs (default: the blog's, 50 or 100)
   --batch-size N      samples per update (default: the blog's, 256 dense or 128 conv)
   --optimizer NAME    ${OPTIMIZER_NAMES.join(" | ")} (default adam; rmsprop for vae, as the blog)
-  --latent-dim N      vae: size of the code (default 2; larger codes are drawn by PCA in latent.png)
+  --latent-dim N      vae: size of the code (default 2; larger codes are projected in latent.png)
+  --conv              vae: the conv autoencoder's encoder and decoder around the sampled code
+  --projection NAME   pca | umap: how latent.png brings codes of more than 2 values to a plane
+                      (default pca; umap: the first 2000 test codes, seeded by --seed)
   --learning-rate X   learning rate (default: the optimizer's)
   --loss NAME         ${
   Object.keys(RECONSTRUCTION_LOSSES).join(" | ")
@@ -331,6 +334,7 @@ export async function main(args: string[]): Promise<void> {
     loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
     ...(own && modelOptionsFor(own, options.own!)),
     latentDim: options.latentDim,
+    conv: options.conv,
   });
   if (options.resume) {
     await resume(model, options, join(out!, "checkpoint.onnx"));
@@ -369,6 +373,7 @@ export async function main(args: string[]): Promise<void> {
         data.testImages,
         data.testLabels,
         result,
+        { projection: options.projection, seed: options.seed },
       );
       log(`Wrote ${written.join(", ")}`);
       log(`Report: ${join(out, "report.html")} (open it in a browser)`);

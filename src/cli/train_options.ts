@@ -15,6 +15,7 @@ import { type BlogModel, blogModel } from "../../models/registry.ts";
 import { type Optimizer, optimizerByName } from "../../training/optimizers.ts";
 import { type LossName, RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import { type ProviderChoice, PROVIDERS } from "../runtime/types.ts";
+import { type Projection, PROJECTIONS } from "../viz/latent.ts";
 import { parseCommandLine } from "./command.ts";
 import { OWN_DATA_FLAGS, type OwnDataOptions, ownDataOptions } from "./own_data.ts";
 
@@ -54,6 +55,10 @@ export interface TrainOptions {
   optimizer: Optimizer;
   /** `--latent-dim`: the code size of the variational autoencoder. */
   latentDim?: number;
+  /** `--conv`: the convolutional variational autoencoder. */
+  conv: boolean;
+  /** `--projection`: how the latent figure brings codes to a plane. */
+  projection: Projection;
   /** `--loss`: the reconstruction loss. */
   loss: LossName;
   epochs: number;
@@ -87,6 +92,8 @@ const FLAGS = {
   "batch-size": { type: "string" },
   optimizer: { type: "string" },
   "latent-dim": { type: "string" },
+  conv: { type: "boolean", default: false },
+  projection: { type: "string", default: "pca" },
   loss: { type: "string", default: "bce" },
   "learning-rate": { type: "string" },
   limit: { type: "string" },
@@ -127,6 +134,8 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     spec,
     optimizer: optimizerByName(values.optimizer ?? spec.optimizer ?? "adam"),
     latentDim: intOption(values["latent-dim"], "latent-dim", 1),
+    conv: values.conv,
+    projection: choice(values.projection, "projection", PROJECTIONS),
     loss: choice(values.loss, "loss", Object.keys(RECONSTRUCTION_LOSSES) as LossName[]),
     epochs: intOption(values.epochs, "epochs", 1) ?? spec.epochs,
     batchSize: intOption(values["batch-size"], "batch-size", 1) ?? spec.batchSize,
@@ -149,6 +158,11 @@ export async function trainOptions(args: string[]): Promise<TrainOptions | undef
     quiet: values.quiet,
     own: ownDataOptions(values),
   };
+  if (options.conv && options.model !== "vae") {
+    throw new AutoencoderError(
+      `Cannot use --conv with --model ${options.model}: it chooses the convolutional variational autoencoder; for the blog's conv autoencoder pass --model conv, or add --model vae`,
+    );
+  }
   if (options.dataset === "mnist-subset" && options.data !== undefined) {
     throw new AutoencoderError(
       "Cannot use --data with --dataset mnist-subset: the subset is embedded in the library; leave out --data",
@@ -168,6 +182,7 @@ const RUN_FLAGS = {
   noise: "noise",
   noiseFactor: "noise-factor",
   latentDim: "latent-dim",
+  conv: "conv",
 } as const;
 
 /** What a checkpoint of the command records of the run, to check `--resume` against. */
@@ -181,6 +196,7 @@ export function runInfo(options: TrainOptions): RunInfo {
     noise: options.noise,
     noiseFactor: options.noiseFactor,
     latentDim: options.latentDim ?? "none",
+    conv: options.conv ? "yes" : "none",
   };
 }
 
@@ -202,7 +218,8 @@ export function checkResume(
   const now = runInfo(options);
   for (const [key, name] of Object.entries(RUN_FLAGS) as [keyof typeof RUN_FLAGS, string][]) {
     if (!Object.hasOwn(saved, key) || saved[key] === now[key]) continue;
-    const flag = (value: unknown) => value === "none" ? `no --${name}` : `--${name} ${value}`;
+    const flag = (value: unknown) =>
+      value === "none" ? `no --${name}` : value === "yes" ? `--${name}` : `--${name} ${value}`;
     const pass = saved[key] === "none" ? `leave out --${name}` : `pass ${flag(saved[key])}`;
     throw new AutoencoderError(
       `Cannot resume "${checkpoint}" with ${flag(now[key])}: the run was trained with ${

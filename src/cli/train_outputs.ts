@@ -11,7 +11,14 @@ import { join } from "node:path";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
-import { LABEL_KEY, projectCodes, renderManifold, renderScatter } from "../viz/latent.ts";
+import {
+  LABEL_KEY,
+  projectCodes,
+  type ProjectOptions,
+  renderManifold,
+  renderScatter,
+  UMAP_POINTS,
+} from "../viz/latent.ts";
 import { VariationalAutoencoder } from "../../models/vae.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import type { History } from "../../training/fit.ts";
@@ -119,6 +126,7 @@ async function figuresOf(
   model: Autoencoder,
   testImages: Float32Array,
   testLabels: Uint8Array,
+  projection: ProjectOptions,
 ): Promise<ReportFigure[]> {
   const digits = testImages.subarray(0, 10 * sampleSize(model));
   const figures: ReportFigure[] = [{
@@ -142,7 +150,7 @@ async function figuresOf(
       caption: "Noisy test digits (top) and the model's output (bottom)",
     });
   }
-  figures.push(await latentFigure(model, testImages, testLabels));
+  figures.push(await latentFigure(model, testImages, testLabels, projection));
   if (model instanceof VariationalAutoencoder) {
     if (model.latentDim === 2) {
       figures.push({
@@ -162,23 +170,37 @@ async function figuresOf(
   return figures;
 }
 
-/** The test codes on a plane, coloured by label. */
+/**
+ * The test codes on a plane, coloured by label, with a legend of the colours. UMAP
+ * embeds the first {@link UMAP_POINTS} codes only, for speed.
+ */
 async function latentFigure(
   model: Autoencoder,
   testImages: Float32Array,
   testLabels: Uint8Array,
+  projection: ProjectOptions,
 ): Promise<ReportFigure> {
   const size = model.codeShape.reduce((a, d) => a * d, 1);
-  const { points, method } = projectCodes(await model.encode(testImages), size);
+  let codes = await model.encode(testImages);
+  let labels = testLabels;
+  const total = codes.length / size;
+  if (projection.projection === "umap" && size > 2 && total > UMAP_POINTS) {
+    codes = codes.subarray(0, UMAP_POINTS * size);
+    labels = labels.subarray(0, UMAP_POINTS);
+  }
+  const { points, method } = projectCodes(codes, size, projection);
+  const n = points.length / 2;
   const what = method === "code"
-    ? `The ${points.length / 2} test codes (${size}-D)`
-    : `The ${
-      points.length / 2
-    } test codes (${size} values each) projected on their first two principal components (PCA)`;
+    ? `The ${n} test codes (${size}-D)`
+    : method === "pca"
+    ? `The ${n} test codes (${size} values each) projected on their first two principal components (PCA)`
+    : `The first ${n} of the ${total} test codes (${size} values each; UMAP takes a subsample for speed) embedded in 2-D by UMAP (umap-js, 15 neighbours, seed ${
+      projection.seed ?? 0
+    })`;
   return {
     title: "Latent space",
-    png: await renderScatter(points, testLabels),
-    caption: `${what}, coloured by digit: ${LABEL_KEY}`,
+    png: await renderScatter(points, labels),
+    caption: `${what}, coloured by digit (legend under the plot): ${LABEL_KEY}`,
   };
 }
 
@@ -202,6 +224,8 @@ const FIGURE_FILE: Record<string, RunFile> = {
  * @param testImages Test images (the figures show the first ten; the latent plane, all).
  * @param testLabels Their labels.
  * @param result The result line (kept in `history.json`, shown in the report).
+ * @param projection How the latent figure brings codes of more than two values to a
+ *   plane (default PCA), and UMAP's seed.
  * @returns The paths written.
  */
 export async function writeOutputs(
@@ -211,8 +235,9 @@ export async function writeOutputs(
   testImages: Float32Array,
   testLabels: Uint8Array,
   result: Result,
+  projection: ProjectOptions = {},
 ): Promise<string[]> {
-  const figures = await figuresOf(model, testImages, testLabels);
+  const figures = await figuresOf(model, testImages, testLabels, projection);
   const text = (s: string) => new TextEncoder().encode(s);
   const report = reportHtml({
     model,

@@ -1,6 +1,7 @@
 /**
  * Latent-space figures: the test codes on a plane coloured by label (the code
- * itself when it is 2-D, else its PCA projection through `ml-pca`), and a
+ * itself when it is 2-D, else its PCA projection through `ml-pca` or, on request,
+ * its UMAP embedding through `umap-js`), with a legend of the digits' colours, and a
  * variational autoencoder's manifold: the digits decoded from a grid of latent
  * points at Gaussian quantiles, as in the Keras blog.
  *
@@ -9,7 +10,9 @@
 
 import { Jimp } from "jimp";
 import { PCA } from "ml-pca";
+import { UMAP } from "umap-js";
 import { AutoencoderError } from "../errors.ts";
+import { Random } from "../nn/random.ts";
 import { renderGrid } from "./grid.ts";
 import { normalQuantile } from "./quantile.ts";
 
@@ -33,13 +36,36 @@ export const LABEL_COLOURS: readonly number[] = [
 export const LABEL_KEY: string =
   "0 blue, 1 orange, 2 green, 3 red, 4 purple, 5 brown, 6 pink, 7 grey, 8 olive, 9 cyan";
 
+/** How codes of more than two values are brought to a plane. */
+export type Projection = "pca" | "umap";
+
+/** The projections, for command-line choices. */
+export const PROJECTIONS: readonly Projection[] = ["pca", "umap"];
+
+/**
+ * At most this many codes are embedded by UMAP (the first ones: its approximate
+ * neighbour graph and layout epochs grow faster than the count; 2000 points take
+ * about 2 s on one core).
+ */
+export const UMAP_POINTS = 2000;
+
+/** Options of {@link projectCodes}. */
+export interface ProjectOptions {
+  /** `"pca"` (default): the first two principal components; `"umap"`: a UMAP embedding. */
+  projection?: Projection;
+  /** Seed of UMAP's random initialisation and sampling (default 0): the same seed, the same figure. */
+  seed?: number;
+}
+
 /**
  * Codes as points on a plane: the codes themselves when they have two values, else
  * their projection on the first two principal components (NIPALS, which finds only
- * those two, quick for large codes).
+ * those two, quick for large codes) or their 2-D UMAP embedding (`umap-js`, 15
+ * neighbours, seeded).
  *
  * @param codes `count` rows of `size` values.
  * @param size Values per code.
+ * @param options Projection (default PCA) and UMAP's seed.
  * @returns `count` rows of 2 values, and how they were made.
  *
  * @example
@@ -52,7 +78,8 @@ export const LABEL_KEY: string =
 export function projectCodes(
   codes: Float32Array,
   size: number,
-): { points: Float32Array; method: "code" | "pca" } {
+  options: ProjectOptions = {},
+): { points: Float32Array; method: "code" | Projection } {
   const count = codes.length / size;
   if (!Number.isInteger(count) || count < 2 || size < 1) {
     throw new AutoencoderError(
@@ -66,17 +93,45 @@ export function projectCodes(
     return size === 1 ? [...row, 0] : row;
   });
   if (size === 1) return { points: Float32Array.from(rows.flat()), method: "code" };
+  if (options.projection === "umap") {
+    const rng = new Random(options.seed ?? 0);
+    const umap = new UMAP({
+      nComponents: 2,
+      nNeighbors: Math.min(15, count - 1),
+      random: () => rng.next(),
+    });
+    return { points: Float32Array.from(umap.fit(rows).flat()), method: "umap" };
+  }
   const pca = new PCA(rows, { method: "NIPALS", nCompNIPALS: 2, center: true, scale: false });
   const projected = pca.predict(rows, { nComponents: 2 }).to2DArray();
   return { points: Float32Array.from(projected.flat()), method: "pca" };
 }
 
+/** The digits 0–9 in a 3×5 pixel font, a row of 3 bits (left = 4) per line. */
+const DIGIT_GLYPHS: readonly (readonly number[])[] = [
+  [7, 5, 5, 5, 7],
+  [2, 6, 2, 2, 7],
+  [7, 1, 7, 4, 7],
+  [7, 1, 3, 1, 7],
+  [5, 5, 7, 1, 1],
+  [7, 4, 7, 1, 7],
+  [7, 4, 7, 5, 7],
+  [7, 1, 2, 2, 2],
+  [7, 5, 7, 5, 7],
+  [7, 5, 7, 1, 7],
+];
+
+/** Height in pixels of the legend strip under {@link renderScatter}'s plot. */
+export const LEGEND_HEIGHT = 24;
+
 /**
- * Draws points on a white square, each a 3×3 dot in its label's colour.
+ * Draws points on a white square, each a 3×3 dot in its label's colour, and under it
+ * a legend: the ten colours as squares, each followed by its digit.
  *
  * @param points `count` rows of 2 values.
  * @param labels A label from 0 to 9 per point.
- * @param size Side of the image in pixels (default 480).
+ * @param size Side of the plot in pixels (default 480); the image is
+ *   {@link LEGEND_HEIGHT} pixels taller, for the legend.
  * @returns The PNG file's bytes.
  *
  * @example
@@ -92,8 +147,17 @@ export async function renderScatter(
   size = 480,
 ): Promise<Uint8Array> {
   const count = Math.min(points.length / 2, labels.length);
-  const image = new Jimp({ width: size, height: size, color: 0xffffffff });
+  const height = size + LEGEND_HEIGHT;
+  const image = new Jimp({ width: size, height, color: 0xffffffff });
   const pixels = image.bitmap.data;
+  const paint = (x: number, y: number, colour: number) => {
+    if (x < 0 || y < 0 || x >= size || y >= height) return;
+    const o = (y * size + x) * 4;
+    pixels[o] = colour >> 16;
+    pixels[o + 1] = (colour >> 8) & 255;
+    pixels[o + 2] = colour & 255;
+    pixels[o + 3] = 255;
+  };
   const bounds = [0, 1].map((axis) => {
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < count; i++) {
@@ -108,17 +172,24 @@ export async function renderScatter(
     const colour = LABEL_COLOURS[labels[i] % 10];
     const px = at(points[2 * i], bounds[0]), py = size - 1 - at(points[2 * i + 1], bounds[1]);
     for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const x = px + dx, y = py + dy;
-        if (x < 0 || y < 0 || x >= size || y >= size) continue;
-        const o = (y * size + x) * 4;
-        pixels[o] = colour >> 16;
-        pixels[o + 1] = (colour >> 8) & 255;
-        pixels[o + 2] = colour & 255;
-        pixels[o + 3] = 255;
-      }
+      for (let dx = -1; dx <= 1; dx++) paint(px + dx, py + dy, colour);
     }
   }
+  // The legend: a grey rule, then per digit a 12×12 square and the digit at 2× scale.
+  for (let x = 0; x < size; x++) paint(x, size, 0xcccccc);
+  const slot = Math.floor(size / 10), top = size + 6;
+  LABEL_COLOURS.forEach((colour, digit) => {
+    const left = digit * slot + Math.max(0, Math.floor((slot - 24) / 2));
+    for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) paint(left + x, top + y, colour);
+    DIGIT_GLYPHS[digit].forEach((bits, row) => {
+      for (let col = 0; col < 3; col++) {
+        if (!(bits & (4 >> col))) continue;
+        for (let d = 0; d < 4; d++) {
+          paint(left + 16 + 2 * col + (d & 1), top + 1 + 2 * row + (d >> 1), 0x000000);
+        }
+      }
+    });
+  });
   return new Uint8Array(await image.getBuffer("image/png"));
 }
 
