@@ -69,6 +69,16 @@ Deno.test("train command guards: every bad flag and path is refused before any w
   const cores = navigator.hardwareConcurrency;
   const cases: [string, string[], string][] = [
     [
+      "--conv without --model vae",
+      ["--model", "deep", "--conv"],
+      "Cannot use --conv with --model deep: it chooses the convolutional variational autoencoder",
+    ],
+    [
+      "an unknown projection",
+      ["--projection", "tsne"],
+      'Cannot use --projection "tsne": it is not known; choose one of pca, umap',
+    ],
+    [
       "--out names a file",
       ["--out", file],
       `Cannot use --out "${file}": it is a file, not a folder`,
@@ -178,6 +188,7 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
         noise: "fresh",
         noiseFactor: 0.5,
         latentDim: "none",
+        conv: "none",
       });
     },
   );

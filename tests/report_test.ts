@@ -6,11 +6,14 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { ConvAutoencoder, SparseAutoencoder } from "../mod.ts";
 import { AutoencoderError } from "../src/errors.ts";
 import { placeLayers } from "../src/nn/architecture.ts";
 import { Dense } from "../src/nn/layers.ts";
 import { renderCodes, renderGrid } from "../src/viz/grid.ts";
+import { LABEL_COLOURS, LEGEND_HEIGHT, projectCodes, renderScatter } from "../src/viz/latent.ts";
+import { Jimp } from "jimp";
 import { architectureSvg, lossCurvesSvg, reportHtml } from "../src/viz/report.ts";
 
 // ---------------------------------------------------------------------------
@@ -234,4 +237,33 @@ Deno.test("reportHtml without validation data, and its errors", () => {
       }),
     /Cannot use image "Bad": the bytes are not a PNG file/,
   );
+});
+
+Deno.test("latent views: UMAP is reproducible by seed; the scatter has a legend of the ten colours", async () => {
+  const n = 300, d = 8;
+  const codes = Float32Array.from(
+    { length: n * d },
+    (_, i) => Math.sin(i * 0.37) + (((i / d) | 0) % 10),
+  );
+  const a = projectCodes(codes, d, { projection: "umap", seed: 3 });
+  const b = projectCodes(codes, d, { projection: "umap", seed: 3 });
+  const c = projectCodes(codes, d, { projection: "umap", seed: 4 });
+  assert.equal(a.method, "umap");
+  assert.equal(a.points.length, n * 2);
+  assert.deepEqual(a.points, b.points);
+  assert.notDeepEqual(a.points, c.points);
+  assert.equal(projectCodes(codes, d).method, "pca");
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  const image = await Jimp.read(Buffer.from(await renderScatter(a.points, labels, 200)));
+  assert.equal(image.bitmap.width, 200);
+  assert.equal(image.bitmap.height, 200 + LEGEND_HEIGHT);
+  const legend = new Set<number>();
+  for (let y = 200; y < 200 + LEGEND_HEIGHT; y++) {
+    for (let x = 0; x < 200; x++) {
+      const o = (y * 200 + x) * 4, px = image.bitmap.data;
+      legend.add((px[o] << 16) | (px[o + 1] << 8) | px[o + 2]);
+    }
+  }
+  for (const colour of LABEL_COLOURS) assert.ok(legend.has(colour), colour.toString(16));
+  assert.ok(legend.has(0), "the digits in black");
 });

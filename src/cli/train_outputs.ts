@@ -194,7 +194,11 @@ async function latentFigure(
     ? `The ${n} test codes (${size}-D)`
     : method === "pca"
     ? `The ${n} test codes (${size} values each) projected on their first two principal components (PCA)`
-    : `The first ${n} of the ${total} test codes (${size} values each; UMAP takes a subsample for speed) embedded in 2-D by UMAP (umap-js, 15 neighbours, seed ${
+    : `${
+      n < total
+        ? `The first ${n} of the ${total} test codes (a subsample, for UMAP's speed)`
+        : `The ${n} test codes`
+    } (${size} values each) embedded in 2-D by UMAP (umap-js, 15 neighbours, seed ${
       projection.seed ?? 0
     })`;
   return {
