@@ -163,3 +163,10 @@ export type {
   SessionOptions,
 } from "./runtime/types.ts";
 export { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
+export {
+  projectCodes,
+  type Projection,
+  PROJECTIONS,
+  type ProjectOptions,
+  UMAP_POINTS,
+} from "./viz/projection.ts";

@@ -486,9 +486,15 @@ Deno.test(
           } catch (e) {
             errors.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
+          // Latent views: 40 codes of 32 values projected to the plane, by PCA and by UMAP.
+          const codes = Float32Array.from({ length: 40 * 32 }, (_, i) => Math.sin(i * 0.37));
+          const pca = lib.projectCodes(codes, 32);
+          const umap = lib.projectCodes(codes, 32, { projection: "umap", seed: 1 });
           return {
             backend: model.backend,
             code: code.length,
+            projected: [pca.method, pca.points.length, umap.method, umap.points.length],
+            finite: [...pca.points, ...umap.points].every(Number.isFinite),
             errors,
             colour: { shape: colour.shape, images: Array.from(colour.images), names: colour.names },
             grey: Array.from(grey.images as Float32Array, (v) => Math.round(v * 1000) / 1000),
@@ -496,6 +502,8 @@ Deno.test(
         });
         assert.equal(result.backend, "onnxruntime-web 1.30.0 (wasm)");
         assert.equal(result.code, 32);
+        assert.deepEqual(result.projected, ["pca", 80, "umap", 80]);
+        assert.ok(result.finite);
         assert.deepEqual(result.errors, [
           'AutoencoderError: Cannot write "model.onnx": the browser has no file system; use `toOnnx()` for the model\'s bytes and offer them as a download (a Blob)',
           'AutoencoderError: Cannot read "model.onnx": the browser has no file system; fetch the file and pass its bytes to `loadOnnx()`',

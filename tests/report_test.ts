@@ -12,7 +12,8 @@ import { AutoencoderError } from "../src/errors.ts";
 import { placeLayers } from "../src/nn/architecture.ts";
 import { Dense } from "../src/nn/layers.ts";
 import { renderCodes, renderGrid } from "../src/viz/grid.ts";
-import { LABEL_COLOURS, LEGEND_HEIGHT, projectCodes, renderScatter } from "../src/viz/latent.ts";
+import { LABEL_COLOURS, LEGEND_HEIGHT, renderScatter } from "../src/viz/latent.ts";
+import { projectCodes } from "../src/viz/projection.ts";
 import { Jimp } from "jimp";
 import { architectureSvg, lossCurvesSvg, reportHtml } from "../src/viz/report.ts";
 

@@ -33,7 +33,15 @@ const ENTRIES: Record<string, string> = Object.fromEntries(
   ) => [key, file.replace(/^\.\//, "")]),
 );
 /** The npm packages the library imports (versions pinned in deno.json's imports). */
-const DEPENDENCIES = ["onnxruntime-node", "onnxruntime-web", "protobufjs", "jimp", "csv-parse"];
+const DEPENDENCIES = [
+  "onnxruntime-node",
+  "onnxruntime-web",
+  "protobufjs",
+  "jimp",
+  "csv-parse",
+  "ml-pca",
+  "umap-js",
+];
 /** Files the modules load at run time, relative to themselves. */
 const ASSETS = ["src/data/mnist_subset"];
 

@@ -15,7 +15,7 @@ import { type BlogModel, blogModel } from "../../models/registry.ts";
 import { type Optimizer, optimizerByName } from "../../training/optimizers.ts";
 import { type LossName, RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
 import { type ProviderChoice, PROVIDERS } from "../runtime/types.ts";
-import { type Projection, PROJECTIONS } from "../viz/latent.ts";
+import { type Projection, PROJECTIONS } from "../viz/projection.ts";
 import { parseCommandLine } from "./command.ts";
 import { OWN_DATA_FLAGS, type OwnDataOptions, ownDataOptions } from "./own_data.ts";
 

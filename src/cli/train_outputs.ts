@@ -11,14 +11,8 @@ import { join } from "node:path";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import type { Autoencoder } from "../autoencoder.ts";
 import { renderCodes, renderGrid } from "../viz/grid.ts";
-import {
-  LABEL_KEY,
-  projectCodes,
-  type ProjectOptions,
-  renderManifold,
-  renderScatter,
-  UMAP_POINTS,
-} from "../viz/latent.ts";
+import { LABEL_KEY, renderManifold, renderScatter } from "../viz/latent.ts";
+import { projectCodes, type ProjectOptions, UMAP_POINTS } from "../viz/projection.ts";
 import { VariationalAutoencoder } from "../../models/vae.ts";
 import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts";
 import type { History } from "../../training/fit.ts";
