@@ -1,36 +1,30 @@
 /**
- * `Autoencoder`: the class every model of the library is. It owns the parameters
- * and the training state; the work is done by `training/trainer.ts` (fit),
- * `training/program.ts` (graphs, state list), `./sessions.ts` (inference),
- * `./checkpoint.ts` (files) and `./validate.ts` (input checks); `./model_core.ts`
- * holds its parts and runs its methods that use several of them.
+ * `Autoencoder`: the class every model of the library is. It owns the parameters and the
+ * training state; `./model_core.ts` holds its parts and does the work of its methods
+ * (`./model_anomaly.ts` of the anomaly ones, `./checkpoint.ts` of files).
  *
  * @module
  */
 
-import {
-  type AnomalySettings,
-  type DetectionReport,
-  evaluateScores,
-  fitThreshold,
-  reconstructionScores,
-  type ScoreName,
-  type Threshold,
-  type ThresholdOptions,
+import type {
+  AnomalySettings,
+  DetectionReport,
+  ScoreName,
+  Threshold,
+  ThresholdOptions,
 } from "./anomaly.ts";
 import * as files from "./checkpoint.ts";
 import type { CheckpointInfo, RunInfo } from "./checkpoint.ts";
-import { createCore, evaluateModel, fitModel, inferModel, type ModelCore } from "./model_core.ts";
+import * as anomalies from "./model_anomaly.ts";
+import * as core from "./model_core.ts";
 import { codeShape, type Part } from "./nn/architecture.ts";
 import type { AutoencoderConfig, FitOptions, ImageBatch, ModelOptions } from "./options.ts";
-import { AutoencoderError, quote } from "./errors.ts";
 import type { ChosenProvider } from "./runtime/providers.ts";
 import { summaryTable } from "./summary.ts";
 import type { History } from "../training/fit.ts";
-import { corruptInputs, type Inputs } from "../training/inputs.ts";
+import type { Inputs } from "../training/inputs.ts";
 import type { Optimizer } from "../training/optimizers.ts";
 import { compileProgram, type TrainingProgram } from "../training/program.ts";
-import { CORRUPTION } from "../training/state.ts";
 
 export type { AutoencoderConfig, CheckpointInfo, FitOptions, ImageBatch, ModelOptions, RunInfo };
 
@@ -40,12 +34,8 @@ export type { AutoencoderConfig, CheckpointInfo, FitOptions, ImageBatch, ModelOp
  * @example
  * ```ts
  * import { Autoencoder, Dense, loadMnistSubset } from "@autoencoders/onnx";
- * const model = new Autoencoder({
- *   name: "mine",
- *   inputShape: [784],
- *   encoder: [new Dense(64, "relu")],
- *   decoder: [new Dense(784, "sigmoid")],
- * });
+ * const layers = { encoder: [new Dense(64, "relu")], decoder: [new Dense(784, "sigmoid")] };
+ * const model = new Autoencoder({ name: "mine", inputShape: [784], ...layers });
  * const { train, test } = await loadMnistSubset(); // loadMnist(): all 60000 digits
  * const history = await model.fit(train, { epochs: 2, validationData: test });
  * console.assert(history.loss[1] < history.loss[0]);
@@ -66,31 +56,22 @@ export class Autoencoder {
   readonly inputs: Inputs;
   /** Parameter values by stable dotted name (`encoder.0.kernel`). */
   readonly params: Map<string, Float32Array>;
-  /**
-   * Anomaly detection settings (the score, the threshold {@link fitThreshold} fitted,
-   * a table's scaling), saved in the model's ONNX metadata and restored by {@link load}.
-   */
+  /** Anomaly settings (score, {@link fitThreshold}'s threshold, scaling), saved with the model. */
   anomaly: AnomalySettings = { score: "mse" };
-  readonly #core: ModelCore;
+  readonly #core: core.ModelCore;
 
   /**
-   * Creates an autoencoder of any architecture, with fresh weights.
-   * @param config Name, input shape, encoder and decoder layers.
-   * @param options Seed, runtime, provider, threads, loss, inputs.
+   * An autoencoder of any architecture, fresh weights: `config` (name, input shape, encoder
+   * and decoder layers), `options` (seed, runtime, provider, threads, loss, inputs).
    * @throws {AutoencoderError} If `threads` is not an integer from 1 to 4 per core.
    */
   constructor(config: AutoencoderConfig, options: ModelOptions = {}) {
-    this.#core = createCore(config, options);
+    this.#core = core.createCore(config, options);
     ({ config: this.config, inputs: this.inputs } = this.#core);
     this.params = this.#core.state.params;
   }
 
-  /**
-   * The model's training program: its train-step and evaluation graphs and the list
-   * of its state tensors, for an optimizer.
-   * @param optimizer The optimizer (default Adam).
-   * @returns The program (graphs built when first read).
-   */
+  /** The training program (train-step, evaluation graphs, state list) for `optimizer` (Adam). */
   program(optimizer?: Optimizer): TrainingProgram {
     return compileProgram(this.config, { optimizer, inputs: this.inputs, seed: this.#core.seed });
   }
@@ -124,19 +105,15 @@ export class Autoencoder {
   }
 
   /**
-   * Resolves the provider (once): `"auto"` picks the fastest available here; a
-   * provider asked for by name is checked. Training and inference call it themselves;
-   * call it to learn the choice early.
-   * @returns The provider, its device, and a one-line summary of the choice.
-   * @throws {AutoencoderError} Of kind `"provider-unavailable"` if the provider is not
-   * available here; the message says how to get it.
+   * Resolves the provider (once): `"auto"` picks the fastest available here; one asked for
+   * by name is checked. Training and inference call it; call it to learn the choice early.
+   * @throws {AutoencoderError} Of kind `"provider-unavailable"` (the message says how to get it).
    *
    * @example
    * ```ts
    * import { ConvAutoencoder } from "@autoencoders/onnx";
    * const model = new ConvAutoencoder({ provider: "auto" });
-   * const chosen = await model.resolveProvider();
-   * console.log(chosen.summary); // e.g. "webgpu on NVIDIA ..., picked by "auto""
+   * const chosen = await model.resolveProvider(); // chosen.summary: "webgpu on NVIDIA ..."
    * console.assert(model.backend.includes(chosen.provider)); // "onnxruntime-node 1.30.0 (cpu, ..."
    * ```
    */
@@ -145,9 +122,8 @@ export class Autoencoder {
   }
 
   /**
-   * Trains the model to reconstruct `x` (from the inputs its `inputs` declare:
-   * corrupted ones for a denoiser).
-   * @param x Training samples: flat `Float32Array` (a multiple of the sample size) or `{ images, count }`.
+   * Trains the model to reconstruct `x` (a flat multiple of the sample size, or `{ images,
+   * count }`) from the inputs `inputs` declares (corrupted ones for a denoiser).
    * @param options Epochs, batch size, optimizer, validation data, callbacks.
    * @returns Losses and wall time per epoch.
    * @throws {AutoencoderError} Of kind `"diverged"` (the model keeps the last finite step),
@@ -155,14 +131,10 @@ export class Autoencoder {
    */
   fit(x: Float32Array | ImageBatch, options: FitOptions = {}): Promise<History> {
     const program = (optimizer: Optimizer) => this.program(optimizer);
-    return fitModel(this.#core, x, options, { program, checkpoint: () => this.checkpoint() });
+    return core.fitModel(this.#core, x, options, { program, checkpoint: () => this.checkpoint() });
   }
 
-  /**
-   * The mean loss of the reconstructions of `x` (regularizers left out), as Keras reports it.
-   * @param x Samples.
-   * @returns The loss.
-   */
+  /** The mean loss of the reconstructions of `x` (regularizers left out), as Keras reports it. */
   async evaluate(x: Float32Array | ImageBatch): Promise<number> {
     return (await this.evaluateTerms(x)).loss;
   }
@@ -170,151 +142,89 @@ export class Autoencoder {
   /**
    * The mean loss of `x` as {@link evaluate} gives it (`loss`), and for a loss of several
    * terms each term's mean by name (a variational autoencoder's `bce(sum)` and `kl(code)`).
-   * @param x Samples.
-   * @returns The means by name.
    */
   evaluateTerms(x: Float32Array | ImageBatch): Promise<Record<string, number>> {
-    return evaluateModel(this.#core, x, () => this.program());
+    return core.evaluateModel(this.#core, x, () => this.program());
   }
 
-  /**
-   * A Keras-like table of the layers: name and type, output shape, parameters, totals.
-   * @returns The table's text (print it).
-   */
+  /** A Keras-like table of the layers (name, type, output shape, parameters, totals). */
   summary(): string {
     return summaryTable(this.config.name, this.config);
   }
 
-  /**
-   * Mean activation of the code over `x`: the figure the blog compares between the
-   * sparse model and the plain one.
-   * @param x Samples.
-   * @returns The mean of every code value.
-   */
+  /** Mean activation of the code over `x` (the blog compares sparse and plain). */
   async meanCodeActivation(x: Float32Array | ImageBatch): Promise<number> {
     const codes = await this.encode(x);
     return codes.reduce((sum, v) => sum + v, 0) / codes.length;
   }
 
-  /**
-   * Encodes samples.
-   * @param x Samples.
-   * @returns Codes, `count` rows of the code size.
-   */
+  /** Encodes samples into codes, `count` rows of the code size. */
   encode(x: Float32Array | ImageBatch): Promise<Float32Array> {
     return this.#infer("encoder", x, "encode");
   }
 
-  /**
-   * Decodes codes into reconstructions.
-   * @param codes Codes, a multiple of the code size.
-   * @returns Reconstructions, values in (0, 1).
-   */
+  /** Decodes codes (a multiple of the code size) into reconstructions, values in (0, 1). */
   decode(codes: Float32Array): Promise<Float32Array> {
     return this.#infer("decoder", codes, "decode");
   }
 
-  /**
-   * Reconstructs samples (encode, then decode).
-   * @param x Samples.
-   * @returns Reconstructions, same size as `x`.
-   */
+  /** Reconstructs samples (encode, then decode): the same size as `x`. */
   predict(x: Float32Array | ImageBatch): Promise<Float32Array> {
     return this.#infer("autoencoder", x, "predict");
   }
 
-  /**
-   * Anomaly scores: each sample's reconstruction error (see {@link ScoreName}).
-   * @param x Samples.
-   * @param score The measure (default: `anomaly.score`, `"mse"` unless set).
-   * @returns One score per sample.
-   */
-  async scores(x: Float32Array | ImageBatch, score?: ScoreName): Promise<Float64Array> {
-    const reconstruction = await this.predict(x);
-    const flat = x instanceof Float32Array ? x : x.images;
-    const size = this.inputShape.reduce((a, d) => a * d, 1);
-    return reconstructionScores(flat, reconstruction, size, score ?? this.anomaly.score);
+  /** Reconstruction errors by {@link ScoreName} `score` (default `anomaly.score`: `"mse"`). */
+  scores(x: Float32Array | ImageBatch, score?: ScoreName): Promise<Float64Array> {
+    return anomalies.modelScores(this, x, score);
   }
 
   /**
-   * Fits the anomaly threshold to normal samples and keeps it in `anomaly.threshold`
-   * (saved with the model).
-   * @param x Samples taken as normal (e.g. the training set).
+   * Fits `anomaly.threshold` (saved with the model) to normal samples (e.g. the training set).
    * @param options `{ method: "percentile", value: 99 }`: the 99th percentile of their
    * scores; `{ method: "meanStd", value: 3 }`: mean plus 3 standard deviations.
-   * @returns The threshold.
    */
-  async fitThreshold(x: Float32Array | ImageBatch, options: ThresholdOptions): Promise<Threshold> {
-    const threshold = fitThreshold(await this.scores(x), options);
-    this.anomaly = { ...this.anomaly, threshold };
-    return threshold;
+  fitThreshold(x: Float32Array | ImageBatch, options: ThresholdOptions): Promise<Threshold> {
+    return anomalies.fitModelThreshold(this, x, options);
   }
 
   /**
    * Scores samples and flags those above the fitted threshold.
-   * @param x Samples.
-   * @returns The scores, and per sample whether it is anomalous.
    * @throws {AutoencoderError} Of kind `"bad-input"` if no threshold was fitted.
    */
-  async detect(
+  detect(
     x: Float32Array | ImageBatch,
   ): Promise<{ scores: Float64Array; anomalous: boolean[]; threshold: number }> {
-    const fitted = this.anomaly.threshold;
-    if (!fitted) {
-      throw new AutoencoderError(
-        `Cannot detect anomalies with model ${
-          quote(this.config.name)
-        }: it has no threshold; call fitThreshold on normal samples first`,
-        { kind: "bad-input" },
-      );
-    }
-    const scores = await this.scores(x);
-    return {
-      scores,
-      anomalous: Array.from(scores, (s) => s > fitted.threshold),
-      threshold: fitted.threshold,
-    };
+    return anomalies.detectAnomalies(this, x);
   }
 
   /**
-   * How well the scores separate labelled anomalies: AUROC, AUPRC, and precision
-   * and recall at the fitted threshold (if there is one).
-   * @param x Samples.
+   * How well the scores separate labelled anomalies: AUROC, AUPRC, precision and recall.
    * @param anomalous One label per sample: `true` (or 1) for an anomaly.
-   * @returns The report.
    */
-  async evaluateDetection(
+  evaluateDetection(
     x: Float32Array | ImageBatch,
     anomalous: ArrayLike<boolean | number>,
   ): Promise<DetectionReport> {
-    return evaluateScores(await this.scores(x), anomalous, this.anomaly.threshold?.threshold);
+    return anomalies.evaluateModelDetection(this, x, anomalous);
   }
 
-  /**
-   * Cleans noisy images: the reconstruction of a corrupted input.
-   * @param noisy Noisy samples.
-   * @returns The cleaned samples.
-   */
+  /** Cleans noisy images: the reconstruction of a corrupted input. */
   denoise(noisy: Float32Array | ImageBatch): Promise<Float32Array> {
     return this.#infer("autoencoder", noisy, "denoise");
   }
 
   /**
-   * Corrupts samples as this model's training inputs are corrupted (see `inputs`).
-   * @param x Clean samples in [0, 1].
+   * New samples, `x` (in [0, 1]) corrupted as this model's training inputs are (see `inputs`).
    * @param seed Draw from a generator with this seed, not the model's (which training uses).
-   * @returns New corrupted samples.
    * @throws {AutoencoderError} If the model's inputs declare no corruption.
    */
   corrupt(x: Float32Array, seed?: number): Float32Array {
-    const rng = this.#core.state.generators.get(CORRUPTION);
-    return corruptInputs(this.inputs, this.config.name, rng, x, seed);
+    return core.corruptModel(this.#core, x, seed);
   }
 
   /**
    * An inference model with the current weights inside, as ONNX bytes.
    * @param part `"autoencoder"` (default: input to `output` and `code`), `"encoder"` or `"decoder"`.
-   * @returns The model's bytes.
    */
   toOnnx(part: Part = "autoencoder"): Uint8Array {
     this.#core.guard.check("toOnnx", true);
@@ -322,29 +232,19 @@ export class Autoencoder {
     return files.modelBytes(this.config, this.params, part, anomaly);
   }
 
-  /**
-   * Saves the model as an ONNX file (atomically: temporary file, then rename).
-   * @param path Destination, e.g. `model.onnx`.
-   */
+  /** Saves the model as an ONNX file at `path` (atomically: temporary file, then rename). */
   async save(path: string): Promise<void> {
     this.#core.guard.check("save", true);
     await this.#core.provider.ctx.runtime.writeFile(path, this.toOnnx());
   }
 
-  /**
-   * Replaces the weights and the anomaly settings with those of a model saved by {@link save} or {@link toOnnx}.
-   * @param bytes ONNX model bytes.
-   * @param file Names the source in error messages.
-   */
+  /** Takes weights and anomaly settings from {@link toOnnx}'s bytes (`file`: their name). */
   loadOnnx(bytes: Uint8Array, file = "model"): void {
     this.#core.guard.check("loadOnnx");
     this.anomaly = files.loadWeights(this.config, this.params, bytes, file);
   }
 
-  /**
-   * Loads weights and anomaly settings from an ONNX file saved by {@link save}.
-   * @param path Source.
-   */
+  /** Loads weights and anomaly settings from an ONNX file saved by {@link save}. */
   load(path: string): Promise<void> {
     return this.#core.guard.run("load", async () => {
       const bytes = await this.#core.provider.ctx.runtime.readFile(path);
@@ -353,12 +253,10 @@ export class Autoencoder {
   }
 
   /**
-   * The full training state as one ONNX file (see `src/checkpoint.ts`): the inference
-   * model with the current weights, plus the optimizer state, step, epoch, learning
-   * rate, generator states and history. {@link restore} continues training from it exactly.
-   * @param run Facts of the run to keep with it (finite numbers and strings), which
-   * {@link restore} returns as `run`.
-   * @returns The file's bytes.
+   * The full training state as one ONNX file (see `src/checkpoint.ts`): the inference model,
+   * optimizer state, step, epoch, learning rate, generator states and history; {@link restore}
+   * continues training from it exactly.
+   * @param run Facts of the run to keep (finite numbers and strings): {@link restore}'s `run`.
    */
   checkpoint(run?: RunInfo): Uint8Array {
     this.#core.guard.check("checkpoint", true);
@@ -368,9 +266,7 @@ export class Autoencoder {
   /**
    * Restores the full training state saved by {@link checkpoint} (format 1 is read
    * too). Nothing changes if the file is not a checkpoint of this architecture.
-   * @param bytes The checkpoint's bytes.
-   * @param file Names the source in error messages.
-   * @returns What the checkpoint says of the run (optimizer, epochs done).
+   * @returns What the checkpoint says of the run (optimizer, epochs); `file` names it in errors.
    */
   restore(bytes: Uint8Array, file = "checkpoint"): CheckpointInfo {
     this.#core.guard.check("restore");
@@ -388,13 +284,9 @@ export class Autoencoder {
   }
 
   /**
-   * Runs a part and reads some of its outputs (for models whose code layer publishes
-   * values, such as a variational encoder's `mean` and `log_var`).
-   * @param part The part.
-   * @param x Samples, or codes for the decoder.
-   * @param method The verb errors use, e.g. `"encode"`.
-   * @param outputs The outputs (default `output`).
-   * @returns The outputs, row-major, in the order asked for.
+   * Runs a part on `x` (codes for the decoder) and reads some of its outputs (default
+   * `output`), row-major, in order: for code layers that publish values, such as a
+   * variational encoder's `mean` and `log_var`. `method` is the verb errors use.
    */
   protected inferOutputs(
     part: Part,
@@ -402,6 +294,6 @@ export class Autoencoder {
     method: string,
     outputs?: readonly string[],
   ): Promise<Float32Array[]> {
-    return inferModel(this.#core, part, x, method, outputs);
+    return core.inferModel(this.#core, part, x, method, outputs);
   }
 }

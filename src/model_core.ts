@@ -17,8 +17,9 @@ import { InferenceSessions } from "./sessions.ts";
 import { checkFit, samplesOf, unitRangeOf } from "./validate.ts";
 import { evaluateOnce } from "../training/evaluator.ts";
 import type { History, TrainState } from "../training/fit.ts";
-import type { Inputs } from "../training/inputs.ts";
+import { corruptInputs, type Inputs } from "../training/inputs.ts";
 import { compileProgram, initialState, type TrainingProgram } from "../training/program.ts";
+import { CORRUPTION } from "../training/state.ts";
 import { train, type Trainee } from "../training/trainer.ts";
 
 /** A model's parts. */
@@ -122,4 +123,16 @@ export async function inferModel(
 ): Promise<Float32Array[]> {
   const { guard, sessions, state } = core;
   return await guard.read(method, () => sessions.infer(part, state.params, x, method, outputs));
+}
+
+/**
+ * Corrupts samples as the model's training inputs are corrupted.
+ * @param core The model's parts.
+ * @param x Clean samples.
+ * @param seed Draw from a generator with this seed, not the model's.
+ * @returns New corrupted samples.
+ */
+export function corruptModel(core: ModelCore, x: Float32Array, seed?: number): Float32Array {
+  const rng = core.state.generators.get(CORRUPTION);
+  return corruptInputs(core.inputs, core.config.name, rng, x, seed);
 }
