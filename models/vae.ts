@@ -14,17 +14,9 @@ import {
   type ModelOptions,
 } from "../src/autoencoder.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import {
-  Conv2D,
-  Dense,
-  Flatten,
-  GAUSSIAN_HEADS,
-  GaussianSample,
-  type Layer,
-  MaxPool2D,
-  Reshape,
-  UpSampling2D,
-} from "../src/nn/layers.ts";
+import { Conv2D, Dense, type Layer, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
+import { Flatten, Reshape } from "../src/nn/reshape_layers.ts";
+import { GAUSSIAN_HEADS, GaussianSample } from "../src/nn/sampling.ts";
 import { binaryCrossEntropy, gaussianKl } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import type { History } from "../training/fit.ts";

@@ -59,8 +59,6 @@ export {
   type Activation,
   Conv2D,
   Dense,
-  Flatten,
-  GaussianSample,
   type Initializer,
   type Layer,
   type LayerContext,
@@ -68,9 +66,10 @@ export {
   type NoiseSpec,
   type Padding,
   type ParamSpec,
-  Reshape,
   UpSampling2D,
 } from "./nn/layers.ts";
+export { Flatten, Reshape } from "./nn/reshape_layers.ts";
+export { GaussianSample } from "./nn/sampling.ts";
 export type { Architecture, Part } from "./nn/architecture.ts";
 export {
   activityL1,

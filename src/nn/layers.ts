@@ -94,7 +94,8 @@ export function activate(b: Builder, z: Value, activation: Activation): Value {
   return activation === "relu" ? b.relu(z) : activation === "sigmoid" ? b.sigmoid(z) : z;
 }
 
-function positiveInteger(n: number, what: string, layer: string): void {
+/** Throws unless `n` is a positive integer (`what` of a `layer`). */
+export function positiveInteger(n: number, what: string, layer: string): void {
   if (!Number.isInteger(n) || n < 1) {
     throw new AutoencoderError(
       `Cannot create ${layer} layer: ${what} must be a positive integer, got ${n}`,
@@ -173,7 +174,8 @@ export class Dense implements Layer {
 /** Keras padding modes. */
 export type Padding = "same" | "valid";
 
-function expectImages(input: Shape, name: string, layer: string): number[] {
+/** The `[C, H, W]` of an image input shape; throws for any other shape. */
+export function expectImages(input: Shape, name: string, layer: string): number[] {
   if (input.length !== 3 || input.some((d) => typeof d !== "number")) {
     throw new AutoencoderError(
       `Cannot build ${layer} layer "${name}": it expects images [channels, height, width], got ${
@@ -363,163 +365,3 @@ export class UpSampling2D implements Layer {
     return ctx.b.upsampleNearest(x, this.factor);
   }
 }
-
-/**
- * Flattens images: `[N, C, H, W]` to `[N, C·H·W]` (row-major, channels first), so
- * that a {@link Dense} layer can follow convolutions. Its ONNX is `Reshape`.
- *
- * @example
- * ```ts
- * import { Flatten } from "./layers.ts";
- * console.assert(new Flatten().outputShape([8, 4, 4], "encoder.6")[0] === 128);
- * ```
- */
-export class Flatten implements Layer {
-  /** Always `"Flatten"`. */
-  readonly type = "Flatten";
-  /** Flattening has no activation. */
-  readonly activation: Activation = "linear";
-
-  /** Output shape (without the batch dimension) for an input shape; validates it. */
-  outputShape(input: Shape, name: string): number[] {
-    const [c, h, w] = expectImages(input, name, "Flatten");
-    return [c * h * w];
-  }
-
-  /** None: the layer has no parameters. */
-  params(): ParamSpec[] {
-    return [];
-  }
-
-  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
-  apply(ctx: LayerContext, x: Value, name: string): Value {
-    const [features] = this.outputShape(x.shape.slice(1), name);
-    return ctx.b.reshape(x, [0, features]);
-  }
-}
-
-/**
- * Reshapes flat features into images: `[N, C·H·W]` to `[N, C, H, W]` (row-major,
- * the inverse of {@link Flatten}), so that convolutions can follow a {@link Dense}
- * layer. Its ONNX is `Reshape`.
- *
- * @example
- * ```ts
- * import { Reshape } from "./layers.ts";
- * console.assert(new Reshape([8, 4, 4]).outputShape([128], "decoder.1").join() === "8,4,4");
- * ```
- */
-export class Reshape implements Layer {
-  /** Always `"Reshape"`. */
-  readonly type = "Reshape";
-  /** Reshaping has no activation. */
-  readonly activation: Activation = "linear";
-  /** The target `[channels, height, width]`. */
-  readonly shape: readonly [number, number, number];
-
-  /**
-   * Creates a reshaping layer.
-   *
-   * @param shape The images' `[channels, height, width]`.
-   */
-  constructor(shape: readonly [number, number, number]) {
-    if (shape.length !== 3) {
-      throw new AutoencoderError(
-        `Cannot create Reshape layer: the shape must be [channels, height, width], got [${shape}]`,
-        { kind: "bad-input" },
-      );
-    }
-    for (const d of shape) positiveInteger(d, "every dimension", "Reshape");
-    this.shape = [shape[0], shape[1], shape[2]];
-  }
-
-  /** Output shape (without the batch dimension) for an input shape; validates it. */
-  outputShape(input: Shape, name: string): number[] {
-    const size = this.shape[0] * this.shape[1] * this.shape[2];
-    if (input.length !== 1 || input[0] !== size) {
-      throw new AutoencoderError(
-        `Cannot build Reshape layer "${name}": it expects flat inputs of ${size} features for [${this.shape}], got ${
-          showShape(input)
-        }`,
-        { kind: "bad-input" },
-      );
-    }
-    return [...this.shape];
-  }
-
-  /** None: the layer has no parameters. */
-  params(): ParamSpec[] {
-    return [];
-  }
-
-  /** Emits the layer's linear part on `x` (`[N, ...input]`). */
-  apply(ctx: LayerContext, x: Value, name: string): Value {
-    return ctx.b.reshape(x, [0, ...this.outputShape(x.shape.slice(1), name)]);
-  }
-}
-
-/**
- * The code layer of a variational autoencoder: two affine heads on flat inputs,
- * `mean = x @ W_μ + b_μ` and `log_var = x @ W_σ + b_σ` (`[N, in]` to `[N, units]`
- * each, Glorot-uniform kernels, zero biases), and the reparameterised draw
- * `z = mean + exp(½·log_var)·ε` with `ε ~ N(0, I)` a graph input fed from a seeded
- * generator (`noise.<name>`). Both heads are published (`<name>.mean`,
- * `<name>.log_var`) for the KL term; in inference graphs, which take no `ε`, the
- * layer gives `mean`.
- *
- * @example
- * ```ts
- * import { GaussianSample } from "./layers.ts";
- * const layer = new GaussianSample(2);
- * console.assert(layer.params([256], "encoder.1").length === 4);
- * console.assert(layer.noise([256], "encoder.1")[0].name === "noise.encoder.1");
- * ```
- */
-export class GaussianSample implements Layer {
-  /** Always `"GaussianSample"`. */
-  readonly type = "GaussianSample";
-  /** The draw has no activation. */
-  readonly activation: Activation = "linear";
-  readonly #heads: [Dense, Dense];
-
-  /**
-   * Creates the layer.
-   *
-   * @param units Size of the code (the latent dimension).
-   */
-  constructor(readonly units: number) {
-    positiveInteger(units, "units", "GaussianSample");
-    this.#heads = [new Dense(units), new Dense(units)];
-  }
-
-  /** Output shape (without the batch dimension) for an input shape; validates it. */
-  outputShape(input: Shape, name: string): number[] {
-    return this.#heads[0].outputShape(input, name);
-  }
-
-  /** The parameters: `<name>.mean.kernel`, `.bias`, then `<name>.log_var.kernel`, `.bias`. */
-  params(input: Shape, name: string): ParamSpec[] {
-    return GAUSSIAN_HEADS.flatMap((head, i) => this.#heads[i].params(input, `${name}.${head}`));
-  }
-
-  /** One draw of `ε` per sample and unit. */
-  noise(_input: Shape, name: string): NoiseSpec[] {
-    return [{ name: `noise.${name}`, shape: [this.units] }];
-  }
-
-  /** Emits the heads, publishes them, and returns the draw (or the mean, without `ε`). */
-  apply(ctx: LayerContext, x: Value, name: string): Value {
-    const b = ctx.b;
-    const [mean, logVar] = GAUSSIAN_HEADS.map((head, i) => {
-      const v = this.#heads[i].apply(ctx, x, `${name}.${head}`);
-      ctx.publish?.(`${name}.${head}`, v);
-      return v;
-    });
-    const eps = ctx.noise?.(this.noise(x.shape.slice(1), name)[0]);
-    if (!eps) return mean;
-    return b.add(mean, b.mul(b.exp(b.mul(b.scalar(0.5), logVar)), eps));
-  }
-}
-
-/** The heads of {@link GaussianSample}, as published and output by inference graphs. */
-export const GAUSSIAN_HEADS: readonly ["mean", "log_var"] = ["mean", "log_var"];

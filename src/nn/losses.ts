@@ -7,7 +7,8 @@
 import { AutoencoderError, quote } from "../errors.ts";
 import type { Value } from "../ir/graph.ts";
 import type { Builder } from "../ops/builder.ts";
-import { type Activation, GAUSSIAN_HEADS } from "./layers.ts";
+import type { Activation } from "./layers.ts";
+import { GAUSSIAN_HEADS } from "./sampling.ts";
 
 /**
  * Binary cross-entropy between `target` in [0, 1] and `sigmoid(logits)`, mean over
