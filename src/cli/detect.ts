@@ -63,12 +63,8 @@ async function loadSaved(file: string): Promise<Autoencoder> {
   return model;
 }
 
-/**
- * Runs the command.
- *
- * @param args Command-line arguments.
- */
-export async function main(args: string[]): Promise<void> {
+/** The command line's flags, checked. */
+function detectOptions(args: string[]) {
   const { values } = parseCommandLine({
     args,
     options: {
@@ -80,7 +76,7 @@ export async function main(args: string[]): Promise<void> {
       ...OWN_DATA_FLAGS,
     },
   });
-  if (values.help) return console.log(HELP);
+  if (values.help) return undefined;
   const own = ownDataOptions(values);
   if (!values.model || !own) {
     throw new AutoencoderError(
@@ -102,8 +98,123 @@ export async function main(args: string[]): Promise<void> {
       kind: "bad-input",
     });
   }
-  const log = values.json ? console.error : console.log;
-  const model = await loadSaved(values.model);
+  return { model: values.model, json: values.json, out: values.out, own, top };
+}
+
+/** The inputs' scores, ranked from the most anomalous, and how to name and flag them. */
+interface Ranking {
+  scores: Float64Array;
+  order: number[];
+  threshold: number | undefined;
+  flagged: (s: number) => boolean;
+  key: "file" | "row";
+  name: (i: number) => string | number;
+}
+
+/** The summary line's facts, with AUROC and AUPRC when the data has both kinds of labels. */
+function summarize(model: Autoencoder, file: string, ranking: Ranking, labelled?: string[]) {
+  const { scores, threshold, flagged } = ranking;
+  const labels = labelled?.map((l) => !(l === "0" || l.toLowerCase() === "normal"));
+  const evaluation = labels && labels.some(Boolean) && !labels.every(Boolean)
+    ? evaluateScores(scores, labels, threshold)
+    : undefined;
+  const summary = {
+    model: file,
+    inputs: scores.length,
+    anomalous: scores.filter(flagged).length,
+    score: model.anomaly.score,
+    threshold: threshold ?? null,
+    ...(evaluation
+      ? {
+        auroc: evaluation.auroc,
+        auprc: evaluation.auprc,
+        precision: evaluation.precision,
+        recall: evaluation.recall,
+      }
+      : {}),
+  };
+  return { summary, evaluation };
+}
+
+/** Prints the ranking: JSON lines, or the top inputs and a summary sentence. */
+function printRanking(
+  options: { model: string; json: boolean; top: number },
+  ranking: Ranking,
+  result: ReturnType<typeof summarize>,
+  description: string,
+  log: (line: string) => void,
+): void {
+  const { scores, order, threshold, flagged, key, name } = ranking;
+  const { summary, evaluation } = result;
+  if (options.json) {
+    for (const i of order) {
+      console.log(
+        JSON.stringify({ [key]: name(i), score: scores[i], anomalous: flagged(scores[i]) }),
+      );
+    }
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  log(`Scored ${description} with ${printable(options.model)}`);
+  for (const [rank, i] of order.slice(0, options.top).entries()) {
+    log(
+      `${String(rank + 1).padStart(4)}  ${scores[i].toPrecision(4)}  ${
+        flagged(scores[i]) ? "anomalous" : "normal   "
+      }  ${printable(String(name(i)))}`,
+    );
+  }
+  log(
+    `${summary.anomalous} of ${summary.inputs} inputs above the threshold ${
+      threshold?.toPrecision(4) ?? "(none)"
+    }${
+      evaluation
+        ? `; AUROC ${evaluation.auroc.toFixed(4)}, AUPRC ${evaluation.auprc.toFixed(4)}`
+        : ""
+    }`,
+  );
+}
+
+/** Writes `anomalies.html` to `out`: the top inputs beside their reconstructions. */
+async function writeReport(
+  model: Autoencoder,
+  data: { samples: Float32Array; shape: number[] },
+  ranking: Ranking,
+  top: number,
+  out: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const { scores, order, threshold, flagged, name } = ranking;
+  const picked = order.slice(0, top);
+  const size = data.samples.length / scores.length;
+  const inputs = new Float32Array(picked.length * size);
+  picked.forEach((i, n) => inputs.set(data.samples.subarray(i * size, (i + 1) * size), n * size));
+  const html = await anomaliesHtml({
+    shape: data.shape,
+    scores,
+    threshold,
+    top: picked.map((i, n) => ({
+      name: String(name(i)),
+      score: scores[i],
+      anomalous: flagged(scores[i]),
+      input: inputs.subarray(n * size, (n + 1) * size),
+    })),
+    reconstructions: await model.predict(inputs),
+  });
+  await nodeRuntime.writeFile(join(out, "anomalies.html"), new TextEncoder().encode(html));
+  log(`Wrote ${printable(join(out, "anomalies.html"))}`);
+}
+
+/**
+ * Runs the command.
+ *
+ * @param args Command-line arguments.
+ */
+export async function main(args: string[]): Promise<void> {
+  const options = detectOptions(args);
+  if (!options) return console.log(HELP);
+  const { own } = options;
+  const log = options.json ? console.error : console.log;
+  const model = await loadSaved(options.model);
   try {
     const data = await readOwnData(own, {
       inputShape: model.inputShape,
@@ -114,80 +225,18 @@ export async function main(args: string[]): Promise<void> {
     if (threshold === undefined) {
       log("The model has no threshold: inputs are ranked, none is flagged");
     }
-    const flagged = (s: number) => threshold !== undefined && s > threshold;
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
     const key = own.images !== undefined ? "file" : "row";
-    const name = (i: number) => (key === "file" ? data.names[i] : i + 1);
-    const labels = data.labels?.map((l) => !(l === "0" || l.toLowerCase() === "normal"));
-    const evaluation = labels && labels.some(Boolean) && !labels.every(Boolean)
-      ? evaluateScores(scores, labels, threshold)
-      : undefined;
-    const summary = {
-      model: values.model,
-      inputs: scores.length,
-      anomalous: scores.filter(flagged).length,
-      score: model.anomaly.score,
-      threshold: threshold ?? null,
-      ...(evaluation
-        ? {
-          auroc: evaluation.auroc,
-          auprc: evaluation.auprc,
-          precision: evaluation.precision,
-          recall: evaluation.recall,
-        }
-        : {}),
+    const ranking: Ranking = {
+      scores,
+      order: Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]),
+      threshold,
+      flagged: (s: number) => threshold !== undefined && s > threshold,
+      key,
+      name: (i: number) => (key === "file" ? data.names[i] : i + 1),
     };
-    if (values.json) {
-      for (const i of order) {
-        console.log(
-          JSON.stringify({ [key]: name(i), score: scores[i], anomalous: flagged(scores[i]) }),
-        );
-      }
-      console.log(JSON.stringify(summary));
-    } else {
-      log(`Scored ${data.description} with ${printable(values.model)}`);
-      for (const [rank, i] of order.slice(0, top).entries()) {
-        log(
-          `${String(rank + 1).padStart(4)}  ${scores[i].toPrecision(4)}  ${
-            flagged(scores[i]) ? "anomalous" : "normal   "
-          }  ${printable(String(name(i)))}`,
-        );
-      }
-      log(
-        `${summary.anomalous} of ${summary.inputs} inputs above the threshold ${
-          threshold?.toPrecision(4) ?? "(none)"
-        }${
-          evaluation
-            ? `; AUROC ${evaluation.auroc.toFixed(4)}, AUPRC ${evaluation.auprc.toFixed(4)}`
-            : ""
-        }`,
-      );
-    }
-    if (values.out) {
-      const picked = order.slice(0, top);
-      const size = data.samples.length / scores.length;
-      const inputs = new Float32Array(picked.length * size);
-      picked.forEach((i, n) =>
-        inputs.set(data.samples.subarray(i * size, (i + 1) * size), n * size)
-      );
-      const html = await anomaliesHtml({
-        shape: data.shape,
-        scores,
-        threshold,
-        top: picked.map((i, n) => ({
-          name: String(name(i)),
-          score: scores[i],
-          anomalous: flagged(scores[i]),
-          input: inputs.subarray(n * size, (n + 1) * size),
-        })),
-        reconstructions: await model.predict(inputs),
-      });
-      await nodeRuntime.writeFile(
-        join(values.out, "anomalies.html"),
-        new TextEncoder().encode(html),
-      );
-      log(`Wrote ${printable(join(values.out, "anomalies.html"))}`);
-    }
+    const result = summarize(model, options.model, ranking, data.labels);
+    printRanking(options, ranking, result, data.description, log);
+    if (options.out) await writeReport(model, data, ranking, options.top, options.out, log);
   } finally {
     await model.dispose();
   }
