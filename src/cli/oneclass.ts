@@ -122,12 +122,8 @@ export async function oneClass(
   }
 }
 
-/**
- * Runs the command.
- *
- * @param args Command-line arguments.
- */
-export async function main(args: string[]): Promise<void> {
+/** The command line's flags, checked (the counts are checked by `count` once the data is read). */
+function protocolFlags(args: string[]) {
   const { values } = parseCommandLine({
     args,
     options: {
@@ -145,7 +141,7 @@ export async function main(args: string[]): Promise<void> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) return console.log(HELP);
+  if (values.help) return undefined;
   const bad = (what: string) =>
     new AutoencoderError(`Cannot run the one-class protocol: ${what}; see --help`, {
       kind: "bad-input",
@@ -182,7 +178,34 @@ export async function main(args: string[]): Promise<void> {
       `--dataset must be one of ${Object.keys(loaders).join(", ")}, got "${values.dataset}"`,
     );
   }
-  const data = await loaders[values.dataset]();
+  return { values, classes, count, load: loaders[values.dataset] };
+}
+
+/** Prints the mean AUROC over the classes run. */
+function printMeans(results: OneClassResult[], dataset: string, score: ScoreName, json: boolean) {
+  const mean = (f: (r: OneClassResult) => number) =>
+    results.reduce((a, r) => a + f(r), 0) / results.length;
+  const summary = {
+    dataset,
+    mean_auroc: mean((r) => r.auroc),
+    mean_auroc_by_score: Object.fromEntries(
+      SCORE_NAMES.map((s) => [s, mean((r) => r.auroc_by_score[s])]),
+    ),
+  };
+  if (json) console.log(JSON.stringify(summary));
+  else console.log(`mean AUROC ${summary.mean_auroc.toFixed(4)} (${score})`);
+}
+
+/**
+ * Runs the command.
+ *
+ * @param args Command-line arguments.
+ */
+export async function main(args: string[]): Promise<void> {
+  const flags = protocolFlags(args);
+  if (!flags) return console.log(HELP);
+  const { values, classes, count } = flags;
+  const data = await flags.load();
   const options = {
     dataset: values.dataset,
     model: values.model,
@@ -208,19 +231,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   }
-  if (classes.length > 1) {
-    const mean = (f: (r: OneClassResult) => number) =>
-      results.reduce((a, r) => a + f(r), 0) / results.length;
-    const summary = {
-      dataset: values.dataset,
-      mean_auroc: mean((r) => r.auroc),
-      mean_auroc_by_score: Object.fromEntries(
-        SCORE_NAMES.map((s) => [s, mean((r) => r.auroc_by_score[s])]),
-      ),
-    };
-    if (values.json) console.log(JSON.stringify(summary));
-    else console.log(`mean AUROC ${summary.mean_auroc.toFixed(4)} (${options.score})`);
-  }
+  if (classes.length > 1) printMeans(results, values.dataset, options.score, values.json);
 }
 
 if (import.meta.main) await runCommand(main);
