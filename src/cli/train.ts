@@ -38,7 +38,14 @@ import {
   trainOptions,
 } from "./train_options.ts";
 import { modelOptionsFor, type OwnSamples, readOwnData } from "./own_data.ts";
-import { diverged, results, type RunData, sampleSize, writeOutputs } from "./train_outputs.ts";
+import {
+  diverged,
+  type Result,
+  results,
+  type RunData,
+  sampleSize,
+  writeOutputs,
+} from "./train_outputs.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
 
@@ -308,6 +315,58 @@ async function train(
   return history;
 }
 
+/** The model the options ask for (a table's loss and sizes when it trains on own data). */
+function createModel(options: TrainOptions, own: OwnSamples | undefined): Autoencoder {
+  return options.spec.create({
+    seed: options.seed,
+    provider: options.provider,
+    threads: options.threads,
+    spinning: !options.passive,
+    noiseFactor: options.noiseFactor,
+    noise: options.noise,
+    loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
+    ...(own && modelOptionsFor(own, options.own!)),
+    latentDim: options.latentDim,
+    conv: options.conv,
+  });
+}
+
+/**
+ * Writes what a run leaves in `out`: for own data the model with its anomaly threshold,
+ * otherwise the figures and the report.
+ */
+async function writeRun(
+  model: Autoencoder,
+  options: TrainOptions,
+  own: OwnSamples | undefined,
+  out: string,
+  data: RunData,
+  result: Result,
+  log: (line: string) => void,
+): Promise<void> {
+  if (own) {
+    model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
+    const { threshold } = await model.fitThreshold(data.trainImages, {
+      method: "percentile",
+      value: 99,
+    });
+    await model.save(join(out, "model.onnx"));
+    log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
+  } else {
+    const written = await writeOutputs(
+      out,
+      model,
+      options.optimizer,
+      data.testImages,
+      data.testLabels,
+      result,
+      { projection: options.projection, seed: options.seed },
+    );
+    log(`Wrote ${written.join(", ")}`);
+    log(`Report: ${join(out, "report.html")} (open it in a browser)`);
+  }
+}
+
 /**
  * Runs the command: every option and path is checked, and a resumed checkpoint
  * restored, before the data is loaded.
@@ -324,18 +383,7 @@ export async function main(args: string[]): Promise<void> {
   const { out } = options;
   const own = options.own && await readOwnData(options.own, undefined, log);
   if (own) log(`Data: ${own.description}`);
-  const model = options.spec.create({
-    seed: options.seed,
-    provider: options.provider,
-    threads: options.threads,
-    spinning: !options.passive,
-    noiseFactor: options.noiseFactor,
-    noise: options.noise,
-    loss: options.own?.csv !== undefined && options.own.scale !== "minmax" ? "mse" : options.loss,
-    ...(own && modelOptionsFor(own, options.own!)),
-    latentDim: options.latentDim,
-    conv: options.conv,
-  });
+  const model = createModel(options, own);
   if (options.resume) {
     await resume(model, options, join(out!, "checkpoint.onnx"));
     log(`Resuming "${join(out!, "checkpoint.onnx")}" after epoch ${model.epoch}`);
@@ -357,27 +405,7 @@ export async function main(args: string[]): Promise<void> {
       diverged(e, options, model)
     );
     const result = await results(model, options, history, data, chosen.provider);
-    if (own && out) {
-      model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
-      const { threshold } = await model.fitThreshold(data.trainImages, {
-        method: "percentile",
-        value: 99,
-      });
-      await model.save(join(out, "model.onnx"));
-      log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
-    } else if (out) {
-      const written = await writeOutputs(
-        out,
-        model,
-        options.optimizer,
-        data.testImages,
-        data.testLabels,
-        result,
-        { projection: options.projection, seed: options.seed },
-      );
-      log(`Wrote ${written.join(", ")}`);
-      log(`Report: ${join(out, "report.html")} (open it in a browser)`);
-    }
+    if (out) await writeRun(model, options, own, out, data, result, log);
     if (stop.requested) throw interrupted(options, { epochs: model.epoch }, options.batchSize);
     if (options.json) console.log(JSON.stringify(result));
   } finally {
