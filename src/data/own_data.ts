@@ -95,17 +95,7 @@ export async function loadImageFolder(
   options: ImageFolderOptions = {},
 ): Promise<ImageFolder> {
   const { channels = 1, labels = "none", limit = Infinity, skipBad = false } = options;
-  let files = (await imageFiles(dir)).map((f) => relative(dir, f));
-  if (labels === "subfolders") files = files.filter((f) => /[\\/]/.test(f));
-  files = files.slice(0, limit);
-  if (files.length === 0) {
-    throw new AutoencoderError(
-      `Cannot read image folder ${quote(dir)}: it holds no PNG, JPEG, BMP or GIF images${
-        labels === "subfolders" ? " in subfolders" : ""
-      }; add images or pass another folder`,
-      { kind: "bad-input" },
-    );
-  }
+  const files = await listImages(dir, labels, limit);
   let size = options.size;
   const planes: Float32Array[] = [];
   const kept: string[] = [];
@@ -156,12 +146,43 @@ export async function loadImageFolder(
       { kind: "io" },
     );
   }
+  return assemble(planes, [channels, size![0], size![1]], kept, skipped, labels);
+}
+
+/** The folder's files (relative paths), those in subfolders for `"subfolders"` labels. */
+async function listImages(
+  dir: string,
+  labels: "none" | "subfolders",
+  limit: number,
+): Promise<string[]> {
+  let files = (await imageFiles(dir)).map((f) => relative(dir, f));
+  if (labels === "subfolders") files = files.filter((f) => /[\\/]/.test(f));
+  files = files.slice(0, limit);
+  if (files.length === 0) {
+    throw new AutoencoderError(
+      `Cannot read image folder ${quote(dir)}: it holds no PNG, JPEG, BMP or GIF images${
+        labels === "subfolders" ? " in subfolders" : ""
+      }; add images or pass another folder`,
+      { kind: "bad-input" },
+    );
+  }
+  return files;
+}
+
+/** The decoded images as one batch, with their labels for `"subfolders"`. */
+function assemble(
+  planes: Float32Array[],
+  shape: [number, number, number],
+  kept: string[],
+  skipped: ImageFolder["skipped"],
+  labels: "none" | "subfolders",
+): ImageFolder {
   const images = new Float32Array(kept.length * planes[0].length);
   planes.forEach((p, i) => images.set(p, i * p.length));
   const result: ImageFolder = {
     images,
     count: kept.length,
-    shape: [channels, size![0], size![1]],
+    shape,
     files: kept,
     skipped,
   };
