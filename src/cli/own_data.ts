@@ -60,6 +60,18 @@ function bad(message: string): AutoencoderError {
   return new AutoencoderError(message, { kind: "bad-input" });
 }
 
+/** The `--size HxW` flag as `[height, width]`, if given. */
+function parseSize(text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m || +m[1] < 1 || +m[2] < 1) {
+    throw bad(
+      `Cannot use --size ${quote(text)}: it is not HxW, e.g. 28x28; pass two positive integers`,
+    );
+  }
+  return [+m[1], +m[2]];
+}
+
 /**
  * Checks the own-data flags.
  *
@@ -88,18 +100,7 @@ export function ownDataOptions(values: OwnDataValues): OwnDataOptions | undefine
     }
   }
   if (images === undefined && csv === undefined) return undefined;
-  let size: [number, number] | undefined;
-  if (values.size !== undefined) {
-    const m = /^(\d+)x(\d+)$/.exec(values.size);
-    if (!m || +m[1] < 1 || +m[2] < 1) {
-      throw bad(
-        `Cannot use --size ${
-          quote(values.size)
-        }: it is not HxW, e.g. 28x28; pass two positive integers`,
-      );
-    }
-    size = [+m[1], +m[2]];
-  }
+  const size = parseSize(values.size);
   const channels = values.channels;
   if (channels !== undefined && channels !== "1" && channels !== "3") {
     throw bad(
