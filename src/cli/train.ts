@@ -38,14 +38,7 @@ import {
   trainOptions,
 } from "./train_options.ts";
 import { modelOptionsFor, type OwnSamples, readOwnData } from "./own_data.ts";
-import {
-  diverged,
-  type Result,
-  results,
-  type RunData,
-  sampleSize,
-  writeOutputs,
-} from "./train_outputs.ts";
+import { diverged, results, type RunData, sampleSize, writeRun } from "./train_outputs.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
 
@@ -329,42 +322,6 @@ function createModel(options: TrainOptions, own: OwnSamples | undefined): Autoen
     latentDim: options.latentDim,
     conv: options.conv,
   });
-}
-
-/**
- * Writes what a run leaves in `out`: for own data the model with its anomaly threshold,
- * otherwise the figures and the report.
- */
-async function writeRun(
-  model: Autoencoder,
-  options: TrainOptions,
-  own: OwnSamples | undefined,
-  out: string,
-  data: RunData,
-  result: Result,
-  log: (line: string) => void,
-): Promise<void> {
-  if (own) {
-    model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
-    const { threshold } = await model.fitThreshold(data.trainImages, {
-      method: "percentile",
-      value: 99,
-    });
-    await model.save(join(out, "model.onnx"));
-    log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
-  } else {
-    const written = await writeOutputs(
-      out,
-      model,
-      options.optimizer,
-      data.testImages,
-      data.testLabels,
-      result,
-      { projection: options.projection, seed: options.seed },
-    );
-    log(`Wrote ${written.join(", ")}`);
-    log(`Report: ${join(out, "report.html")} (open it in a browser)`);
-  }
 }
 
 /**

@@ -18,6 +18,7 @@ import { architectureSvg, type ReportFigure, reportHtml } from "../viz/report.ts
 import type { History } from "../../training/fit.ts";
 import type { Optimizer } from "../../training/optimizers.ts";
 import type { RunFile, TrainOptions } from "./train_options.ts";
+import type { OwnSamples } from "./own_data.ts";
 
 /**
  * Floats per sample the model takes (784 for MNIST's 28×28 digits).
@@ -303,4 +304,40 @@ export async function diverged(
     }`,
     { cause: e, kind: "diverged" },
   );
+}
+
+/**
+ * Writes what a run leaves in `out`: for own data the model with its anomaly threshold,
+ * otherwise the figures and the report.
+ */
+export async function writeRun(
+  model: Autoencoder,
+  options: TrainOptions,
+  own: OwnSamples | undefined,
+  out: string,
+  data: RunData,
+  result: Result,
+  log: (line: string) => void,
+): Promise<void> {
+  if (own) {
+    model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
+    const { threshold } = await model.fitThreshold(data.trainImages, {
+      method: "percentile",
+      value: 99,
+    });
+    await model.save(join(out, "model.onnx"));
+    log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
+  } else {
+    const written = await writeOutputs(
+      out,
+      model,
+      options.optimizer,
+      data.testImages,
+      data.testLabels,
+      result,
+      { projection: options.projection, seed: options.seed },
+    );
+    log(`Wrote ${written.join(", ")}`);
+    log(`Report: ${join(out, "report.html")} (open it in a browser)`);
+  }
 }
