@@ -6,7 +6,7 @@
 
 import { Autoencoder, type ModelOptions } from "../src/autoencoder.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { Conv2D, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
+import { Conv2D, type Layer, MaxPool2D, type Padding, UpSampling2D } from "../src/nn/layers.ts";
 
 /** Options of {@link ConvAutoencoder}. */
 export interface ConvOptions extends ModelOptions {
@@ -60,23 +60,45 @@ export class ConvAutoencoder extends Autoencoder {
     super({
       name: "conv",
       inputShape: [channels, height, width],
-      encoder: [
-        new Conv2D(16, 3, "relu"),
-        new MaxPool2D("same"),
-        new Conv2D(8, 3, "relu"),
-        new MaxPool2D("same"),
-        new Conv2D(8, 3, "relu"),
-        new MaxPool2D("same"),
-      ],
-      decoder: [
-        new Conv2D(8, 3, "relu"),
-        new UpSampling2D(2),
-        new Conv2D(8, 3, "relu"),
-        new UpSampling2D(2),
-        new Conv2D(16, 3, "relu", padding),
-        new UpSampling2D(2),
-        new Conv2D(channels, 3, "sigmoid"),
-      ],
+      encoder: convEncoder(),
+      decoder: convDecoder(channels, padding),
     }, options);
   }
+}
+
+/**
+ * The blog's convolutional encoder: `Conv16 → MaxPool → Conv8 → MaxPool → Conv8 →
+ * MaxPool` (3×3 relu convolutions, 2×2 "same" pooling), code `[8, H/8, W/8]`.
+ *
+ * @returns New layers.
+ */
+export function convEncoder(): Layer[] {
+  return [
+    new Conv2D(16, 3, "relu"),
+    new MaxPool2D("same"),
+    new Conv2D(8, 3, "relu"),
+    new MaxPool2D("same"),
+    new Conv2D(8, 3, "relu"),
+    new MaxPool2D("same"),
+  ];
+}
+
+/**
+ * The blog's convolutional decoder: `Conv8 → Up → Conv8 → Up → Conv16 → Up → Conv(channels,
+ * sigmoid)`.
+ *
+ * @param channels Channels of the images it reconstructs.
+ * @param padding The third convolution's: `"valid"` for sizes 4 less than a multiple of 8 (28).
+ * @returns New layers.
+ */
+export function convDecoder(channels = 1, padding: Padding = "valid"): Layer[] {
+  return [
+    new Conv2D(8, 3, "relu"),
+    new UpSampling2D(2),
+    new Conv2D(8, 3, "relu"),
+    new UpSampling2D(2),
+    new Conv2D(16, 3, "relu", padding),
+    new UpSampling2D(2),
+    new Conv2D(channels, 3, "sigmoid"),
+  ];
 }

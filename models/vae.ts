@@ -14,7 +14,8 @@ import {
   type ModelOptions,
 } from "../src/autoencoder.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { Conv2D, Dense, type Layer, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
+import { Dense, type Layer } from "../src/nn/layers.ts";
+import { convDecoder, convEncoder } from "./conv.ts";
 import { Flatten, Reshape } from "../src/nn/reshape_layers.ts";
 import { GAUSSIAN_HEADS, GaussianSample } from "../src/nn/sampling.ts";
 import { binaryCrossEntropy, gaussianKl } from "../src/nn/losses.ts";
@@ -44,26 +45,11 @@ const CONV_CODE: [number, number, number] = [8, 4, 4];
 
 function convParts(latentDim: number): { encoder: Layer[]; decoder: Layer[] } {
   return {
-    encoder: [
-      new Conv2D(16, 3, "relu"),
-      new MaxPool2D("same"),
-      new Conv2D(8, 3, "relu"),
-      new MaxPool2D("same"),
-      new Conv2D(8, 3, "relu"),
-      new MaxPool2D("same"),
-      new Flatten(),
-      new GaussianSample(latentDim),
-    ],
+    encoder: [...convEncoder(), new Flatten(), new GaussianSample(latentDim)],
     decoder: [
       new Dense(CONV_CODE[0] * CONV_CODE[1] * CONV_CODE[2], "relu"),
       new Reshape(CONV_CODE),
-      new Conv2D(8, 3, "relu"),
-      new UpSampling2D(2),
-      new Conv2D(8, 3, "relu"),
-      new UpSampling2D(2),
-      new Conv2D(16, 3, "relu", "valid"),
-      new UpSampling2D(2),
-      new Conv2D(1, 3, "sigmoid"),
+      ...convDecoder(),
     ],
   };
 }
