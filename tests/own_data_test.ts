@@ -73,6 +73,38 @@ Deno.test("a folder of PNG digits trains through --images; detect ranks Fashion-
     ]);
     const model = join(dir, "run", "model.onnx");
     assert.ok(existsSync(model));
+    // A tenth is held out for validation; the report shows the training scores'
+    // histogram with the threshold, and reconstructions of held-out digits.
+    const history = JSON.parse(await Deno.readTextFile(join(dir, "run", "history.json")));
+    assert.match(history.data, /^500 images of .*; 50 held out for validation$/);
+    assert.ok(history.val_loss > 0 && history.val_loss !== history.loss);
+    const report = await Deno.readTextFile(join(dir, "run", "report.html"));
+    assert.match(report, /bce scores of the 450 training samples/);
+    assert.match(report, /threshold [0-9.]+<\/text>/);
+    assert.ok(existsSync(join(dir, "run", "reconstructions.png")));
+    // Resuming on a folder whose files changed would not be exact: refused.
+    await writePngs(join(dir, "digits"), digits.images.subarray(784), 1, "digit");
+    await assert.rejects(
+      train([
+        "--model",
+        "conv",
+        "--images",
+        join(dir, "digits"),
+        "--score",
+        "bce",
+        "--epochs",
+        "31",
+        "--batch-size",
+        "32",
+        "--out",
+        join(dir, "run"),
+        "--resume",
+        "--quiet",
+      ]),
+      fails(
+        /trained on other data \(500 samples, sha256 [0-9a-f]{16}\) than it reads now \(500 samples, sha256 [0-9a-f]{16}\)/,
+      ),
+    );
     if (!existsSync(FASHION_DIR)) {
       console.log(
         `skipped detect on clothes: ${FASHION_DIR} is missing (apt install dataset-fashion-mnist)`,

@@ -268,3 +268,16 @@ Deno.test("latent views: UMAP is reproducible by seed; the scatter has a legend 
   for (const colour of LABEL_COLOURS) assert.ok(legend.has(colour), colour.toString(16));
   assert.ok(legend.has(0), "the digits in black");
 });
+
+Deno.test("renderGrid draws colour images from their red, green and blue planes", async () => {
+  // One 2×1 image: a red pixel, then a cyan one.
+  const image = new Float32Array([1, 0, /* green */ 0, 1, /* blue */ 0, 1]);
+  const png = await renderGrid([image], { height: 1, width: 2, channels: 3, scale: 1, gap: 0 });
+  const { bitmap } = await Jimp.read(Buffer.from(png));
+  assert.deepEqual([bitmap.width, bitmap.height], [2, 1]);
+  assert.deepEqual(Array.from(bitmap.data), [255, 0, 0, 255, 0, 255, 255, 255]);
+  await assert.rejects(
+    renderGrid([image.subarray(0, 5)], { height: 1, width: 2, channels: 3 }),
+    /whole number of 3x1x2 images/,
+  );
+});

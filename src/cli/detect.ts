@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import process from "node:process";
 import { AutoencoderError, nodeRuntime } from "../../mod.ts";
 import { evaluateScores } from "../anomaly.ts";
 import type { Autoencoder } from "../autoencoder.ts";
@@ -15,6 +16,7 @@ import { printable, quote } from "../errors.ts";
 import { blogModel } from "../../models/registry.ts";
 import { parseCommandLine, runCommand } from "./command.ts";
 import { anomaliesHtml } from "./detect_report.ts";
+import { countProgress } from "./progress.ts";
 import { OWN_DATA_FLAGS, ownDataOptions, readOwnData } from "./own_data.ts";
 
 const HELP = `Score images or table rows with a saved model; rank them, most anomalous first.
@@ -219,7 +221,7 @@ export async function main(args: string[]): Promise<void> {
     const data = await readOwnData(own, {
       inputShape: model.inputShape,
       scaling: model.anomaly.scaling,
-    }, log);
+    }, countProgress("Reading images", (text) => process.stderr.write(text), process.stderr.isTTY));
     const scores = await model.scores(data.samples);
     const threshold = model.anomaly.threshold?.threshold;
     if (threshold === undefined) {

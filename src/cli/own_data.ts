@@ -6,11 +6,13 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { type Scaling, SCORE_NAMES, type ScoreName } from "../anomaly.ts";
 import { AutoencoderError, quote } from "../errors.ts";
-import { loadImageFolder } from "../data/own_data.ts";
-import { loadCsv } from "../data/own_data.ts";
+import { loadCsv, loadImageFolder } from "../data/own_data.ts";
 import type { AnyModelOptions } from "../../models/registry.ts";
+import { Random } from "../nn/random.ts";
+import type { RunData } from "./train_outputs.ts";
 
 /** The own-data flags, as `parseArgs` takes them. */
 export const OWN_DATA_FLAGS = {
@@ -153,25 +155,22 @@ export interface OwnSamples {
  *
  * @param own The options.
  * @param model For scoring: the model's input shape and saved scaling.
- * @param log Progress lines.
+ * @param onProgress Called with the images read so far and their number.
  * @returns The samples.
  */
 export async function readOwnData(
   own: OwnDataOptions,
   model?: { inputShape: number[]; scaling?: Scaling },
-  log: (line: string) => void = () => {},
+  onProgress?: (done: number, total: number) => void,
 ): Promise<OwnSamples> {
   if (own.images !== undefined) {
     const [c, h, w] = model?.inputShape.length === 3 ? model.inputShape : [];
     const size = own.size ?? (h ? [h, w] : undefined);
-    let shown = 0;
     const folder = await loadImageFolder(own.images, {
       size,
       channels: own.channels ?? (c === 3 ? 3 : 1),
       skipBad: own.skipBad,
-      onProgress: (done, total) => {
-        if (done - shown >= 1000) log(`Read ${(shown = done)} of ${total} images`);
-      },
+      onProgress,
     });
     const skipped = folder.skipped.length ? `, ${folder.skipped.length} unreadable skipped` : "";
     return {
@@ -226,4 +225,58 @@ export function modelOptionsFor(data: OwnSamples, own: OwnDataOptions): AnyModel
   }
   const codeSize = Math.max(2, Math.floor(size / 4));
   return { inputSize: size, codeSize, output: own.scale === "minmax" ? "sigmoid" : "linear" };
+}
+
+/**
+ * Which samples a run trains on, as a checkpoint records it: their number and a
+ * hash of their values, so that `--resume` notices files that changed.
+ *
+ * @param samples The samples, one after another.
+ * @param count How many.
+ * @returns E.g. `500 samples, sha256 3f2a…` (16 hex digits).
+ */
+export function ownDataId(samples: Float32Array, count: number): string {
+  const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+  return `${count} samples, sha256 ${
+    createHash("sha256").update(bytes).digest("hex").slice(0, 16)
+  }`;
+}
+
+/**
+ * What a run on own data trains and validates on: a tenth of the samples, drawn
+ * with the run's seed, is held out for validation when there are at least 20;
+ * with fewer, the validation loss is the training samples'.
+ *
+ * @param own The samples read.
+ * @param limit At most this many are used (the first ones).
+ * @param seed The run's seed.
+ * @returns The run's data.
+ */
+export function ownRunData(own: OwnSamples, limit = Infinity, seed = 0): RunData {
+  const size = own.shape.reduce((a, d) => a * d, 1);
+  const count = Math.min(limit, own.names.length);
+  const order = Array.from({ length: count }, (_, i) => i);
+  const held = count >= 20 ? Math.floor(count / 10) : 0;
+  const rng = new Random(seed);
+  for (let i = count - 1; i > 0 && held; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const pick = (ids: number[]) => {
+    const out = new Float32Array(ids.length * size);
+    ids.sort((a, b) => a - b).forEach((id, k) =>
+      out.set(own.samples.subarray(id * size, (id + 1) * size), k * size)
+    );
+    return out;
+  };
+  const trainImages = pick(order.slice(held));
+  return {
+    trainImages,
+    testImages: held ? pick(order.slice(0, held)) : trainImages,
+    testLabels: new Uint8Array(0),
+    description: `${own.description}; ${
+      held ? `${held} held out for validation` : "validation on the training samples (under 20)"
+    }`,
+    id: ownDataId(own.samples.subarray(0, count * size), count),
+  };
 }

@@ -43,16 +43,13 @@ export function progress(
     onBatchEnd({ epoch, samples, total, loss, seconds }) {
       if (!terminal || (performance.now() - last < 100 && samples < total)) return;
       last = performance.now();
-      const width = 30, done = Math.round((width * samples) / total);
-      const bar = "=".repeat(Math.max(done - 1, 0)) + (done < width ? ">" : "=") +
-        ".".repeat(width - done);
       const eta = samples < total
         ? ` - ETA ${Math.ceil((seconds * (total - samples)) / samples)}s`
         : "";
       write(
         `\r\x1b[KEpoch ${epoch + 1}/${epochs} ${
           String(samples).padStart(String(total).length)
-        }/${total} [${bar}]${eta} - loss: ${loss.toFixed(4)}`,
+        }/${total} [${bar(samples, total)}]${eta} - loss: ${loss.toFixed(4)}`,
       );
     },
     onEpochEnd({ epoch, loss, penalty, valLoss, seconds }) {
@@ -66,4 +63,49 @@ export function progress(
       write(`${terminal ? "\r\x1b[K" : ""}${parts.join(" - ")}\n`);
     },
   };
+}
+
+/**
+ * A bar for work counted in items (images read, megabytes downloaded):
+ * `Reading images [=====>......] 1200/5000` redrawn in place on a terminal, at
+ * most ten times a second; elsewhere a line at each quarter and at the end.
+ *
+ * @param label What is counted, e.g. `Reading images`.
+ * @param write Writes text (no newline added).
+ * @param terminal Whether to draw the in-place bar.
+ * @returns A callback taking the items done and their total.
+ *
+ * @example
+ * ```ts
+ * import { countProgress } from "./progress.ts";
+ * let text = "";
+ * const report = countProgress("Reading images", (s) => void (text += s), false);
+ * for (let done = 1; done <= 8; done++) report(done, 8);
+ * console.assert(text.split("\n").length - 1 === 4); // 2/8, 4/8, 6/8, 8/8
+ * ```
+ */
+export function countProgress(
+  label: string,
+  write: (text: string) => void,
+  terminal: boolean,
+): (done: number, total: number) => void {
+  let last = 0, quarter = 0;
+  return (done, total) => {
+    const finished = done >= total;
+    if (!terminal) {
+      if (Math.floor((4 * done) / total) <= quarter) return;
+      quarter = Math.floor((4 * done) / total);
+      return write(`${label}: ${done}/${total}\n`);
+    }
+    if (performance.now() - last < 100 && !finished) return;
+    last = performance.now();
+    write(`\r\x1b[K${label} [${bar(done, total)}] ${done}/${total}${finished ? "\n" : ""}`);
+  };
+}
+
+/** A Keras-like bar of 30 characters: `=====>........`. */
+function bar(done: number, total: number): string {
+  const width = 30, filled = Math.round((width * done) / total);
+  return "=".repeat(Math.max(filled - 1, 0)) + (filled < width ? ">" : "=") +
+    ".".repeat(width - filled);
 }

@@ -25,7 +25,7 @@ import { BLOG_MODELS } from "../../models/registry.ts";
 import { TensorBoardLog } from "../viz/tensorboard_file.ts";
 import type { Callback } from "../../training/callbacks.ts";
 import { type BatchLogs, emptyHistory, type EpochLogs, type History } from "../../training/fit.ts";
-import { progress } from "./progress.ts";
+import { countProgress, progress } from "./progress.ts";
 import { runCommand } from "./command.ts";
 import { OPTIMIZER_NAMES } from "../../training/optimizers.ts";
 import { RECONSTRUCTION_LOSSES } from "../nn/losses.ts";
@@ -37,7 +37,7 @@ import {
   type TrainOptions,
   trainOptions,
 } from "./train_options.ts";
-import { modelOptionsFor, type OwnSamples, readOwnData } from "./own_data.ts";
+import { modelOptionsFor, ownRunData, type OwnSamples, readOwnData } from "./own_data.ts";
 import { diverged, results, type RunData, sampleSize, writeRun } from "./train_outputs.ts";
 
 const HELP = `Train an autoencoder of the Keras blog on MNIST with ONNX Runtime.
@@ -145,15 +145,6 @@ async function datasetRunData(
   };
 }
 
-/** Own data as a run's: validated on its first 1000 samples (there is no test set). */
-function ownRunData(own: OwnSamples, limit = Infinity): RunData {
-  const size = own.shape.reduce((a, d) => a * d, 1);
-  const trainImages = own.samples.subarray(0, Math.min(limit, own.names.length) * size);
-  const testImages = trainImages.subarray(0, Math.min(1000 * size, trainImages.length));
-  // No figures are drawn from own data, so no labels are needed for them.
-  return { trainImages, testImages, testLabels: new Uint8Array(0), description: own.description };
-}
-
 /** Where training is, for the line an interruption prints. */
 interface Position {
   /** Epochs finished (over the whole run, resumed ones included). */
@@ -208,7 +199,12 @@ function interrupted(options: TrainOptions, at: Position, batchSize: number): Au
 }
 
 /** Restores the run to resume, checked against the options, before any data is loaded. */
-async function resume(model: Autoencoder, options: TrainOptions, checkpoint: string) {
+async function resume(
+  model: Autoencoder,
+  options: TrainOptions,
+  checkpoint: string,
+  data?: string,
+) {
   const bytes = await nodeRuntime.readFile(checkpoint);
   const saved = savedModelName(bytes, checkpoint);
   if (saved !== undefined && saved !== options.model) {
@@ -222,7 +218,7 @@ async function resume(model: Autoencoder, options: TrainOptions, checkpoint: str
       `Cannot resume "${checkpoint}" with ${options.optimizer.name}: the run was trained with ${info.optimizer}; pass --optimizer ${info.optimizer}`,
     );
   }
-  checkResume(options, info.run, checkpoint);
+  checkResume(options, info.run, checkpoint, data);
 }
 
 /**
@@ -244,7 +240,7 @@ function epochCallbacks(
     ...(checkpoint
       ? [{
         onEpochEnd: async () => {
-          await nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options)));
+          await nodeRuntime.writeFile(checkpoint, model.checkpoint(runInfo(options, data.id)));
           // --overwrite: the earlier run's other files go once this run has a checkpoint.
           if (stale) await removeEarlierRun(out!, ["checkpoint.onnx"]);
           stale = false;
@@ -264,6 +260,13 @@ function epochCallbacks(
   ];
 }
 
+/** Where progress goes (nowhere with `--quiet`), and whether it is a terminal. */
+function screen(options: TrainOptions): [(text: string) => void, boolean] {
+  const stream = options.json ? process.stderr : process.stdout;
+  const write = (text: string) => void (options.quiet || stream.write(text));
+  return [write, !options.json && (process.stdout as { isTTY?: boolean }).isTTY === true];
+}
+
 /**
  * Trains for the epochs left, with the progress display, a checkpoint after every
  * epoch, the TensorBoard log and Ctrl-C handling.
@@ -277,10 +280,7 @@ async function train(
 ): Promise<History> {
   const { epochs } = options;
   const board = options.logdir ? await TensorBoardLog.open(options.logdir) : undefined;
-  const terminal = !options.json && (process.stdout as { isTTY?: boolean }).isTTY === true;
-  const bar = progress(epochs, (text) => {
-    if (!options.quiet) (options.json ? process.stderr : process.stdout).write(text);
-  }, terminal);
+  const bar = progress(epochs, ...screen(options));
   if (model.epoch >= epochs) return emptyHistory();
   const batchSize = Math.min(options.batchSize, data.trainImages.length / sampleSize(model));
   const at: Position = { epochs: model.epoch };
@@ -338,18 +338,18 @@ export async function main(args: string[]): Promise<void> {
     if (!options.quiet) print(line);
   };
   const { out } = options;
-  const own = options.own && await readOwnData(options.own, undefined, log);
+  const reading = countProgress("Reading images", ...screen(options));
+  const own = options.own && await readOwnData(options.own, undefined, reading);
   if (own) log(`Data: ${own.description}`);
+  const ownData = own && ownRunData(own, options.limit, options.seed);
   const model = createModel(options, own);
   if (options.resume) {
-    await resume(model, options, join(out!, "checkpoint.onnx"));
+    await resume(model, options, join(out!, "checkpoint.onnx"), ownData?.id);
     log(`Resuming "${join(out!, "checkpoint.onnx")}" after epoch ${model.epoch}`);
   }
   const stop = interruption();
   try {
-    const data: RunData = own
-      ? ownRunData(own, options.limit)
-      : await datasetRunData(options, log, model);
+    const data: RunData = ownData || await datasetRunData(options, log, model);
     const limit = data.trainImages.length / sampleSize(model);
     const chosen = await model.resolveProvider(); // an unavailable provider stops here
     if (options.provider === "auto") log(`Provider: ${chosen.summary}`);

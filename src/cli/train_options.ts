@@ -183,11 +183,31 @@ const RUN_FLAGS = {
   noiseFactor: "noise-factor",
   latentDim: "latent-dim",
   conv: "conv",
+  images: "images",
+  csv: "csv",
+  size: "size",
+  channels: "channels",
+  scale: "scale",
+  labelColumn: "label-column",
 } as const;
 
-/** What a checkpoint of the command records of the run, to check `--resume` against. */
-export function runInfo(options: TrainOptions): RunInfo {
+/**
+ * What a checkpoint of the command records of the run, to check `--resume` against.
+ *
+ * @param options The options.
+ * @param data For own data: which samples it trains on (see `ownDataId`).
+ * @returns The record.
+ */
+export function runInfo(options: TrainOptions, data?: string): RunInfo {
+  const own = options.own;
   return {
+    ...(data === undefined ? {} : { data }),
+    images: own?.images ?? "none",
+    csv: own?.csv ?? "none",
+    size: own?.size?.join("x") ?? "none",
+    channels: own?.channels ?? "none",
+    scale: own?.scale ?? "none",
+    labelColumn: own?.labelColumn ?? "none",
     dataset: options.dataset,
     limit: options.limit ?? "none",
     batchSize: options.batchSize,
@@ -203,19 +223,27 @@ export function runInfo(options: TrainOptions): RunInfo {
 /**
  * Checks a resumed run against what its checkpoint recorded: a different data set,
  * limit, batch size, loss, seed or noise would make it inexact, an error unless
- * `--overwrite`. Keys a checkpoint of an older version lacks are not checked.
+ * `--overwrite`; so would own data whose files changed since. Keys a checkpoint of
+ * an older version lacks are not checked.
  *
  * @param options The options.
  * @param saved What the checkpoint recorded (nothing, for checkpoints of older versions).
  * @param checkpoint The checkpoint's path, for the message.
+ * @param data For own data: which samples the run now reads (see `ownDataId`).
  */
 export function checkResume(
   options: TrainOptions,
   saved: RunInfo | undefined,
   checkpoint: string,
+  data?: string,
 ): void {
   if (!saved || options.overwrite) return;
-  const now = runInfo(options);
+  const now = runInfo(options, data);
+  if (Object.hasOwn(saved, "data") && saved.data !== now.data) {
+    throw new AutoencoderError(
+      `Cannot resume "${checkpoint}": the run was trained on other data (${saved.data}) than it reads now (${now.data}), and would no longer be exact; restore the files it was trained on, or pass --overwrite to continue anyway`,
+    );
+  }
   for (const [key, name] of Object.entries(RUN_FLAGS) as [keyof typeof RUN_FLAGS, string][]) {
     if (!Object.hasOwn(saved, key) || saved[key] === now[key]) continue;
     const flag = (value: unknown) =>

@@ -19,6 +19,7 @@ import type { History } from "../../training/fit.ts";
 import type { Optimizer } from "../../training/optimizers.ts";
 import type { RunFile, TrainOptions } from "./train_options.ts";
 import type { OwnSamples } from "./own_data.ts";
+import { ownRunFiles } from "./own_outputs.ts";
 
 /**
  * Floats per sample the model takes (784 for MNIST's 28×28 digits).
@@ -40,6 +41,8 @@ export interface RunData {
   testLabels: Uint8Array;
   /** What `describeData` says of the data set they come from. */
   description: string;
+  /** For own data: which samples (see `ownDataId`), recorded in checkpoints. */
+  id?: string;
 }
 
 /** The result line of a run (printed with --json, kept in history.json). */
@@ -255,7 +258,7 @@ export async function writeOutputs(
     ...weightFiles(model),
     ["train_step.onnx", model.program(optimizer).onnx("train")],
     ["history.json", text(JSON.stringify({ ...result, history: model.history }, null, 2))],
-    ...figures.map((f): [RunFile, Uint8Array] => [FIGURE_FILE[f.title], f.png]),
+    ...figures.map((f): [RunFile, Uint8Array] => [FIGURE_FILE[f.title], f.png!]),
     ["architecture.svg", text(architectureSvg(model))],
     ["report.html", text(report)],
   ];
@@ -307,8 +310,8 @@ export async function diverged(
 }
 
 /**
- * Writes what a run leaves in `out`: for own data the model with its anomaly threshold,
- * otherwise the figures and the report.
+ * Writes what a run leaves in `out`: for own data the model with its anomaly
+ * threshold and a report (`ownRunFiles`), otherwise the figures and the report.
  */
 export async function writeRun(
   model: Autoencoder,
@@ -320,13 +323,9 @@ export async function writeRun(
   log: (line: string) => void,
 ): Promise<void> {
   if (own) {
-    model.anomaly = { score: options.own!.score ?? "mse", scaling: own.scaling };
-    const { threshold } = await model.fitThreshold(data.trainImages, {
-      method: "percentile",
-      value: 99,
-    });
-    await model.save(join(out, "model.onnx"));
-    log(`Wrote ${join(out, "model.onnx")} (anomaly threshold ${threshold.toPrecision(4)})`);
+    const { files, summary } = await ownRunFiles(model, options, own, data, result);
+    const written = await writeFiles(out, [...weightFiles(model), ...files]);
+    log(`Wrote ${written.join(", ")} (${summary})`);
   } else {
     const written = await writeOutputs(
       out,
@@ -338,6 +337,6 @@ export async function writeRun(
       { projection: options.projection, seed: options.seed },
     );
     log(`Wrote ${written.join(", ")}`);
-    log(`Report: ${join(out, "report.html")} (open it in a browser)`);
   }
+  log(`Report: ${join(out, "report.html")} (open it in a browser)`);
 }

@@ -145,3 +145,48 @@ export function lineChart(title: string, series: Series[], options: SvgOptions):
     "</svg>",
   ].join("\n");
 }
+
+/**
+ * A histogram of scores, 40 bins, with the threshold as a red line.
+ *
+ * @param scores The scores.
+ * @param threshold The threshold, if any.
+ * @returns The SVG document's text (it can be inlined in HTML).
+ *
+ * @example
+ * ```ts
+ * import { histogramSvg } from "./charts.ts";
+ * const svg = histogramSvg(new Float64Array([0.1, 0.2, 0.2, 0.9]), 0.5);
+ * console.assert(svg.includes("threshold 0.5000"));
+ * ```
+ */
+export function histogramSvg(scores: Float64Array, threshold?: number): string {
+  const [W, H, pad, bins] = [640, 200, 30, 40];
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const s of [...scores, ...(threshold === undefined ? [] : [threshold])]) {
+    [lo, hi] = [Math.min(lo, s), Math.max(hi, s)];
+  }
+  const width = (hi - lo) / bins || 1;
+  const counts = new Array(bins).fill(0);
+  for (const s of scores) counts[Math.min(bins - 1, Math.floor((s - lo) / width))]++;
+  const most = Math.max(...counts);
+  const x = (v: number) => pad + ((v - lo) / (width * bins)) * (W - 2 * pad);
+  const bars = counts.map((n, i) => {
+    const h = (n / most) * (H - 2 * pad);
+    return `<rect x="${fmt(x(lo + i * width))}" y="${fmt(H - pad - h)}" width="${
+      fmt((W - 2 * pad) / bins - 1)
+    }" height="${fmt(h)}" fill="#4a7ab7"/>`;
+  });
+  const line = threshold === undefined
+    ? ""
+    : `<line x1="${fmt(x(threshold))}" x2="${fmt(x(threshold))}" y1="${pad / 2}" y2="${
+      H - pad
+    }" stroke="#c33" stroke-width="2"/><text x="${
+      fmt(x(threshold) + 4)
+    }" y="${pad}" font-size="12" fill="#c33">threshold ${esc(threshold.toPrecision(4))}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${
+    bars.join("")
+  }${line}<text x="${pad}" y="${H - 8}" font-size="12">${esc(lo.toPrecision(3))}</text><text x="${
+    W - pad
+  }" y="${H - 8}" font-size="12" text-anchor="end">${esc(hi.toPrecision(3))}</text></svg>`;
+}

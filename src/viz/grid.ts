@@ -14,6 +14,8 @@ export interface GridOptions {
   height?: number;
   /** Image width in pixels (default 28). */
   width?: number;
+  /** Colour planes per image: 1 (grey, default) or 3 (red, green, blue planes). */
+  channels?: 1 | 3;
   /** Nearest-neighbour magnification (default 2). */
   scale?: number;
   /** Gap between images in output pixels (default 2). */
@@ -39,12 +41,12 @@ export async function renderGrid(
   rows: Float32Array[],
   options: GridOptions = {},
 ): Promise<Uint8Array> {
-  const { height = 28, width = 28, scale = 2, gap = 2 } = options;
-  const size = height * width;
+  const { height = 28, width = 28, scale = 2, gap = 2, channels = 1 } = options;
+  const plane = height * width, size = channels * plane;
   const columns = rows[0]?.length / size;
   if (!rows.length || !Number.isInteger(columns) || rows.some((r) => r.length !== rows[0].length)) {
     throw new AutoencoderError(
-      `Cannot draw grid: every row must hold the same whole number of ${height}x${width} images`,
+      `Cannot draw grid: every row must hold the same whole number of ${channels}x${height}x${width} images`,
     );
   }
   const cellW = width * scale, cellH = height * scale;
@@ -58,11 +60,13 @@ export async function renderGrid(
     for (let c = 0; c < columns; c++) {
       for (let y = 0; y < cellH; y++) {
         for (let x = 0; x < cellW; x++) {
-          const v = row[c * size + Math.floor(y / scale) * width + Math.floor(x / scale)];
-          const level = Math.round(255 * Math.min(1, Math.max(0, v)));
+          const p = c * size + Math.floor(y / scale) * width + Math.floor(x / scale);
           const px = gap + c * (cellW + gap) + x, py = gap + r * (cellH + gap) + y;
           const at = (py * image.bitmap.width + px) * 4;
-          pixels[at] = pixels[at + 1] = pixels[at + 2] = level;
+          for (let k = 0; k < 3; k++) {
+            const v = row[p + (channels === 3 ? k * plane : 0)];
+            pixels[at + k] = Math.round(255 * Math.min(1, Math.max(0, v)));
+          }
           pixels[at + 3] = 255;
         }
       }

@@ -57,8 +57,10 @@ export interface ReportHistory {
 export interface ReportFigure {
   /** Heading, e.g. `Reconstructions`. */
   title: string;
-  /** The PNG file's bytes (as `renderGrid` returns them). */
-  png: Uint8Array;
+  /** The PNG file's bytes (as `renderGrid` returns them); or `svg`. */
+  png?: Uint8Array;
+  /** An SVG document's text (a chart), shown inline; or `png`. */
+  svg?: string;
   /** A sentence under the figure. */
   caption?: string;
 }
@@ -221,11 +223,12 @@ function charts(history: ReportHistory): string[] {
 /** The figures, each a heading, the PNG as a `data:` URI and its caption. */
 function figuresHtml(figures: ReportFigure[]): string[] {
   return figures.map((f) => {
+    const caption = f.caption ? `<figcaption>${esc(f.caption)}</figcaption>` : "";
+    if (!f.png) return `<figure><h2>${esc(f.title)}</h2>${f.svg ?? ""}${caption}</figure>`;
     const { width } = pngInfo(f.png, f.title);
     return `<figure><h2>${esc(f.title)}</h2>` +
       `<img src="data:image/png;base64,${base64(f.png)}" alt="${esc(f.title)}" ` +
-      `style="max-width: ${Math.max(width, Math.min(2 * width, 1016))}px">` +
-      (f.caption ? `<figcaption>${esc(f.caption)}</figcaption>` : "") + `</figure>`;
+      `style="max-width: ${Math.max(width, Math.min(2 * width, 1016))}px">${caption}</figure>`;
   });
 }
 
