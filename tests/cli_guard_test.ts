@@ -174,7 +174,7 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
   const first = await train([...SMALL, "--epochs", "1", "--batch-size", "64", "--out", out]);
   assert.equal(first.code, 0, first.stderr);
   await t.step(
-    "the checkpoint records the data set, limit, batch size, loss, seed and noise",
+    "the checkpoint records the data set, limit, batch size, loss, seed, noise and own data",
     async () => {
       const info = new UndercompleteAutoencoder().restore(
         await Deno.readFile(`${out}/checkpoint.onnx`),
@@ -189,6 +189,8 @@ Deno.test("train --out on an earlier run: refused without --resume or --overwrit
         noiseFactor: 0.5,
         latentDim: "none",
         conv: "none",
+        images: "none",
+        csv: "none",
       });
     },
   );
