@@ -112,7 +112,8 @@ export interface LoopOptions {
   onEpochEnd?: (logs: EpochLogs) => void | EpochControl | Promise<void | EpochControl>;
   /**
    * Called after each batch whose loss has been read: every batch, except with
-   * outputs on the device (WebGPU), where losses are read every 32 batches.
+   * outputs on the device (WebGPU), where losses are read every 32 batches, and
+   * where batches run several to a session call (`StepRunner.readEvery`).
    */
   onBatchEnd?: (logs: BatchLogs) => void;
 }
