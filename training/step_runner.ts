@@ -8,8 +8,9 @@
  * four to a session call (a graph of four chained updates, `buildTrainStep`'s
  * `steps`): onnxruntime-node copies every output into a new JavaScript array, and
  * for a dense model the carried state is most of the data a step moves
- * (bench/NOTES.md). Such batches are copied and held until four of one size are
- * there; the rest of an epoch run one by one.
+ * (bench/NOTES.md). Such batches are held (in the runner's buffers,
+ * {@link StepRunner.batchBuffers}) until four of one size are there; the rest of an
+ * epoch run one by one.
  *
  * @module
  */
@@ -203,22 +204,38 @@ export class StepRunner {
     for (const batch of this.#held.splice(0)) await this.#run(this.session, [batch]);
   }
 
-  /** A copy of a batch, in buffers the runner keeps (the caller reuses its own). */
-  #hold(batch: StepBatch): StepBatch {
-    const copy = (data: Float32Array, i: number) => {
-      if ((this.#buffers[i]?.length ?? 0) < data.length) {
-        this.#buffers[i] = new Float32Array(data.length);
-      }
-      const buffer = this.#buffers[i].subarray(0, data.length);
-      buffer.set(data);
-      return buffer;
-    };
+  /**
+   * Buffers to write the next batch into, `size` values each: `target` for the
+   * samples and, when the program takes a separate target, `input` for what the
+   * model sees. A batch written there is held without a copy until its run.
+   *
+   * @param size Values per buffer (at least the batch's).
+   * @returns The buffers.
+   */
+  batchBuffers(size: number): { target: Float32Array; input?: Float32Array } {
     const i = 2 * this.#held.length;
-    return {
-      ...batch,
-      input: copy(batch.input, i),
-      target: this.program.separateTarget ? copy(batch.target!, i + 1) : undefined,
+    const input = this.program.separateTarget ? this.#buffer(i + 1, size) : undefined;
+    return { target: this.#buffer(i, size), input };
+  }
+
+  #buffer(i: number, size: number): Float32Array {
+    if ((this.#buffers[i]?.length ?? 0) < size) this.#buffers[i] = new Float32Array(size);
+    return this.#buffers[i];
+  }
+
+  /** The batch in the buffers of its place among the held ones (copied there unless written there). */
+  #hold(batch: StepBatch): StepBatch {
+    const i = 2 * this.#held.length;
+    const place = (data: Float32Array, at: number) => {
+      const buffer = this.#buffer(at, data.length);
+      if (data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset) return data;
+      const view = buffer.subarray(0, data.length);
+      view.set(data);
+      return view;
     };
+    const target = place(batch.target ?? batch.input, i);
+    const input = this.program.separateTarget ? place(batch.input, i + 1) : target;
+    return { ...batch, input, target };
   }
 
   /**
