@@ -154,8 +154,9 @@ export class StepRunner {
   }
 
   /**
-   * Runs one step on a batch, or holds a copy of it until a chained run has its
-   * batches; the outputs become the next run's inputs.
+   * Runs one step on a batch, or holds the batch until a chained run has its
+   * batches (in the runner's buffers: copied there unless written there, see
+   * {@link batchBuffers}); the outputs become the next run's inputs.
    *
    * @param batch The inputs, targets and their count.
    */
