@@ -82,34 +82,51 @@ Deno.test("four chained train steps equal four single steps, bit for bit", async
 });
 
 Deno.test("fit with chained steps trains as a plain step-by-step loop does", async () => {
-  // 6 batches of 64 and one of 10 per epoch: a chained run of four, then two held
-  // batches run alone when the smaller one comes, then the smaller one.
-  const x = await images(6 * 64 + 10);
+  // 49 batches of 8 and one of 2 per epoch, 11 epochs: 539 full-size updates, enough to
+  // chain. Each epoch: twelve chained runs of four, then the 49th batch held and run
+  // alone when the smaller one comes, then the smaller one.
+  const x = await images(394);
   const model = new UndercompleteAutoencoder({ seed: 4, threads: 2 });
   const program = model.program();
   const feeds = startFeeds(program, model.params);
   const progress: number[] = [];
   const history = await model.fit(x, {
-    epochs: 2,
-    batchSize: 64,
+    epochs: 11,
+    batchSize: 8,
     shuffle: false,
     onBatchEnd: (logs) => progress.push(logs.samples),
   });
-  assert.deepEqual(progress, [256, 394, 256, 394]); // losses read after the chained run and at the end
+  // Losses are read after each chained run and at the end of the epoch.
+  const perEpoch = [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394];
+  assert.deepEqual(progress, Array.from({ length: 11 }, () => perEpoch).flat());
 
   const batches: Feeds[] = [];
-  for (let first = 0; first < 394; first += 64) {
-    const n = Math.min(64, 394 - first);
+  for (let first = 0; first < 394; first += 8) {
+    const n = Math.min(8, 394 - first);
     const rows = x.subarray(first * 784, (first + n) * 784);
     batches.push({ input: new ort.Tensor("float32", rows, [n, 784]) });
   }
-  const { losses, feeds: after } = await train(program, feeds, [...batches, ...batches], 1);
+  const epochs = Array.from({ length: 11 }, () => batches).flat();
+  const { losses, feeds: after } = await train(program, feeds, epochs, 1);
   const epochLoss = (from: number) => {
     let sum = 0;
     batches.forEach((b, i) => (sum += losses[from + i] * b.input.dims[0]));
     return sum / 394;
   };
-  assert.deepEqual(history.loss, [epochLoss(0), epochLoss(7)]);
+  assert.deepEqual(history.loss, Array.from({ length: 11 }, (_, e) => epochLoss(50 * e)));
   for (const [name, value] of model.params) assert.deepEqual(value, after[name].data, name);
+  await model.dispose();
+});
+
+Deno.test("a short run is not chained: losses are read after every batch", async () => {
+  const model = new UndercompleteAutoencoder({ seed: 5 });
+  const progress: number[] = [];
+  // 3 epochs of 12 full batches: 36 updates, too few to pay for opening a chained session.
+  await model.fit(await images(12 * 64), {
+    epochs: 3,
+    batchSize: 64,
+    onBatchEnd: (logs) => progress.push(logs.samples),
+  });
+  assert.equal(progress.length, 36);
   await model.dispose();
 });

@@ -165,6 +165,7 @@ export async function fitLoop(
     values,
     state.step,
     learningRate,
+    options.epochs * Math.floor(train.count / options.batchSize),
   );
   const evaluator = options.validation
     ? await openEvaluator(ctx, program, state.params).catch(async (e) => {

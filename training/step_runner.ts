@@ -6,9 +6,9 @@
  * tensors and the losses stay on the device, and losses are read every 32 batches
  * instead of every batch. On the CPU, a model without convolutions runs its batches
  * four to a session call (a graph of four chained updates, `buildTrainStep`'s
- * `steps`): onnxruntime-node copies every output into a new JavaScript array, and
- * for a dense model the carried state is most of the data a step moves
- * (bench/NOTES.md). Such batches are held (in the runner's buffers,
+ * `steps`) in runs of at least 512 updates: onnxruntime-node copies every output
+ * into a new JavaScript array, and for a dense model the carried state is most of
+ * the data a step moves (bench/NOTES.md). Such batches are held (in the runner's buffers,
  * {@link StepRunner.batchBuffers}) until four of one size are there; the rest of an
  * epoch run one by one.
  *
@@ -27,6 +27,13 @@ const READ_EVERY = 32;
 
 /** Updates per session call on the CPU for a model without convolutions. */
 const CHAINED = 4;
+
+/**
+ * Full-size updates a run must plan for its batches to be chained: opening the
+ * session of chained steps costs about what 500 updates of the deep model save
+ * (bench/NOTES.md), so shorter runs are not chained.
+ */
+const CHAIN_FROM = 512;
 
 /** The carried tensors of one training state, and the number of updates that made it. */
 interface Carried {
@@ -100,6 +107,7 @@ export class StepRunner {
    * @param values The carried tensors' values by name (a missing or mis-sized one starts at its initial value).
    * @param step Updates applied so far.
    * @param learningRate The learning rate.
+   * @param planned Full-size updates the run plans (default 0: batches are not chained).
    * @returns The runner.
    */
   static async open(
@@ -109,6 +117,7 @@ export class StepRunner {
     values: ReadonlyMap<string, Float32Array>,
     step: number,
     learningRate: number,
+    planned = 0,
   ): Promise<StepRunner> {
     const opened = {
       ...options,
@@ -120,7 +129,7 @@ export class StepRunner {
       opened,
     );
     const dense = !program.trainStep.nodes.some((n) => n.op === "Conv");
-    const chain = options.provider === "cpu" && dense ? CHAINED : 1;
+    const chain = options.provider === "cpu" && dense && planned >= CHAIN_FROM ? CHAINED : 1;
     const runner = new StepRunner(program, runtime, session, step, opened, chain);
     const carried = new Set(program.carried);
     for (const s of program.states) {
