@@ -61,7 +61,9 @@ export interface FitOptions {
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   /**
    * Called after each batch with the epoch's progress (for progress bars); on WebGPU,
-   * where losses stay on the device, after every 32nd batch and the last.
+   * where losses stay on the device, after every 32nd batch and the last; on the CPU,
+   * for a model without convolutions in a run of 512 updates or more (four batches to
+   * a session call), after every 4th and the last.
    */
   onBatchEnd?: (logs: BatchLogs) => void;
   /** Keras-style callbacks: early stopping, checkpoints, learning-rate schedules, logs. */

@@ -68,19 +68,33 @@ function toSamples(
   }
   // Images are targets of binary cross-entropy, so probabilities; codes may be any
   // finite number. A NaN would poison every weight.
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (unitRange ? !(v >= 0 && v <= 1) : !Number.isFinite(v)) {
-      const problem = unitRange
-        ? "outside [0, 1]; scale images to [0, 1] (divide bytes by 255) and remove NaN or Infinity"
-        : "not finite; remove NaN or Infinity";
-      throw new AutoencoderError(
-        `Cannot ${what}: value ${v} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
-        { kind: "bad-input" },
-      );
-    }
+  const i = unitRange ? outsideUnit(data) : data.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) {
+    const problem = unitRange
+      ? "outside [0, 1]; scale images to [0, 1] (divide bytes by 255) and remove NaN or Infinity"
+      : "not finite; remove NaN or Infinity";
+    throw new AutoencoderError(
+      `Cannot ${what}: value ${data[i]} at index ${i} (sample ${Math.floor(i / n)}) is ${problem}`,
+      { kind: "bad-input" },
+    );
   }
   return { data, count: data.length / n };
+}
+
+/** The bits of 1.0 in float32: a float32 in [+0, 1] has bits at most these, as an unsigned integer. */
+const ONE_BITS = 0x3f800000;
+
+/**
+ * Index of the first value outside [0, 1] (NaN included), or -1. Compares the bits
+ * as unsigned integers (negatives, NaN and values above 1 all have larger bits),
+ * faster than float comparisons; -0, whose bits are large too, is looked at again.
+ */
+function outsideUnit(data: Float32Array): number {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) {
+    if (bits[i] > ONE_BITS && !(data[i] >= 0 && data[i] <= 1)) return i;
+  }
+  return -1;
 }
 
 /** `fit`'s arguments, checked, defaults filled in. */

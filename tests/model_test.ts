@@ -119,6 +119,31 @@ Deno.test("save and load round-trip through an ONNX file that plain ONNX Runtime
   await loaded.dispose();
 });
 
+Deno.test("a conv model's predictions follow its weights: after fit, after a change in place", async () => {
+  // On the CPU its inference sessions hold the weights as constants (src/sessions.ts):
+  // each prediction must equal plain ONNX Runtime on the model exported at that moment.
+  const model = new ConvAutoencoder({ seed: 8 });
+  const x = await subset(4);
+  const plain = async () => {
+    const session = await ort.InferenceSession.create(model.toOnnx());
+    const out = await session.run({ input: new ort.Tensor("float32", x, [4, 1, 28, 28]) });
+    await session.release();
+    return out.output.data as Float32Array;
+  };
+  const first = await model.predict(x);
+  assert.deepEqual(first, await plain());
+  await model.fit(await subset(256), { epochs: 1 });
+  const trained = await model.predict(x);
+  assert.notDeepEqual(trained, first);
+  assert.deepEqual(trained, await plain());
+  model.params.get("decoder.6.bias")![0] += 1; // the output layer's bias, changed in place
+  const moved = await model.predict(x);
+  assert.ok(moved.every((v, i) => v > trained[i]), "a larger output bias raises every pixel");
+  assert.deepEqual(moved, await plain());
+  assert.deepEqual(await Promise.all([model.predict(x), model.predict(x)]), [moved, moved]);
+  await model.dispose();
+});
+
 Deno.test("loading weights of another architecture fails and changes nothing", () => {
   const small = new UndercompleteAutoencoder({ codeSize: 16 });
   const model = new UndercompleteAutoencoder({ seed: 5 });
@@ -155,14 +180,20 @@ Deno.test("wrong input sizes and bad options give clear errors", async () => {
     model.fit(await subset(10), { optimizer: "adagrad" as "adam" }),
     /optimizer "adagrad".*adam, adadelta, sgd, rmsprop/,
   );
-  for (const bad of [NaN, Infinity, -0.5, 2]) {
+  // The check compares float bits: each side of 0 and 1, the infinities and -0 (accepted).
+  const edges = [NaN, Infinity, -Infinity, -0.5, -1e-45, 1.0000001, 2].map(Math.fround);
+  for (const bad of edges) {
     const x = (await subset(3)).slice();
+    x[5] = -0;
     x[800] = bad;
     await assert.rejects(
       model.fit(x, { epochs: 1 }),
       new RegExp(`Cannot fit: value ${bad} at index 800 \\(sample 1\\) is outside \\[0, 1\\]`),
     );
   }
+  const edge = (await subset(3)).slice();
+  edge.set([-0, 0, 1, Math.fround(1e-45)], 800);
+  assert.equal((await model.predict(edge)).length, edge.length);
   await assert.rejects(
     model.decode(new Float32Array(32).fill(NaN)),
     /Cannot decode: value NaN at index 0 \(sample 0\) is not finite/,

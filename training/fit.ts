@@ -112,7 +112,8 @@ export interface LoopOptions {
   onEpochEnd?: (logs: EpochLogs) => void | EpochControl | Promise<void | EpochControl>;
   /**
    * Called after each batch whose loss has been read: every batch, except with
-   * outputs on the device (WebGPU), where losses are read every 32 batches.
+   * outputs on the device (WebGPU), where losses are read every 32 batches, and
+   * where batches run several to a session call (`StepRunner.readEvery`).
    */
   onBatchEnd?: (logs: BatchLogs) => void;
 }
@@ -164,6 +165,7 @@ export async function fitLoop(
     values,
     state.step,
     learningRate,
+    options.epochs * Math.floor(train.count / options.batchSize),
   );
   const evaluator = options.validation
     ? await openEvaluator(ctx, program, state.params).catch(async (e) => {
@@ -214,8 +216,6 @@ interface EpochStart {
 
 /** One epoch at a time over a step runner. */
 class Epoch {
-  readonly #batch: Float32Array;
-  readonly #corrupted?: Float32Array;
   readonly #order: Uint32Array;
   readonly #sampleSize: number;
 
@@ -225,8 +225,6 @@ class Epoch {
     readonly options: LoopOptions,
   ) {
     this.#sampleSize = train.data.length / train.count;
-    this.#batch = new Float32Array(options.batchSize * this.#sampleSize);
-    if (options.program.separateTarget) this.#corrupted = new Float32Array(this.#batch.length);
     this.#order = new Uint32Array(train.count);
   }
 
@@ -291,11 +289,12 @@ class Epoch {
     for (let first = 0; first < train.count; first += options.batchSize) {
       const n = Math.min(options.batchSize, train.count - first);
       const rows = order.subarray(first, first + n);
+      const buffers = runner.batchBuffers(options.batchSize * size);
       for (let i = 0; i < n; i++) {
-        this.#batch.set(train.data.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
+        buffers.target.set(train.data.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
       }
-      const clean = this.#batch.subarray(0, n * size);
-      const input = this.#corrupted?.subarray(0, n * size);
+      const clean = buffers.target.subarray(0, n * size);
+      const input = buffers.input?.subarray(0, n * size);
       if (input) options.corrupt!(input, rows);
       const noise = drawNoise(options.program.noise, n, (name) => state.generators.get(name)!);
       await runner.run({

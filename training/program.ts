@@ -74,9 +74,10 @@ export interface TrainingProgram {
    *
    * @param which `"train"` (default) or `"eval"`.
    * @param provider The provider it will run on, whose rewrites lower it (default `"cpu"`).
+   * @param steps For `"train"`: updates chained per run (default 1; see `buildTrainStep`).
    * @returns The model's bytes.
    */
-  onnx(which?: "train" | "eval", provider?: Provider): Uint8Array;
+  onnx(which?: "train" | "eval", provider?: Provider, steps?: number): Uint8Array;
 }
 
 /**
@@ -123,11 +124,15 @@ export function compileProgram(arch: Architecture, options: ProgramOptions = {})
     get evalStep() {
       return evaluation ??= buildEvalStep(architecture, { separateTarget }).graph;
     },
-    onnx: (which = "train", provider = "cpu") =>
-      encodeModel(which === "train" ? program.trainStep : program.evalStep, {
-        name: which === "train" ? "train_step" : "eval",
-        provider,
-      }),
+    onnx: (which = "train", provider = "cpu", steps = 1) =>
+      encodeModel(
+        which === "eval"
+          ? program.evalStep
+          : steps === 1
+          ? program.trainStep
+          : buildTrainStep(architecture, optimizer, { separateTarget, steps }).graph,
+        { name: which === "train" ? "train_step" : "eval", provider },
+      ),
   };
   return program;
 }

@@ -4,7 +4,13 @@
  * keeps the last state whose losses were read and found finite (to roll back to
  * when training diverges), and frees what it no longer holds. On WebGPU the carried
  * tensors and the losses stay on the device, and losses are read every 32 batches
- * instead of every batch.
+ * instead of every batch. On the CPU, a model without convolutions runs its batches
+ * four to a session call (a graph of four chained updates, `buildTrainStep`'s
+ * `steps`) in runs of at least 512 updates: onnxruntime-node copies every output
+ * into a new JavaScript array, and for a dense model the carried state is most of
+ * the data a step moves (bench/NOTES.md). Such batches are held (in the runner's buffers,
+ * {@link StepRunner.batchBuffers}) until four of one size are there; the rest of an
+ * epoch run one by one.
  *
  * @module
  */
@@ -14,9 +20,20 @@ import { AutoencoderError } from "../src/errors.ts";
 import type { Runtime, RuntimeTensor, Session, SessionOptions } from "../src/runtime/types.ts";
 import type { TrainingProgram } from "./program.ts";
 import { nextName, STEP } from "./state.ts";
+import { stepName } from "./train_step.ts";
 
 /** With outputs on the device (WebGPU), losses are read back every this many batches. */
 const READ_EVERY = 32;
+
+/** Updates per session call on the CPU for a model without convolutions. */
+const CHAINED = 4;
+
+/**
+ * Full-size updates a run must plan for its batches to be chained: opening the
+ * session of chained steps costs about what 500 updates of the deep model save
+ * (bench/NOTES.md), so shorter runs are not chained.
+ */
+const CHAIN_FROM = 512;
 
 /** The carried tensors of one training state, and the number of updates that made it. */
 interface Carried {
@@ -48,20 +65,35 @@ export interface StepBatch {
   batch: number;
 }
 
+/** A step whose losses are not read yet: the outputs of its run and the names of its losses. */
+interface Pending {
+  out: Record<string, RuntimeTensor>;
+  loss: string;
+  penalty: string;
+  n: number;
+  batch: number;
+}
+
 /** A train-step session with the state it carries between steps. */
 export class StepRunner {
   /** Updates applied so far (the `step` input of the last run). */
   step: number;
-  #feeds: Record<string, RuntimeTensor> = {};
+  #feeds: Record<string, RuntimeTensor> = {}; // the carried tensors and the learning rate
   #good!: Carried; // the last state whose losses were read and found finite
-  #before!: Carried; // the inputs of the latest step
-  #pending: { out: Record<string, RuntimeTensor>; n: number; batch: number }[] = [];
+  #before!: Carried; // the inputs of the latest run
+  #pending: Pending[] = [];
+  #held: StepBatch[] = []; // batches waiting for a chained run, in buffers of their own
+  #buffers: Float32Array[] = [];
+  #chained?: Promise<Session>; // the session of `chain` updates per run, opened on first use
 
   private constructor(
     readonly program: TrainingProgram,
     readonly runtime: Runtime,
     readonly session: Session,
     step: number,
+    readonly options: SessionOptions,
+    /** Updates per run of the chained session (1: every batch runs alone). */
+    readonly chain: number,
   ) {
     this.step = step;
   }
@@ -75,6 +107,7 @@ export class StepRunner {
    * @param values The carried tensors' values by name (a missing or mis-sized one starts at its initial value).
    * @param step Updates applied so far.
    * @param learningRate The learning rate.
+   * @param planned Full-size updates the run plans (default 0: batches are not chained).
    * @returns The runner.
    */
   static async open(
@@ -84,16 +117,20 @@ export class StepRunner {
     values: ReadonlyMap<string, Float32Array>,
     step: number,
     learningRate: number,
+    planned = 0,
   ): Promise<StepRunner> {
+    const opened = {
+      ...options,
+      deviceOutputs: [...program.carried.map(nextName), ...program.losses],
+      layoutTransforms: false,
+    };
     const session = await runtime.createSession(
       program.onnx("train", loweringFor(options.provider)),
-      {
-        ...options,
-        deviceOutputs: [...program.carried.map(nextName), ...program.losses],
-        layoutTransforms: false,
-      },
+      opened,
     );
-    const runner = new StepRunner(program, runtime, session, step);
+    const dense = !program.trainStep.nodes.some((n) => n.op === "Conv");
+    const chain = options.provider === "cpu" && dense && planned >= CHAIN_FROM ? CHAINED : 1;
+    const runner = new StepRunner(program, runtime, session, step, opened, chain);
     const carried = new Set(program.carried);
     for (const s of program.states) {
       if (!carried.has(s.name)) continue;
@@ -107,9 +144,12 @@ export class StepRunner {
     return runner;
   }
 
-  /** Whether losses are read every batch (host outputs) or every few (device outputs). */
+  /**
+   * Whether losses are read every batch (host outputs), every few (device outputs),
+   * or after each chained run.
+   */
   get readEvery(): number {
-    return this.session.onDevice ? READ_EVERY : 1;
+    return this.session.onDevice ? READ_EVERY : this.chain;
   }
 
   /** Sets the learning rate of the next steps. */
@@ -117,35 +157,95 @@ export class StepRunner {
     this.#feeds.lr = this.runtime.tensor(new Float32Array([rate]), []);
   }
 
-  /** Steps whose losses have not been read yet. */
+  /** Steps whose losses have not been read yet (held batches included). */
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#held.length;
   }
 
   /**
-   * Runs one step on a batch; its outputs become the next step's inputs.
+   * Runs one step on a batch, or holds the batch until a chained run has its
+   * batches (in the runner's buffers: copied there unless written there, see
+   * {@link batchBuffers}); the outputs become the next run's inputs.
    *
    * @param batch The inputs, targets and their count.
    */
   async run(batch: StepBatch): Promise<void> {
-    const dims = [batch.n, ...this.program.architecture.inputShape];
-    const feeds = this.#feeds, runtime = this.runtime;
-    feeds.input = runtime.tensor(batch.input, dims);
-    if (this.program.separateTarget) feeds.target = runtime.tensor(batch.target!, dims);
-    for (const { name, shape } of this.program.noise) {
-      feeds[name] = runtime.tensor(batch.noise!.get(name)!, [batch.n, ...shape]);
-    }
+    if (this.chain === 1) return await this.#run(this.session, [batch]);
+    if (this.#held.length && this.#held[0].n !== batch.n) await this.#runHeld(); // one size per run
+    this.#held.push(this.#hold(batch));
+    if (this.#held.length < this.chain) return;
+    this.#chained ??= this.runtime.createSession(
+      this.program.onnx("train", loweringFor(this.options.provider), this.chain),
+      this.options,
+    );
+    await this.#run(await this.#chained, this.#held.splice(0));
+  }
+
+  /** Runs `batches.length` chained steps on a session of as many. */
+  async #run(session: Session, batches: StepBatch[]): Promise<void> {
+    const { runtime, program } = this, steps = batches.length;
+    const name = (n: string, k: number) => stepName(n, k, steps);
+    const feeds = { ...this.#feeds };
+    batches.forEach((batch, k) => {
+      const dims = [batch.n, ...program.architecture.inputShape];
+      feeds[name("input", k)] = runtime.tensor(batch.input, dims);
+      if (program.separateTarget) feeds[name("target", k)] = runtime.tensor(batch.target!, dims);
+      for (const { name: noise, shape } of program.noise) {
+        feeds[name(noise, k)] = runtime.tensor(batch.noise!.get(noise)!, [batch.n, ...shape]);
+      }
+    });
     const previous = this.#before;
     this.#before = this.#snapshot();
-    feeds[STEP] = runtime.tensor(new Float32Array([++this.step]), []);
-    const out = await this.session.run(feeds).catch((e) => {
+    feeds[STEP] = runtime.tensor(new Float32Array([this.step + 1]), []);
+    const out = await session.run(feeds).catch((e) => {
       this.#before = previous; // nothing moved: the step's inputs are still the feeds
-      this.step--;
       throw e;
     });
-    this.#pending.push({ out, n: batch.n, batch: batch.batch });
-    for (const name of this.program.carried) feeds[name] = out[nextName(name)];
+    this.step += steps;
+    batches.forEach(({ n, batch }, k) => {
+      this.#pending.push({ out, loss: name("loss", k), penalty: name("penalty", k), n, batch });
+    });
+    for (const c of program.carried) this.#feeds[c] = out[nextName(c)];
     this.#drop(previous);
+  }
+
+  /** Runs the held batches, too few for a chained run (the end of an epoch), one by one. */
+  async #runHeld(): Promise<void> {
+    for (const batch of this.#held.splice(0)) await this.#run(this.session, [batch]);
+  }
+
+  /**
+   * Buffers to write the next batch into, `size` values each: `target` for the
+   * samples and, when the program takes a separate target, `input` for what the
+   * model sees. A batch written there is held without a copy until its run.
+   *
+   * @param size Values per buffer (at least the batch's).
+   * @returns The buffers.
+   */
+  batchBuffers(size: number): { target: Float32Array; input?: Float32Array } {
+    const i = 2 * this.#held.length;
+    const input = this.program.separateTarget ? this.#buffer(i + 1, size) : undefined;
+    return { target: this.#buffer(i, size), input };
+  }
+
+  #buffer(i: number, size: number): Float32Array {
+    if ((this.#buffers[i]?.length ?? 0) < size) this.#buffers[i] = new Float32Array(size);
+    return this.#buffers[i];
+  }
+
+  /** The batch in the buffers of its place among the held ones (copied there unless written there). */
+  #hold(batch: StepBatch): StepBatch {
+    const i = 2 * this.#held.length;
+    const place = (data: Float32Array, at: number) => {
+      const buffer = this.#buffer(at, data.length);
+      if (data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset) return data;
+      const view = buffer.subarray(0, data.length);
+      view.set(data);
+      return view;
+    };
+    const target = place(batch.target ?? batch.input, i);
+    const input = this.program.separateTarget ? place(batch.input, i + 1) : target;
+    return { ...batch, input, target };
   }
 
   /**
@@ -158,10 +258,11 @@ export class StepRunner {
    * @throws {AutoencoderError} Of kind `"diverged"` if a loss is not finite.
    */
   async readLosses(where: string, batches: number): Promise<StepLosses[]> {
+    await this.#runHeld();
     const read: StepLosses[] = [];
-    for (const { out, n, batch } of this.#pending) {
+    for (const { out, n, batch, ...names } of this.#pending) {
       const value = async (k: string) => (out[k] ? (await this.runtime.read(out[k]))[0] : 0);
-      const [loss, penalty] = [await value("loss"), await value("penalty")];
+      const [loss, penalty] = [await value(names.loss), await value(names.penalty)];
       for (const [what, v] of [["loss", loss], ["penalty", penalty]] as const) {
         if (Number.isFinite(v)) continue;
         throw new AutoencoderError(
@@ -204,8 +305,11 @@ export class StepRunner {
   /** Frees the session and every tensor the runner holds on the device. */
   async release(): Promise<void> {
     this.#freePending();
+    this.#held = [];
     for (const t of new Set(this.#live())) this.runtime.dispose(t);
     await this.session.release();
+    const chained = await this.#chained?.catch(() => undefined);
+    await chained?.release();
   }
 
   #snapshot(): Carried {
@@ -227,8 +331,8 @@ export class StepRunner {
   }
 
   #freePending(): void {
-    for (const { out } of this.#pending.splice(0)) {
-      this.program.losses.forEach((k) => this.runtime.dispose(out[k]));
+    for (const { out, loss, penalty } of this.#pending.splice(0)) {
+      for (const k of [loss, penalty]) if (out[k]) this.runtime.dispose(out[k]);
     }
   }
 

@@ -12,7 +12,11 @@
  * default); `penalty` gives the regularizers' share alone when the loss has any.
  * The evaluation graph's `loss` leaves the regularizers out.
  *
- * The fit loop feeds the `next.*` outputs back as the next step's inputs.
+ * The fit loop feeds the `next.*` outputs back as the next step's inputs. A graph
+ * of several updates (`steps`) chains them inside: it takes a batch per update
+ * (`input.<k>`, ...) and gives each update's losses (`loss.<k>`, ...), but only the
+ * state after the last, so that the state crosses from the runtime to JavaScript
+ * once per run.
  *
  * @module
  */
@@ -28,6 +32,7 @@ import {
   paramsAsInputs,
   paramSpecs,
 } from "../src/nn/architecture.ts";
+import type { LayerContext } from "../src/nn/layers.ts";
 import { DEFAULT_LOSS, type Loss, type LossInputs } from "../src/nn/losses.ts";
 import type { Optimizer } from "./optimizers.ts";
 import { nextName, stateName, STEP } from "./state.ts";
@@ -36,6 +41,26 @@ import { nextName, stateName, STEP } from "./state.ts";
 export interface TrainStepOptions {
   /** Feed a separate `target` (denoising); otherwise the input is its own target. */
   separateTarget?: boolean;
+  /**
+   * Updates per run (default 1): the graph applies this many steps one after the
+   * other, each on its own batch, and returns only the state after the last (see
+   * {@link stepName}).
+   */
+  steps?: number;
+}
+
+/**
+ * The name of a per-step input or output (`input`, `target`, a noise input, `loss`,
+ * `penalty`) in a graph of `steps` updates: the name itself in a one-step graph,
+ * `<name>.<k>` for update `k` (from 0) in a longer one.
+ *
+ * @param name The name in a one-step graph.
+ * @param k The update, from 0.
+ * @param steps Updates per run.
+ * @returns The name in the graph.
+ */
+export function stepName(name: string, k: number, steps: number): string {
+  return steps === 1 ? name : `${name}.${k}`;
 }
 
 /**
@@ -43,7 +68,7 @@ export interface TrainStepOptions {
  *
  * @param arch The architecture.
  * @param optimizer The optimizer whose update the graph applies.
- * @param options Target handling.
+ * @param options Target handling, updates per run.
  * @returns The graph's builder, with inputs and outputs named as in the module doc.
  *
  * @example
@@ -54,6 +79,7 @@ export interface TrainStepOptions {
  * const arch = { inputShape: [4], encoder: [new Dense(2, "relu")], decoder: [new Dense(4, "sigmoid")] };
  * const b = buildTrainStep(arch, adam());
  * console.assert(b.graph.outputs[0].name === "loss");
+ * console.assert(buildTrainStep(arch, adam(), { steps: 2 }).graph.outputs[1].name === "loss.1");
  * ```
  */
 export function buildTrainStep(
@@ -63,33 +89,56 @@ export function buildTrainStep(
 ): Builder {
   const b = new Builder();
   const g = b.graph;
-  const x = g.input("input", "float32", ["N", ...arch.inputShape]);
-  const target = options.separateTarget ? g.input("target", "float32", x.shape) : x;
-  const { ctx, inputs: params } = paramsAsInputs(b, true);
-  for (const spec of paramSpecs(arch)) ctx.param(spec); // inputs in layer order
-  const forward = emitForward(ctx, arch, "autoencoder", x);
-  const terms = g.withScope("loss", () => emitTerms(b, arch.loss, forward, target));
-  let loss = terms.reconstruction;
-  if (terms.penalty) {
-    loss = b.add(loss, terms.penalty);
-    g.output("penalty", terms.penalty);
+  const steps = options.steps ?? 1;
+  const name = (n: string, k: number) => stepName(n, k, steps);
+  let current = new Map<string, Value>(); // the parameters step k reads
+  let slots = new Map<string, Value[]>(); // and their optimizer state (after step 0)
+  let step!: Value, lr!: Value;
+  for (let k = 0; k < steps; k++) {
+    const x = g.input(name("input", k), "float32", ["N", ...arch.inputShape]);
+    const target = options.separateTarget ? g.input(name("target", k), x.dtype, x.shape) : x;
+    if (k === 0) {
+      const asInputs = paramsAsInputs(b);
+      for (const spec of paramSpecs(arch)) asInputs.ctx.param(spec); // inputs in layer order
+      current = asInputs.inputs;
+    }
+    const read = current;
+    const ctx: LayerContext = {
+      b,
+      param: (spec) => read.get(spec.name)!,
+      noise: (spec) => g.input(name(spec.name, k), "float32", ["N", ...spec.shape]),
+    };
+    const forward = emitForward(ctx, arch, "autoencoder", x);
+    const terms = g.withScope("loss", () => emitTerms(b, arch.loss, forward, target));
+    let loss = terms.reconstruction;
+    if (terms.penalty) {
+      loss = b.add(loss, terms.penalty);
+      g.output(name("penalty", k), terms.penalty);
+    }
+    const grads = grad(b, loss, [...current.values()]);
+    if (k === 0) {
+      step = g.input(STEP, "float32", []);
+      lr = g.input("lr", "float32", []);
+    }
+    g.output(name("loss", k), loss);
+    const t = k === 0 ? step : b.add(step, b.scalar(k));
+    const next = new Map<string, Value>(), nextSlots = new Map<string, Value[]>();
+    for (const [param, p] of current) {
+      const state = slots.get(param) ??
+        optimizer.slots.map((slot) => g.input(stateName(slot, param), "float32", p.shape));
+      const updated = g.withScope(
+        `optimizer.${param}`,
+        () => optimizer.update(b, p, grads.get(p)!, state, { step: t, lr }),
+      );
+      next.set(param, updated.param);
+      nextSlots.set(param, updated.state);
+      if (k === steps - 1) g.output(nextName(param), updated.param);
+    }
+    [current, slots] = [next, nextSlots];
   }
-  const grads = grad(b, loss, [...params.values()]);
-
-  const step = g.input(STEP, "float32", []);
-  const lr = g.input("lr", "float32", []);
-  g.output("loss", loss);
-  const states: [string, Value][] = [];
-  for (const [name, p] of params) {
-    const state = optimizer.slots.map((slot) => g.input(stateName(slot, name), "float32", p.shape));
-    const next = g.withScope(
-      `optimizer.${name}`,
-      () => optimizer.update(b, p, grads.get(p)!, state, { step, lr }),
-    );
-    g.output(nextName(name), next.param);
-    optimizer.slots.forEach((slot, i) => states.push([stateName(slot, name), next.state[i]]));
+  for (const [param, state] of slots) {
+    optimizer.slots.forEach((slot, i) => g.output(nextName(stateName(slot, param)), state[i]));
   }
-  for (const [name, v] of states) g.output(nextName(name), v);
   return b;
 }
 

@@ -202,9 +202,9 @@ export function paramsAsInputs(
  * The inference graph of one part: input `input` (`[N, ...]`), outputs `output`
  * and, for the whole autoencoder, `code` as well; with the encoder, what the code's
  * layer publishes too (a variational encoder's `mean` and `log_var`). With `weights` the parameters
- * are stored in the graph (a self-contained model to export); without, they are
- * graph inputs (the library's own inference sessions, which then need no rebuild
- * after training).
+ * are stored in the graph (a self-contained model to export, and the library's CPU
+ * sessions of parts with convolutions); without, they are graph inputs (the library's
+ * other inference sessions, which then need no rebuild after training).
  *
  * @param arch The architecture.
  * @param part Which part.
