@@ -61,9 +61,16 @@ export interface FitOptions {
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   /**
    * Called after each batch with the epoch's progress (for progress bars); on WebGPU,
-   * where losses stay on the device, after every 32nd batch and the last.
+   * where losses stay on the device, after every 32nd batch and the last. `fit` waits
+   * for a promise it returns.
    */
-  onBatchEnd?: (logs: BatchLogs) => void;
+  onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
+  /**
+   * Stops training at the next step once aborted (a Stop button): the epoch in
+   * progress ends there, is validated and reported (`stopped: true`, `samples` done),
+   * the model keeps its weights, and `fit` returns the history so far.
+   */
+  signal?: AbortSignal;
   /** Keras-style callbacks: early stopping, checkpoints, learning-rate schedules, logs. */
   callbacks?: Callback[];
 }
