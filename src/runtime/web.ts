@@ -41,6 +41,43 @@ export interface WebRuntimeOptions {
 
 let initialized = false;
 
+/** The thread count ORT-web can use on this page, and why. */
+export interface WebThreads {
+  /** `navigator.hardwareConcurrency` on a cross-origin isolated page, else 1. */
+  threads: number;
+  /** Why: isolated with N cores, or what the page's server must send for threads. */
+  reason: string;
+}
+
+/**
+ * How many WebAssembly threads ORT-web can use here: one per core where the page
+ * is cross-origin isolated (its server sends `Cross-Origin-Opener-Policy: same-origin`
+ * and `Cross-Origin-Embedder-Policy: require-corp`, so `SharedArrayBuffer` exists),
+ * else 1, with the reason.
+ *
+ * @returns The count and the reason, to pass to {@link configureWebRuntime} and to show.
+ *
+ * @example
+ * ```ts ignore
+ * import { configureWebRuntime, webThreads } from "@autoencoders/onnx/web";
+ * const { threads, reason } = webThreads();
+ * configureWebRuntime({ numThreads: threads });
+ * console.log(`${threads} thread(s): ${reason}`);
+ * ```
+ */
+export function webThreads(): WebThreads {
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    return {
+      threads: 1,
+      reason:
+        "the page is not cross-origin isolated, so WebAssembly threads are off; its server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp",
+    };
+  }
+  const threads = Number.isInteger(cores) && cores! > 0 ? cores! : 1;
+  return { threads, reason: `cross-origin isolated: one thread per core (${cores ?? "unknown"})` };
+}
+
 /**
  * Sets where ORT-web finds its WebAssembly binary and how many threads it uses.
  * Call it before the first session opens; ORT-web reads these once.
@@ -104,7 +141,7 @@ ort.env.logLevel = "error";
  * @example
  * ```ts ignore
  * import { hasWebGpu } from "@autoencoders/onnx/web";
- * const provider = (await hasWebGpu()) ? "webgpu" : "wasm";
+ * console.log((await hasWebGpu()) ? "WebGPU" : "no WebGPU"); // models: provider "auto" chooses
  * ```
  */
 export async function hasWebGpu(): Promise<boolean> {

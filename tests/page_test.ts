@@ -1,0 +1,314 @@
+/// <reference lib="dom" />
+/**
+ * The example page as a product, in headless Chromium: it loads from the embedded
+ * MNIST subset, is cross-origin isolated with ORT-web on every core, trains in a
+ * worker without freezing the page, stops cleanly, hands back a model that loads
+ * again, and fits a 390 px phone screen.
+ *
+ * Needs: /usr/bin/chromium; --allow-net, --allow-run, --allow-read, --allow-write,
+ * --allow-env, --allow-sys.
+ */
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { serve } from "../examples/browser/serve.ts";
+import { UndercompleteAutoencoder } from "../mod.ts";
+import { CHROMIUM, CHROMIUM_ARGS, mnistData, SUBSET_DIR } from "./helpers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+async function playwright() {
+  if (!Deno.env.get("__IS_WSL_TEST__")) Deno.env.set("__IS_WSL_TEST__", "1");
+  return await import("playwright-core");
+}
+
+async function build(): Promise<void> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:web"],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, `deno task build:web failed:\n${new TextDecoder().decode(stderr)}`);
+}
+
+/** Pearson correlation of two images. */
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** Fills the training form and starts training. */
+async function startTraining(page: Page, model: string, samples: number, epochs: number) {
+  await page.waitForSelector(
+    "#train-status:is([data-state=ready], [data-state=done], [data-state=stopped])",
+  );
+  await page.selectOption("#train-model", model);
+  await page.fill("#train-samples", String(samples));
+  await page.fill("#train-batch", "32");
+  await page.fill("#train-epochs", String(epochs));
+  await page.fill("#train-validation", "100");
+  await page.click("#train-button");
+}
+
+/** Waits for training to end; returns the final state. */
+async function trainingEnd(page: Page): Promise<string> {
+  await page.waitForSelector(
+    "#train-status:is([data-state=done], [data-state=stopped], [data-state=error])",
+    { timeout: 300_000 },
+  );
+  return (await page.getAttribute("#train-status", "data-state"))!;
+}
+
+Deno.test(
+  "the example page in Chromium: isolated, all cores, training in a worker, downloads, phone width",
+  options,
+  async (t) => {
+    assert.ok(existsSync(CHROMIUM), `Browser tests need ${CHROMIUM}: apt-get install chromium`);
+    await build();
+    // The embedded subset alone, as in a fresh clone with no data folder.
+    const server = serve({ port: 0, dataDir: SUBSET_DIR });
+    const url = `http://localhost:${server.addr.port}/?provider=auto`;
+    let browser: Browser | undefined;
+    const problems: string[] = [];
+    try {
+      const { chromium } = await playwright();
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      const context = await browser.newContext({ acceptDownloads: true });
+      const page = await context.newPage();
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+      });
+      page.on("response", (r) => {
+        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+      });
+
+      await t.step(
+        "it loads from the embedded subset, isolated, on every core, with auto's choice",
+        async () => {
+          const wasm = await fetch(
+            `http://localhost:${server.addr.port}/dist/web/ort-wasm-simd-threaded.jsep.wasm`,
+            {
+              headers: { "accept-encoding": "gzip, br" },
+            },
+          );
+          await wasm.body?.cancel();
+          assert.equal(wasm.headers.get("content-encoding"), "br");
+          assert.ok(
+            Number(wasm.headers.get("content-length")) < 10e6,
+            "the wasm is not compressed",
+          );
+          await page.goto(url);
+          await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 120_000 });
+          assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+          const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+          const threads = Number(await page.getAttribute("#threads", "data-threads"));
+          console.log(
+            `threads ${threads} of ${cores} cores; ${await page.textContent("#provider-info")}`,
+          );
+          assert.equal(threads, cores);
+          if (cores > 1) assert.ok(threads > 1);
+          // SwiftShader's WebGPU is a software adapter: "auto" passes it over for wasm, and says so.
+          assert.equal(await page.getAttribute("#provider-info", "data-provider"), "wasm");
+          assert.match((await page.textContent("#provider-info"))!, /picked by "auto".*webgpu/);
+        },
+      );
+
+      await t.step(
+        "training conv in the worker keeps the page responsive, and Stop keeps the weights",
+        async () => {
+          await page.evaluate(() => {
+            const w = globalThis as unknown as { gaps: number[]; last: number };
+            w.gaps = [];
+            w.last = performance.now();
+            setInterval(() => {
+              const now = performance.now();
+              w.gaps.push(now - w.last);
+              w.last = now;
+            }, 50);
+          });
+          await startTraining(page, "conv", 512, 3);
+          await page.waitForSelector("#train-status[data-state=training]");
+          // Some steps, then Stop: training ends at the next step, in the first epoch.
+          await page.waitForFunction(
+            () => /digits/.test(document.getElementById("train-rate")!.textContent!),
+            null,
+            {
+              timeout: 120_000,
+            },
+          );
+          await page.click("#stop-button");
+          assert.equal(
+            await trainingEnd(page),
+            "stopped",
+            (await page.textContent("#train-status"))!,
+          );
+          const gaps = await page.evaluate(() =>
+            (globalThis as unknown as { gaps: number[] }).gaps
+          );
+          const longest = Math.max(...gaps);
+          console.log(
+            `conv training: ${gaps.length} timer ticks, longest gap ${longest.toFixed(0)} ms`,
+          );
+          assert.ok(gaps.length > 10);
+          assert.ok(longest < 250, `the main thread froze for ${longest} ms`);
+          const log = (await page.textContent("#train-log"))!;
+          assert.match(log, /^epoch 1\/3: .*stopped after \d+ digits\)\n$/);
+          assert.match(
+            (await page.textContent("#train-backend"))!,
+            /in a worker on wasm.*\d thread/,
+          );
+          // The stopped model joins the table.
+          await page.waitForSelector("tr[data-model=yours]:not([hidden])");
+        },
+      );
+
+      await t.step(
+        "the model trained in the page reconstructs, downloads and loads back",
+        async () => {
+          await startTraining(page, "undercomplete", 512, 2);
+          assert.equal(await trainingEnd(page), "done", (await page.textContent("#train-status"))!);
+          const losses = JSON.parse((await page.getAttribute("#train-status", "data-losses"))!);
+          const valLosses = JSON.parse(
+            (await page.getAttribute("#train-status", "data-val-losses"))!,
+          );
+          assert.equal(losses.length, 2);
+          assert.ok(valLosses[2] < valLosses[0] - 0.01, `validation loss ${valLosses}`);
+          // Its row shows the picked digit's reconstruction.
+          await page.click("button.pick[data-index='3']");
+          await page.waitForSelector(
+            "#pretrained-status[data-state=done][data-digit='test digit #3']",
+          );
+          const recon = await page.evaluate(() => {
+            const c = document.getElementById("recon-yours") as HTMLCanvasElement;
+            const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
+            return Array.from({ length: 784 }, (_, i) => d[4 * i] / 255);
+          });
+          const { test } = await mnistData();
+          const digit = test.images.subarray(3 * 784, 4 * 784);
+          assert.ok(correlation(recon, digit) > 0.5, `correlation ${correlation(recon, digit)}`);
+          // Download the model; onnxruntime-node loads it and reconstructs the same digit.
+          const [download] = await Promise.all([
+            page.waitForEvent("download"),
+            page.click("#download-autoencoder"),
+          ]);
+          assert.equal(download.suggestedFilename(), "undercomplete-model.onnx");
+          const bytes = await readFile((await download.path())!);
+          const model = new UndercompleteAutoencoder();
+          model.loadOnnx(new Uint8Array(bytes), "undercomplete-model.onnx");
+          const out = await model.predict(digit);
+          const same = correlation(out, recon);
+          console.log(
+            `downloaded model: correlation ${same.toFixed(4)} with the page's reconstruction`,
+          );
+          assert.ok(same > 0.99);
+          await model.dispose();
+          // Saved in this browser, it is back on the next visit.
+          await page.click("#save-button");
+          await page.waitForFunction(() =>
+            /Saved/.test(document.getElementById("saved-status")!.textContent!)
+          );
+          await page.reload();
+          await page.waitForSelector("tr[data-model=yours]:not([hidden])", { timeout: 120_000 });
+          assert.match(
+            (await page.textContent("#saved-status"))!,
+            /Loaded the undercomplete model/,
+          );
+        },
+      );
+
+      await t.step(
+        "an image file is centred like MNIST and reconstructed by every model",
+        async () => {
+          // A small dark "1"-like bar off-centre on a light background.
+          const png = await page.evaluate(async () => {
+            const c = new OffscreenCanvas(100, 60);
+            const ctx = c.getContext("2d")!;
+            ctx.fillStyle = "#fff";
+            ctx.fillRect(0, 0, 100, 60);
+            ctx.fillStyle = "#000";
+            ctx.fillRect(10, 5, 6, 40);
+            return Array.from(new Uint8Array(await (await c.convertToBlob()).arrayBuffer()));
+          });
+          await page.setInputFiles("#own-files", {
+            name: "bar.png",
+            mimeType: "image/png",
+            buffer: Buffer.from(png),
+          });
+          await page.waitForSelector("#own-status[data-state=done]", { timeout: 60_000 });
+          await page.waitForSelector(`#pretrained-status[data-state=done][data-digit='"bar.png"']`);
+          const input = await page.evaluate(() => {
+            const d = (document.getElementById("input") as HTMLCanvasElement).getContext("2d")!
+              .getImageData(0, 0, 28, 28).data;
+            return Array.from({ length: 784 }, (_, i) => d[4 * i] / 255);
+          });
+          let mass = 0, mx = 0, my = 0, top = 28, bottom = -1;
+          input.forEach((v, i) => {
+            [mass, mx, my] = [mass + v, mx + v * (i % 28), my + v * Math.floor(i / 28)];
+            if (v > 0.3) {
+              [top, bottom] = [
+                Math.min(top, Math.floor(i / 28)),
+                Math.max(bottom, Math.floor(i / 28)),
+              ];
+            }
+          });
+          assert.ok(
+            Math.abs(mx / mass - 13.5) < 1 && Math.abs(my / mass - 13.5) < 1,
+            "not centred",
+          );
+          assert.ok(
+            bottom - top >= 18 && bottom - top <= 21,
+            `the bar spans rows ${top} to ${bottom}`,
+          );
+          const rows = await page.$$eval(
+            "#models tbody tr:not([hidden])",
+            (r) => r.map((e) => (e as HTMLElement).dataset.state),
+          );
+          assert.ok(
+            rows.every((s) => s === "ready"),
+            `rows: ${rows}`,
+          );
+        },
+      );
+
+      await t.step("at 390 px the page has no horizontal scroll; screenshots", async () => {
+        await startTraining(page, "undercomplete", 1024, 4); // a curve and reconstructions to show
+      assert.equal(await trainingEnd(page), "done");
+      await page.setViewportSize({ width: 1280, height: 900 });
+        await page.screenshot({
+          path: `${ROOT}examples/browser/screenshots/desktop.png`,
+          fullPage: true,
+        });
+        await page.setViewportSize({ width: 390, height: 844 });
+        const [scroll, client] = await page.evaluate(() => [
+          document.documentElement.scrollWidth,
+          document.documentElement.clientWidth,
+        ]);
+        assert.ok(scroll <= client, `the page is ${scroll} px wide in a ${client} px window`);
+        await page.screenshot({
+          path: `${ROOT}examples/browser/screenshots/phone.png`,
+          fullPage: true,
+        });
+      });
+
+      assert.deepEqual(problems, [], "the page logged errors");
+    } finally {
+      await browser?.close();
+      await server.shutdown();
+    }
+  },
+);
