@@ -64,7 +64,7 @@ export interface FitOptions {
    * where losses stay on the device, after every 32nd batch and the last. `fit` waits
    * for a promise it returns.
    */
-  onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
+  onBatchEnd?: (logs: BatchLogs) => void;
   /**
    * Stops training at the next step once aborted (a Stop button): the epoch in
    * progress ends there, is validated and reported (`stopped: true`, `samples` done),

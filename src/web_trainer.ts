@@ -140,7 +140,11 @@ export class WorkerTrainer {
   /** ORT-web's threads in the worker. */
   readonly threads: number;
 
-  /** @param options The worker script, its thread count and wasm location. */
+  /**
+   * Starts the worker and sets its thread count (ORT-web reads it once).
+   *
+   * @param options The worker script, its thread count and wasm location.
+   */
   constructor(options: WorkerTrainerOptions = {}) {
     this.threads = options.numThreads ?? webThreads().threads;
     this.#url = String(options.workerUrl ?? new URL(TRAINER_WORKER_FILE, import.meta.url));

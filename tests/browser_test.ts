@@ -250,6 +250,7 @@ Deno.test(
       });
 
       await t.step("the VAE's manifold is drawn and its latent pad decodes the point", async () => {
+        await page.locator("#vae").scrollIntoViewIfNeeded(); // its model opens when first seen
         await page.waitForSelector("#vae-status[data-state=done]", { timeout: 60_000 });
         const manifold = await canvasGray(page, "vae-manifold");
         assert.deepEqual([manifold.width, manifold.height], [15 * 28, 15 * 28]);
@@ -292,8 +293,6 @@ Deno.test(
         "your own images: a 0 scores below the one-class threshold, noise above",
         async () => {
           await page.waitForSelector("#own-status[data-state=ready]", { timeout: 60_000 });
-          const threshold = Number(await page.getAttribute("#own-status", "data-threshold"));
-          assert.ok(threshold > 0 && threshold < 0.2, `threshold ${threshold}`);
           let seed = 1;
           const noise = Array.from({ length: PIXELS }, () => {
             seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -318,13 +317,17 @@ Deno.test(
             files.map((f) => ({ ...f, buffer: Buffer.from(f.buffer) })),
           );
           const chosen = await scored();
+          // The one-class model opened on first use, with its threshold from the ONNX metadata.
+          const threshold = Number(await page.getAttribute("#own-status", "data-threshold"));
+          assert.ok(threshold > 0 && threshold < 0.2, `threshold ${threshold}`);
           console.log(`own images (threshold ${threshold.toFixed(4)}):`, JSON.stringify(chosen));
           assert.deepEqual(chosen.map((r) => [r.name, r.anomalous]), [
             ["zero.png", "false"],
             ["noise.png", "true"],
           ]);
           assert.ok(chosen[0].score < threshold && chosen[1].score > threshold);
-          // The input canvas shows the file's pixels; the 0's reconstruction resembles it.
+          // The input canvas shows the file's digit (re-centred as MNIST's are: nearly the same);
+          // the 0's reconstruction resembles it.
           const canvases = await page.$$eval(
             "#own-results tbody tr:first-child canvas",
             (cs) =>
@@ -335,7 +338,7 @@ Deno.test(
               }),
           );
           const x = digit(3);
-          assert.ok(canvases[0].every((v, i) => Math.abs(v - x[i]) <= 2 / 255), "input differs");
+          assert.ok(correlation(canvases[0], x) > 0.95, "the input is not the file's digit");
           assert.ok(correlation(canvases[1], x) > 0.9, "the 0's reconstruction is not a 0");
           // Dropped on the drop zone: the same scores, in the order dropped.
           await page.evaluate((files) => {
@@ -406,12 +409,18 @@ Deno.test(
       let wasm: Awaited<ReturnType<typeof train>> | undefined;
       await t.step("training in the page lowers the loss on wasm", async () => {
         wasm = await train("wasm");
-        assert.match(wasm.backend!, /on wasm: onnxruntime-web 1\.30\.0 \(wasm\)/);
+        assert.match(
+          wasm.backend!,
+          /in a worker on wasm, \d+ thread\(s\): onnxruntime-web 1\.30\.0 \(wasm\)/,
+        );
       });
 
       await t.step("training in the page lowers the loss on WebGPU (SwiftShader)", async () => {
         const gpu = await train("webgpu");
-        assert.match(gpu.backend!, /on WebGPU: onnxruntime-web 1\.30\.0 \(webgpu\)/);
+        assert.match(
+          gpu.backend!,
+          /in a worker on webgpu on .*: onnxruntime-web 1\.30\.0 \(webgpu\)/,
+        );
         // Same seed, same data, same graph: the providers agree to float32 rounding.
         for (const [i, loss] of gpu.losses.entries()) {
           const expected = wasm!.losses[i];

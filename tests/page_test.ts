@@ -287,8 +287,8 @@ Deno.test(
 
       await t.step("at 390 px the page has no horizontal scroll; screenshots", async () => {
         await startTraining(page, "undercomplete", 1024, 4); // a curve and reconstructions to show
-      assert.equal(await trainingEnd(page), "done");
-      await page.setViewportSize({ width: 1280, height: 900 });
+        assert.equal(await trainingEnd(page), "done");
+        await page.setViewportSize({ width: 1280, height: 900 });
         await page.screenshot({
           path: `${ROOT}examples/browser/screenshots/desktop.png`,
           fullPage: true,

@@ -53,8 +53,8 @@ export interface EpochLogs {
   valLoss?: number;
   /** Seconds the epoch's training took. */
   seconds: number;
-  /** Samples the epoch trained on: all of them, unless a stop cut it short. */
-  samples: number;
+  /** Samples the epoch trained on: all of them, unless a stop cut it short (the loop always sets it). */
+  samples?: number;
   /** Whether a stop (`signal`) cut the epoch short or ended training after it. */
   stopped?: boolean;
 }
@@ -119,7 +119,7 @@ export interface LoopOptions {
    * outputs on the device (WebGPU), where losses are read every 32 batches. The loop
    * waits for a promise it returns (a worker may yield there to read its messages).
    */
-  onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
+  onBatchEnd?: (logs: BatchLogs) => void;
   /**
    * Stops training at the next step once aborted: the epoch in progress ends there
    * (its loss is that of the batches done), is validated and recorded, and the model

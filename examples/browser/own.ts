@@ -80,11 +80,12 @@ export function setUpOwnImages(provider: Provider, table: Reconstructions): void
             title: "Reconstruct it with every model in the table above",
           });
           showAbove.addEventListener("click", () => table.show(prepared[i], `"${file.name}"`));
-          cell(file.name, document.createElement("br"), showAbove);
+          cell(file.name);
           cell(digitCanvas(prepared[i], "digit big"));
           cell(digitCanvas(reconstructions.subarray(i * PIXELS, (i + 1) * PIXELS), "digit big"));
           cell(scores[i].toFixed(4));
           cell(anomalous[i] ? "anomalous (above the threshold)" : "normal").className = "verdict";
+          cell(showAbove);
           body.append(row);
         });
         setState(

@@ -184,7 +184,7 @@ export async function setUpTraining(
       reconErrors.push(error / out.length);
       if (logs) {
         losses.push(logs.loss);
-        const rate = Math.round(logs.samples / logs.seconds);
+        const rate = Math.round((logs.samples ?? 0) / logs.seconds);
         log.textContent += `epoch ${logs.epoch + 1}/${epochs}: loss ${logs.loss.toFixed(4)}, ` +
           `validation ${logs.valLoss!.toFixed(4)} (${
             logs.seconds.toFixed(1)
