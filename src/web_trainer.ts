@@ -30,6 +30,11 @@ export interface WorkerTrainRequest {
   seed?: number;
   /** Provider (default `"auto"`: WebGPU on a hardware adapter, else wasm). */
   provider?: ProviderChoice;
+  /**
+   * Let idle WebAssembly threads spin-wait for work (ORT's default is true): `false`
+   * leaves the cores to the page's own thread between steps.
+   */
+  spinning?: boolean;
   /** Training images, values in [0, 1], 784 floats each. */
   data: ImageBatch;
   /** Held-out images evaluated after each epoch. */
@@ -110,6 +115,7 @@ export type ToTrainerWorker =
 
 /** Messages from the worker. */
 export type FromTrainerWorker =
+  | { type: "ready"; error?: string }
   | { type: "start"; start: WorkerStart }
   | { type: "batch"; logs: BatchLogs }
   | { type: "epoch"; report: WorkerEpoch }
@@ -139,6 +145,11 @@ export class WorkerTrainer {
   #running = false;
   /** ORT-web's threads in the worker. */
   readonly threads: number;
+  /**
+   * Settles once the worker has loaded ORT-web (compiled its WebAssembly, started its
+   * threads), which it does as soon as it starts, so that a first `train` starts at once.
+   */
+  readonly ready: Promise<void>;
 
   /**
    * Starts the worker and sets its thread count (ORT-web reads it once).
@@ -149,6 +160,16 @@ export class WorkerTrainer {
     this.threads = options.numThreads ?? webThreads().threads;
     this.#url = String(options.workerUrl ?? new URL(TRAINER_WORKER_FILE, import.meta.url));
     this.#worker = new Worker(this.#url, { type: "module", name: "autoencoders-trainer" });
+    this.ready = new Promise((resolve, reject) => {
+      const listen = ({ data }: MessageEvent<FromTrainerWorker>) => {
+        if (data.type !== "ready") return;
+        this.#worker.removeEventListener("message", listen);
+        if (data.error === undefined) resolve();
+        else reject(new AutoencoderError(`Cannot start the trainer's worker: ${data.error}`));
+      };
+      this.#worker.addEventListener("message", listen);
+    });
+    this.ready.catch(() => {}); // reported again by the first run
     this.#post({ type: "configure", numThreads: this.threads, wasmPaths: options.wasmPaths });
   }
 
@@ -183,7 +204,7 @@ export class WorkerTrainer {
         else if (data.type === "batch") callbacks.onBatchEnd?.(data.logs);
         else if (data.type === "epoch") callbacks.onEpochEnd?.(data.report);
         else if (data.type === "done") resolve(data.result);
-        else fail(data.message);
+        else if (data.type === "error") fail(data.message);
       };
     }).finally(() => (this.#running = false));
     this.#post({ type: "train", request });

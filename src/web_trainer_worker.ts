@@ -11,6 +11,7 @@
  */
 
 import { blogModel } from "../models/registry.ts";
+import { UndercompleteAutoencoder } from "../models/undercomplete.ts";
 import type { Autoencoder } from "./autoencoder.ts";
 import { chooseProvider } from "./runtime/providers.ts";
 import { configureWebRuntime, webRuntime } from "./web.ts";
@@ -38,7 +39,11 @@ function yieldToMessages(): Promise<void> {
 async function train(request: WorkerTrainRequest): Promise<void> {
   const chosen = await chooseProvider(webRuntime, request.provider ?? "auto");
   const entry = blogModel(request.model, "train");
-  const model: Autoencoder = entry.create({ seed: request.seed ?? 0, provider: chosen.provider });
+  const model: Autoencoder = entry.create({
+    seed: request.seed ?? 0,
+    provider: chosen.provider,
+    spinning: request.spinning,
+  });
   const preview = async () =>
     request.preview?.length ? await model.predict(request.preview) : undefined;
   stop = new AbortController();
@@ -85,10 +90,21 @@ async function train(request: WorkerTrainRequest): Promise<void> {
   }
 }
 
+/** Loads ORT-web now (its WebAssembly compiled, its threads started): opens and closes a small session. */
+async function warmUp(): Promise<void> {
+  const bytes = new UndercompleteAutoencoder({ provider: "wasm" }).toOnnx("encoder");
+  const session = await webRuntime.createSession(bytes, { provider: "wasm" });
+  await session.release();
+}
+
 function onMessage({ data }: MessageEvent<ToTrainerWorker>): void {
   if (data.type === "configure") {
     threads = data.numThreads;
     configureWebRuntime({ numThreads: data.numThreads, wasmPaths: data.wasmPaths });
+    warmUp().then(
+      () => scope.postMessage({ type: "ready" }),
+      (e) => scope.postMessage({ type: "ready", error: (e as Error).message ?? String(e) }),
+    );
   } else if (data.type === "stop") {
     stop?.abort();
   } else {

@@ -131,6 +131,9 @@ Deno.test(
       await t.step(
         "training conv in the worker keeps the page responsive, and Stop keeps the weights",
         async () => {
+          // The worker starts when the section comes into view, and loads ORT-web at once.
+          await page.locator("#train").scrollIntoViewIfNeeded();
+          await page.waitForSelector("#train-status[data-worker=ready]", { timeout: 120_000 });
           await page.evaluate(() => {
             const w = globalThis as unknown as { gaps: number[]; last: number };
             w.gaps = [];
@@ -172,8 +175,17 @@ Deno.test(
             (await page.textContent("#train-backend"))!,
             /in a worker on wasm.*\d thread/,
           );
-          // The stopped model joins the table.
+          // The stopped model joins the table: its sessions open on this thread, after training.
           await page.waitForSelector("tr[data-model=yours]:not([hidden])");
+          await page.waitForSelector("#pretrained-status[data-state=done]");
+          const after = await page.evaluate(() =>
+            (globalThis as unknown as { gaps: number[] }).gaps
+          );
+          console.log(
+            `then opening the trained model and reconstructing with six models: longest gap ${
+              Math.max(0, ...after.slice(gaps.length)).toFixed(0)
+            } ms`,
+          );
         },
       );
 
@@ -267,7 +279,7 @@ Deno.test(
             }
           });
           assert.ok(
-            Math.abs(mx / mass - 13.5) < 1 && Math.abs(my / mass - 13.5) < 1,
+            Math.abs(mx / mass - 14) <= 0.5 && Math.abs(my / mass - 14) <= 0.5,
             "not centred",
           );
           assert.ok(

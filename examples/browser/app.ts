@@ -25,23 +25,13 @@ import {
   webRuntime,
   webThreads,
 } from "../../src/web.ts";
-import { $, setState } from "./canvas.ts";
+import { $, setState, whenVisible } from "./canvas.ts";
 import { setUpOwnImages } from "./own.ts";
 import { setUpReconstructions } from "./pretrained.ts";
 import { setUpTraining } from "./train.ts";
 import { setUpVae } from "./vae.ts";
 
 const CHOICES: ProviderChoice[] = ["auto", "wasm", "webgpu"];
-
-/** Runs `work` once `element` comes near the viewport (models open when first used). */
-function whenVisible(element: HTMLElement, work: () => void): void {
-  const observer = new IntersectionObserver((entries) => {
-    if (!entries.some((e) => e.isIntersecting)) return;
-    observer.disconnect();
-    work();
-  }, { rootMargin: "200px" });
-  observer.observe(element);
-}
 
 /** The provider menu's choice (from `?provider=`), resolved as the library resolves it. */
 async function pickProvider() {
@@ -62,8 +52,17 @@ async function pickProvider() {
   return chosen.provider;
 }
 
-async function main(): Promise<void> {
+/** ORT-web's threads: `webThreads()`, or fewer where `?threads=N` asks (for measuring). */
+function pickThreads() {
   const { threads, reason } = webThreads();
+  const asked = Number(new URLSearchParams(location.search).get("threads"));
+  return Number.isInteger(asked) && asked >= 1 && asked < threads
+    ? { threads: asked, reason: `?threads=${asked} in the address (${reason})` }
+    : { threads, reason };
+}
+
+async function main(): Promise<void> {
+  const { threads, reason } = pickThreads();
   configureWebRuntime({ numThreads: threads });
   const shown = $("threads");
   shown.dataset.threads = String(threads);
@@ -83,7 +82,7 @@ async function main(): Promise<void> {
           setState($("vae-status"), "error", `Error: ${(e as Error).message}`)
         ),
     );
-    await setUpTraining(test, provider, table);
+    await setUpTraining(test, provider, table, threads);
   } catch (e) {
     for (const id of ["pretrained-status", "train-status"]) {
       setState($(id), "error", `Error: ${(e as Error).message}`);

@@ -22,6 +22,16 @@ export function setState(element: HTMLElement, state: string, text?: string): vo
   if (text !== undefined) element.textContent = text;
 }
 
+/** Runs `work` once `element` comes near the viewport (models open when first used). */
+export function whenVisible(element: HTMLElement, work: () => void): void {
+  const observer = new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    observer.disconnect();
+    work();
+  }, { rootMargin: "200px" });
+  observer.observe(element);
+}
+
 /** Draws a gray image (values in [0, 1], clipped) on a canvas of exactly its size. */
 export function drawGray(
   canvas: HTMLCanvasElement,
@@ -85,8 +95,8 @@ function grayLevels(source: CanvasImageSource, width: number, height: number): F
 
 /**
  * Brings a picture of a digit to MNIST's form: light strokes on black, the strokes'
- * bounding box scaled to fit 20 × 20, then moved so that their centre of mass is the
- * centre of the 28 × 28 image. Dark-on-light pictures are inverted first.
+ * bounding box scaled to fit 20 × 20, then moved by whole pixels so that their centre
+ * of mass is at pixel (14, 14) of the 28 × 28 image, as in MNIST. Dark-on-light pictures are inverted first.
  *
  * @param source A canvas or decoded image.
  * @param width Its width in pixels.
@@ -134,5 +144,7 @@ export function toMnist(
     mx += v * (i % SIDE);
     my += v * Math.floor(i / SIDE);
   });
-  return render(dx + 13.5 - mx / mass, dy + 13.5 - my / mass);
+  // MNIST's digits have their centre of mass at pixel (14, 14), moved there by whole pixels:
+  // a digit already in MNIST's form stays as it is.
+  return render(Math.round(dx + 14 - mx / mass), Math.round(dy + 14 - my / mass));
 }

@@ -18,7 +18,7 @@ import {
   WorkerTrainer,
   type WorkerTrainResult,
 } from "../../src/web.ts";
-import { $, digitCanvas, PIXELS, setState } from "./canvas.ts";
+import { $, digitCanvas, PIXELS, setState, whenVisible } from "./canvas.ts";
 import { drawChart } from "./chart.ts";
 import { INPUT_SHAPES, PageModel } from "./models.ts";
 import type { Reconstructions } from "./pretrained.ts";
@@ -81,11 +81,13 @@ async function useModel(saved: SavedModel, provider: Provider, table: Reconstruc
  * @param test The test digits (validation and the reconstructions shown).
  * @param provider The provider the page's own sessions use (for the trained model).
  * @param table The reconstruction table, which the trained model joins.
+ * @param threads ORT-web's threads in the worker.
  */
 export async function setUpTraining(
   test: ImageSet,
   provider: Provider,
   table: Reconstructions,
+  threads: number,
 ): Promise<void> {
   const status = $("train-status"), button = $<HTMLButtonElement>("train-button");
   const stopButton = $<HTMLButtonElement>("stop-button");
@@ -110,6 +112,13 @@ export async function setUpTraining(
       $("saved-status").textContent = `Cannot save: ${(e as Error).message}`;
     }
   });
+  // The worker starts (and compiles ORT-web) once the section comes near the viewport.
+  const startWorker = () => {
+    if (trainer) return;
+    trainer = new WorkerTrainer({ numThreads: threads });
+    trainer.ready.then(() => (status.dataset.worker = "ready"), () => {});
+  };
+  whenVisible($("train"), startWorker);
   setState(status, "ready", "Ready.");
   button.disabled = false;
 
@@ -133,10 +142,10 @@ export async function setUpTraining(
       );
       setState(status, "loading", `Fetching ${samples} training digits…`);
       const data = await trainingSet(samples);
-      trainer ??= new WorkerTrainer();
+      startWorker();
       grid.replaceChildren(digitRow("originals", originals));
       setState(status, "training", "Starting the worker…");
-      const run = trainer.train({
+      const run = trainer!.train({
         model: kind,
         seed: 0,
         provider: $<HTMLSelectElement>("train-provider").value as ProviderChoice,
@@ -145,6 +154,7 @@ export async function setUpTraining(
         preview: originals,
         epochs,
         batchSize: Number($<HTMLInputElement>("train-batch").value),
+        spinning: new URLSearchParams(location.search).get("spinning") !== "false",
       }, {
         onStart: ({ backend, provider: why, threads }) => {
           status.dataset.provider = backend.match(/\((\w+)/)?.[1] ?? "";
@@ -203,7 +213,6 @@ export async function setUpTraining(
 
     async function finish(result: WorkerTrainResult) {
       latest = { kind, savedAt: new Date().toISOString(), losses, onnx: result.onnx };
-      await useModel(latest, provider, table);
       $("saved-status").textContent = "";
       const how = result.stopped ? "Stopped" : "Done";
       setState(
@@ -212,6 +221,7 @@ export async function setUpTraining(
         `${how}: loss ${losses[0]?.toFixed(4) ?? "?"} → ${losses.at(-1)?.toFixed(4) ?? "?"}. ` +
           "Your model now reconstructs in the table above.",
       );
+      await useModel(latest, provider, table);
     }
   });
 }

@@ -182,7 +182,13 @@ export const webRuntime: Runtime = createRuntime({
       configureWebRuntime({ numThreads: options.threads });
     }
     initialized = true;
-    return { logSeverityLevel: 3 }; // errors only: no console warnings about shape ops kept on the CPU
+    return {
+      logSeverityLevel: 3, // errors only: no console warnings about shape ops kept on the CPU
+      // Idle WebAssembly threads spin-wait unless told not to (ORT-web's default).
+      ...(options.spinning === false
+        ? { extra: { session: { intra_op: { allow_spinning: "0" } } } }
+        : {}),
+    };
   },
   openHint: (detail) =>
     /fetch|wasm|WebAssembly|import/i.test(detail)
