@@ -26,6 +26,7 @@ import {
   webThreads,
 } from "../../src/web.ts";
 import { $, setState, whenVisible } from "./canvas.ts";
+import { prefetchPretrained } from "./models.ts";
 import { setUpOwnImages } from "./own.ts";
 import { setUpReconstructions } from "./pretrained.ts";
 import { setUpTraining } from "./train.ts";
@@ -71,8 +72,11 @@ async function main(): Promise<void> {
   const status = $("pretrained-status");
   setState(status, "loading", "Loading the test digits…");
   try {
-    const provider = await pickProvider();
-    const { test } = await loadMnistFromUrl("data/mnist/", { trainLimit: 0, testLimit: 1000 });
+    prefetchPretrained();
+    const [provider, { test }] = await Promise.all([
+      pickProvider(),
+      loadMnistFromUrl("data/mnist/", { trainLimit: 0, testLimit: 1000 }),
+    ]);
     const table = setUpReconstructions(test, provider);
     setUpOwnImages(provider, table);
     whenVisible(

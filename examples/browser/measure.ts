@@ -10,6 +10,7 @@
  * the embedded MNIST subset unless `--data DIR` names a folder.
  *
  * Usage: deno task measure:web [--rounds N] [--samples N] [--epochs N] [--batch N] [--data DIR]
+ *        [--query "threads=1"] (added to the page's address) [--no-training] (time to interactive only)
  *
  * @module
  */
@@ -84,7 +85,10 @@ async function trainThroughput(
   return median(rates);
 }
 
-async function measure(url: string, settings: { samples: number; epochs: number; batch: number }) {
+async function measure(
+  url: string,
+  settings: { samples: number; epochs: number; batch: number; training: boolean },
+) {
   Deno.env.set("__IS_WSL_TEST__", "1"); // playwright-core's WSL probe needs --allow-all otherwise
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -97,6 +101,7 @@ async function measure(url: string, settings: { samples: number; epochs: number;
     const threads = await page.evaluate(() =>
       document.getElementById("threads")?.dataset.threads ?? "1 (not shown)"
     );
+    if (!settings.training) return { interactive, threads, dense: NaN, conv: NaN } satisfies Round;
     const dense = await trainThroughput(page, "undercomplete", settings);
     const conv = await trainThroughput(page, "conv", settings);
     return { interactive, threads, dense, conv } satisfies Round;
@@ -114,16 +119,19 @@ if (import.meta.main) {
       epochs: { type: "string", default: "2" },
       batch: { type: "string", default: "64" },
       data: { type: "string" },
+      query: { type: "string", default: "" },
+      "no-training": { type: "boolean", default: false },
     },
   });
   const settings = {
     samples: Number(values.samples),
     epochs: Number(values.epochs),
     batch: Number(values.batch),
+    training: !values["no-training"],
   };
   await buildWeb();
   const server = serve({ port: 0, dataDir: values.data ?? SUBSET });
-  const url = `http://localhost:${server.addr.port}/`;
+  const url = `http://localhost:${server.addr.port}/${values.query ? `?${values.query}` : ""}`;
   const rounds: Round[] = [];
   try {
     for (let i = 0; i < Number(values.rounds); i++) {
@@ -139,7 +147,9 @@ if (import.meta.main) {
     `\n${new Date().toISOString().slice(0, 10)}, ${
       cpu ?? "unknown CPU"
     }, ${navigator.hardwareConcurrency} cores; ` +
-      `${settings.samples} samples, batch ${settings.batch}, ${settings.epochs} epochs, medians of ${rounds.length} rounds\n`,
+      `${settings.samples} samples, batch ${settings.batch}, ${settings.epochs} epochs, medians of ${rounds.length} rounds${
+        values.query ? `, ?${values.query}` : ""
+      }\n`,
   );
   console.log("| time to interactive | threads | dense (samples/s) | conv (samples/s) |");
   console.log("| ------------------- | ------- | ----------------- | ---------------- |");

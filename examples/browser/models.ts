@@ -32,11 +32,29 @@ export const INPUT_SHAPES: Record<string, readonly number[]> = {
   conv: [1, 28, 28],
 };
 
-/** A file's bytes, or an error naming it. */
-export async function fetchBytes(path: string): Promise<Uint8Array> {
-  const response = await fetch(path);
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${response.statusText}`);
-  return new Uint8Array(await response.arrayBuffer());
+const fetched = new Map<string, Promise<Uint8Array>>();
+
+/** A file's bytes (fetched once), or an error naming it. */
+export function fetchBytes(path: string): Promise<Uint8Array> {
+  let bytes = fetched.get(path);
+  if (!bytes) {
+    bytes = fetch(path).then(async (response) => {
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${response.statusText}`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+    fetched.set(path, bytes);
+    bytes.catch(() => fetched.delete(path));
+  }
+  return bytes;
+}
+
+/** Starts fetching the pretrained models' files (their sessions still open on first use). */
+export function prefetchPretrained(): void {
+  for (const { name } of PRETRAINED) {
+    for (const part of ["encoder", "decoder"]) {
+      fetchBytes(`${MODELS_URL}${name}/${part}.onnx`).catch(() => {}); // reported when used
+    }
+  }
 }
 
 /** What a model makes of a digit. */

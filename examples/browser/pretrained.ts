@@ -53,7 +53,9 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
     busy = busy.catch(() => {}).then(async () => { // one at a time, after errors too
       setState(status, "busy", `Reconstructing ${label}…`);
       drawGray($<HTMLCanvasElement>("input"), x);
-      for (const model of yours ? [...models, yours] : models) await showOne(model, x);
+      const all = yours ? [...models, yours] : models;
+      for (const model of all) model.open().catch(() => {}); // all at once; errors shown per row
+      for (const model of all) await showOne(model, x);
       status.dataset.digit = label;
       setState(status, "done", `Showing ${label}`);
     });
