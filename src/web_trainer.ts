@@ -8,6 +8,10 @@
  *
  * The worker runs ORT-web with {@link webThreads}' count unless told otherwise: one
  * thread per core on a cross-origin isolated page (COOP and COEP headers), else one.
+ * The worker script is looked for beside the module holding this code, as in
+ * `dist/web/`; where the library reaches the page another way (the npm package
+ * through a bundler), build `src/web_trainer_worker.ts` as a module worker and pass
+ * its URL as `workerUrl`.
  *
  * @module
  */

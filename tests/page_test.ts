@@ -100,18 +100,24 @@ Deno.test(
       await t.step(
         "it loads from the embedded subset, isolated, on every core, with auto's choice",
         async () => {
-          const wasm = await fetch(
-            `http://localhost:${server.addr.port}/dist/web/ort-wasm-simd-threaded.jsep.wasm`,
-            {
-              headers: { "accept-encoding": "gzip, br" },
-            },
-          );
-          await wasm.body?.cancel();
-          assert.equal(wasm.headers.get("content-encoding"), "br");
-          assert.ok(
-            Number(wasm.headers.get("content-length")) < 10e6,
-            "the wasm is not compressed",
-          );
+          // The server: isolation headers on every answer, the wasm compressed as the client accepts.
+          const wasmUrl =
+            `http://localhost:${server.addr.port}/dist/web/ort-wasm-simd-threaded.jsep.wasm`;
+          const sizes: Record<string, [string | null, number]> = {};
+          for (const accept of ["gzip, deflate, br", "gzip", "identity"]) {
+            const answer = await fetch(wasmUrl, { headers: { "accept-encoding": accept } });
+            await answer.body?.cancel(); // (Deno's fetch would decompress it)
+            const length = Number(answer.headers.get("content-length"));
+            sizes[accept] = [answer.headers.get("content-encoding"), length];
+            assert.equal(answer.headers.get("cross-origin-opener-policy"), "same-origin");
+            assert.equal(answer.headers.get("cross-origin-embedder-policy"), "require-corp");
+          }
+          console.log("wasm as sent:", JSON.stringify(sizes));
+          assert.equal(sizes["gzip, deflate, br"][0], "br");
+          assert.equal(sizes["gzip"][0], "gzip");
+          assert.equal(sizes["identity"][0], null);
+          assert.ok(sizes["gzip, deflate, br"][1] < sizes["gzip"][1]);
+          assert.ok(sizes["gzip"][1] < sizes["identity"][1] / 3, "the wasm is not compressed");
           await page.goto(url);
           await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 120_000 });
           assert.equal(await page.evaluate(() => crossOriginIsolated), true);
@@ -298,8 +304,14 @@ Deno.test(
       );
 
       await t.step("at 390 px the page has no horizontal scroll; screenshots", async () => {
-        await startTraining(page, "undercomplete", 1024, 4); // a curve and reconstructions to show
+        await startTraining(page, "undercomplete", 3000, 10); // a curve and reconstructions to show
         assert.equal(await trainingEnd(page), "done");
+        await page.click("button.pick[data-index='0']");
+        await page.waitForSelector(
+          "#pretrained-status[data-state=done][data-digit='test digit #0']",
+        );
+        await page.locator("#vae").scrollIntoViewIfNeeded(); // its decoder opens when first seen
+        await page.waitForSelector("#vae-status[data-state=done]", { timeout: 60_000 });
         await page.setViewportSize({ width: 1280, height: 900 });
         await page.screenshot({
           path: `${ROOT}examples/browser/screenshots/desktop.png`,

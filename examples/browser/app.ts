@@ -10,7 +10,8 @@
  *
  * Elements the tests read: `#pretrained-status`, `#vae-status`, `#own-status` and
  * `#train-status` carry `data-state` (`loading`, `ready`, `busy`, `training`,
- * `stopping`, `done`, `stopped`, `error`); `#threads` `data-threads`, `#provider-info`
+ * `stopping`, `done`, `stopped`, `error`), and `#train-status` `data-worker="ready"` once the
+ * trainer's worker has loaded ORT-web; `#threads` `data-threads`, `#provider-info`
  * `data-provider`; `#vae-output` `data-z`; the rows of `#own-results` `data-score` and
  * `data-anomalous`; the canvases hold images at their real size (28×28 for digits).
  *

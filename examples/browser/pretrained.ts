@@ -90,7 +90,10 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
   pick(0);
 
   return {
-    show,
+    show: (x, label) => {
+      for (const b of picker.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
+      return show(x, label);
+    },
     async setYours(model, note) {
       await yours?.close();
       yours = model;

@@ -134,7 +134,9 @@ ort.env.logLevel = "error";
 /**
  * Whether {@link webRuntime} opens WebGPU sessions here: in a browser whose
  * `navigator.gpu` gives an adapter (software ones included); never in Deno or Node,
- * where onnxruntime-web loads its Node build, which has no WebGPU.
+ * where onnxruntime-web loads its Node build, which has no WebGPU. To pick a provider,
+ * give models `provider: "auto"` instead: it passes over software adapters
+ * (SwiftShader), which are slower than wasm.
  *
  * @returns `true` when provider `"webgpu"` is available to {@link webRuntime}.
  *
