@@ -41,6 +41,7 @@ export {
   configureWebRuntime,
   hasWebGpu,
   ORT_WASM_FILE,
+  ortWebThreads,
   webRuntime,
   type WebRuntimeOptions,
   type WebThreads,

@@ -57,7 +57,7 @@ export interface WorkerStart {
   backend: string;
   /** The provider picked, and why (from `chooseProvider`). */
   provider: string;
-  /** ORT-web's WebAssembly threads in the worker. */
+  /** The WebAssembly threads ORT-web runs with in the worker (as it reports them). */
   threads: number;
 }
 

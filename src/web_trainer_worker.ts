@@ -14,7 +14,7 @@ import { blogModel } from "../models/registry.ts";
 import { UndercompleteAutoencoder } from "../models/undercomplete.ts";
 import type { Autoencoder } from "./autoencoder.ts";
 import { chooseProvider } from "./runtime/providers.ts";
-import { configureWebRuntime, webRuntime } from "./web.ts";
+import { configureWebRuntime, ortWebThreads, webRuntime } from "./web.ts";
 import type { FromTrainerWorker, ToTrainerWorker, WorkerTrainRequest } from "./web_trainer.ts";
 
 /** What this module needs of the worker's global scope. */
@@ -28,7 +28,6 @@ const scope = globalThis as unknown as WorkerScope;
 /** Progress messages at most this often (ms); the worker reads its messages as often. */
 const EVERY_MS = 100;
 
-let threads = 1;
 let stop: AbortController | undefined;
 
 /** A macrotask: lets the worker read the messages that arrived (a stop). */
@@ -50,7 +49,7 @@ async function train(request: WorkerTrainRequest): Promise<void> {
   try {
     scope.postMessage({
       type: "start",
-      start: { backend: model.backend, provider: chosen.summary, threads },
+      start: { backend: model.backend, provider: chosen.summary, threads: ortWebThreads() },
     });
     const valLoss = request.validationData && await model.evaluate(request.validationData);
     scope.postMessage({
@@ -99,7 +98,6 @@ async function warmUp(): Promise<void> {
 
 function onMessage({ data }: MessageEvent<ToTrainerWorker>): void {
   if (data.type === "configure") {
-    threads = data.numThreads;
     configureWebRuntime({ numThreads: data.numThreads, wasmPaths: data.wasmPaths });
     warmUp().then(
       () => scope.postMessage({ type: "ready" }),

@@ -84,6 +84,7 @@ Deno.test(
     const url = `http://localhost:${server.addr.port}/?provider=auto`;
     let browser: Browser | undefined;
     const problems: string[] = [];
+    let cores = 0; // navigator.hardwareConcurrency in the page
     try {
       const { chromium } = await playwright();
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -121,12 +122,15 @@ Deno.test(
           await page.goto(url);
           await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 120_000 });
           assert.equal(await page.evaluate(() => crossOriginIsolated), true);
-          const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+          cores = await page.evaluate(() => navigator.hardwareConcurrency);
           const threads = Number(await page.getAttribute("#threads", "data-threads"));
           console.log(
             `threads ${threads} of ${cores} cores; ${await page.textContent("#provider-info")}`,
           );
           assert.equal(threads, cores);
+          // What ORT-web itself runs with, on the page and in the worker (reported when training).
+          await page.waitForSelector("#threads[data-ort-threads]");
+          assert.equal(Number(await page.getAttribute("#threads", "data-ort-threads")), cores);
           if (cores > 1) assert.ok(threads > 1);
           // SwiftShader's WebGPU is a software adapter: "auto" passes it over for wasm, and says so.
           assert.equal(await page.getAttribute("#provider-info", "data-provider"), "wasm");
@@ -179,19 +183,10 @@ Deno.test(
           assert.match(log, /^epoch 1\/3: .*stopped after \d+ digits\)\n$/);
           assert.match(
             (await page.textContent("#train-backend"))!,
-            /in a worker on wasm.*\d thread/,
+            new RegExp(`in a worker on wasm.*, ${cores} thread\\(s\\)`),
           );
-          // The stopped model joins the table: its sessions open on this thread, after training.
+          // The stopped model joins the table (its sessions open on this thread, after training).
           await page.waitForSelector("tr[data-model=yours]:not([hidden])");
-          await page.waitForSelector("#pretrained-status[data-state=done]");
-          const after = await page.evaluate(() =>
-            (globalThis as unknown as { gaps: number[] }).gaps
-          );
-          console.log(
-            `then opening the trained model and reconstructing with six models: longest gap ${
-              Math.max(0, ...after.slice(gaps.length)).toFixed(0)
-            } ms`,
-          );
         },
       );
 
@@ -327,6 +322,27 @@ Deno.test(
           path: `${ROOT}examples/browser/screenshots/phone.png`,
           fullPage: true,
         });
+      });
+
+      await t.step("without COOP and COEP the page runs on one thread and says why", async () => {
+        const plain = await context.newPage();
+        await plain.route(`http://localhost:${server.addr.port}/**`, async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers["cross-origin-opener-policy"];
+          delete headers["cross-origin-embedder-policy"];
+          await route.fulfill({ response, headers });
+        });
+        await plain.goto(url);
+        await plain.waitForSelector("#threads[data-ort-threads]", { timeout: 120_000 });
+        assert.equal(await plain.evaluate(() => crossOriginIsolated), false);
+        assert.equal(await plain.getAttribute("#threads", "data-threads"), "1");
+        assert.equal(await plain.getAttribute("#threads", "data-ort-threads"), "1");
+        assert.match(
+          (await plain.textContent("#threads"))!,
+          /not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/,
+        );
+        await plain.close();
       });
 
       assert.deepEqual(problems, [], "the page logged errors");

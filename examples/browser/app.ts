@@ -11,7 +11,8 @@
  * Elements the tests read: `#pretrained-status`, `#vae-status`, `#own-status` and
  * `#train-status` carry `data-state` (`loading`, `ready`, `busy`, `training`,
  * `stopping`, `done`, `stopped`, `error`), and `#train-status` `data-worker="ready"` once the
- * trainer's worker has loaded ORT-web; `#threads` `data-threads`, `#provider-info`
+ * trainer's worker has loaded ORT-web; `#threads` `data-threads` (asked for) and
+ * `data-ort-threads` (what ORT-web runs with, once loaded), `#provider-info`
  * `data-provider`; `#vae-output` `data-z`; the rows of `#own-results` `data-score` and
  * `data-anomalous`; the canvases hold images at their real size (28×28 for digits).
  *
@@ -22,6 +23,7 @@ import {
   chooseProvider,
   configureWebRuntime,
   loadMnistFromUrl,
+  ortWebThreads,
   type ProviderChoice,
   webRuntime,
   webThreads,
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
       loadMnistFromUrl("data/mnist/", { trainLimit: 0, testLimit: 1000 }),
     ]);
     const table = setUpReconstructions(test, provider);
+    table.first.then(() => { // what ORT-web really runs with, now that it has loaded
+      shown.dataset.ortThreads = String(ortWebThreads());
+      if (ortWebThreads() !== threads) shown.textContent += `; ORT-web runs ${ortWebThreads()}`;
+    });
     setUpOwnImages(provider, table);
     whenVisible(
       $("vae"),

@@ -16,6 +16,8 @@ export interface Reconstructions {
   show(x: Float32Array, label: string): Promise<void>;
   /** Adds (or replaces) the model trained in the page, shown in the row "yours". */
   setYours(model: PageModel, note: string): Promise<void>;
+  /** Settles once the first digit is shown (the models' sessions have opened). */
+  first: Promise<void>;
 }
 
 /**
@@ -87,9 +89,10 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
     for (const b of picker.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
     show(x, "your drawing");
   });
-  pick(0);
+  const first = pick(0);
 
   return {
+    first,
     show: (x, label) => {
       for (const b of picker.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
       return show(x, label);

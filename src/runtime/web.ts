@@ -79,6 +79,23 @@ export function webThreads(): WebThreads {
 }
 
 /**
+ * The WebAssembly threads ORT-web runs with in this JavaScript context (page or
+ * worker): once a session has opened, what ORT-web really uses (it falls back to 1,
+ * with a console warning, where threads cannot work: no cross-origin isolation).
+ *
+ * @returns `ort.env.wasm.numThreads`.
+ *
+ * @example
+ * ```ts ignore
+ * import { ortWebThreads } from "@autoencoders/onnx/web";
+ * console.log(`ORT-web runs ${ortWebThreads()} thread(s)`);
+ * ```
+ */
+export function ortWebThreads(): number {
+  return ort.env.wasm.numThreads ?? 1;
+}
+
+/**
  * Sets where ORT-web finds its WebAssembly binary and how many threads it uses.
  * Call it before the first session opens; ORT-web reads these once.
  *
