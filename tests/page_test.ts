@@ -345,6 +345,41 @@ Deno.test(
         await plain.close();
       });
 
+      await t.step("WorkerTrainer says when its worker is missing or already busy", async () => {
+        const other = await context.newPage(); // its 404 is on purpose: not in `problems`
+        await other.goto(`http://localhost:${server.addr.port}/snippet.html`);
+        const result = await other.evaluate(async () => {
+          const path = "/dist/web/autoencoders.js";
+          const lib = await import(path);
+          const data = { images: new Float32Array(64 * 784).fill(0.5), count: 64 };
+          const errors: string[] = [];
+          const missing = new lib.WorkerTrainer({ workerUrl: "/nowhere/trainer-worker.js" });
+          await missing.train({ model: "undercomplete", data }).result.catch((e: Error) =>
+            errors.push(e.message)
+          );
+          const trainer = new lib.WorkerTrainer({ numThreads: 1 });
+          const run = trainer.train({ model: "undercomplete", data, epochs: 1, batchSize: 16 });
+          try {
+            trainer.train({ model: "undercomplete", data });
+          } catch (e) {
+            errors.push((e as Error).message);
+          }
+          const { history, stopped, onnx } = await run.result;
+          return { errors, epochs: history.loss.length, stopped, bytes: onnx.encoder.length };
+        });
+        await other.close();
+        assert.match(
+          result.errors[0],
+          /^Cannot train: the worker failed: .*check that .*\/nowhere\/trainer-worker\.js is served/,
+        );
+        assert.equal(
+          result.errors[1],
+          "Cannot train: this WorkerTrainer is already training; wait for its result or stop it first",
+        );
+        assert.deepEqual([result.epochs, result.stopped], [1, false]);
+        assert.ok(result.bytes > 1000);
+      });
+
       assert.deepEqual(problems, [], "the page logged errors");
     } finally {
       await browser?.close();
