@@ -21,7 +21,8 @@ import { nativeReferences } from "../examples/browser/build.ts";
 import { serve } from "../examples/browser/serve.ts";
 import { loadMnistFromUrl } from "../src/data/mnist_fetch.ts";
 import { AutoencoderError } from "../src/errors.ts";
-import { CHROMIUM, CHROMIUM_ARGS, DATA_DIR, mnistData } from "./helpers.ts";
+import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
+import { correlation, DATA_DIR, mnistData } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PIXELS = 784;
@@ -30,31 +31,6 @@ const CDN = "https://cdn.jsdelivr.net/npm/onnxruntime-web@1.30.0/dist/";
 // Sanitizers off: the browser's pipes and the server outlive single steps by design.
 const options = { sanitizeOps: false, sanitizeResources: false };
 
-/**
- * playwright-core, imported once the test runs. On import it probes
- * /proc/sys/fs/binfmt_misc/WSLInterop (is this WSL?), which Deno lets only --allow-all
- * read; the `is-wsl` package it bundles skips the probe when __IS_WSL_TEST__ is set.
- */
-async function playwright() {
-  if (!Deno.env.get("__IS_WSL_TEST__")) Deno.env.set("__IS_WSL_TEST__", "1");
-  return await import("playwright-core");
-}
-
-let built: Promise<void> | undefined;
-
-/** Runs `deno task build:web` once per test process. */
-function build(): Promise<void> {
-  return built ??= (async () => {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "build:web"],
-      cwd: ROOT,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(code, 0, `deno task build:web failed:\n${new TextDecoder().decode(stderr)}`);
-  })();
-}
-
 async function requireNet(): Promise<void> {
   const { state } = await Deno.permissions.query({ name: "net", host: "127.0.0.1" });
   assert.equal(
@@ -62,20 +38,6 @@ async function requireNet(): Promise<void> {
     "granted",
     "The browser tests serve the page from this process: run them with --allow-net",
   );
-}
-
-/** Pearson correlation of two images. */
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 /** A gray image (values in [0, 1]) as PNG bytes. */
@@ -103,7 +65,7 @@ async function canvasGray(page: Page, id: string) {
 }
 
 Deno.test("the browser build bundles onnxruntime-web and never pulls onnxruntime-node", async () => {
-  await build();
+  await buildWeb();
   for (const file of ["autoencoders.js", "app.js"]) {
     const text = await readFile(`${ROOT}/dist/web/${file}`, "utf8");
     assert.deepEqual(nativeReferences(text), [], `dist/web/${file} pulls the native addon`);
@@ -154,14 +116,13 @@ Deno.test(
       existsSync(CHROMIUM),
       `Browser tests need ${CHROMIUM}: apt-get install chromium (.ci/setup does)`,
     );
-    await build();
+    await buildWeb();
     const server = serve({ port: 0, dataDir: DATA_DIR });
     const url = `http://localhost:${server.addr.port}/`;
     let browser: Browser | undefined;
     const problems: string[] = [];
     try {
-      const { chromium } = await playwright();
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const page = await browser.newPage();
       page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
       page.on("console", (m) => {

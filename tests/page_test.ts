@@ -17,39 +17,11 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { serve } from "../examples/browser/serve.ts";
 import { UndercompleteAutoencoder } from "../mod.ts";
-import { CHROMIUM, CHROMIUM_ARGS, mnistData, SUBSET_DIR } from "./helpers.ts";
+import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
+import { correlation, mnistData, SUBSET_DIR } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const options = { sanitizeOps: false, sanitizeResources: false };
-
-async function playwright() {
-  if (!Deno.env.get("__IS_WSL_TEST__")) Deno.env.set("__IS_WSL_TEST__", "1");
-  return await import("playwright-core");
-}
-
-async function build(): Promise<void> {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "build:web"],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, `deno task build:web failed:\n${new TextDecoder().decode(stderr)}`);
-}
-
-/** Pearson correlation of two images. */
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Fills the training form and starts training. */
 async function startTraining(page: Page, model: string, samples: number, epochs: number) {
@@ -78,7 +50,7 @@ Deno.test(
   options,
   async (t) => {
     assert.ok(existsSync(CHROMIUM), `Browser tests need ${CHROMIUM}: apt-get install chromium`);
-    await build();
+    await buildWeb();
     // The embedded subset alone, as in a fresh clone with no data folder.
     const server = serve({ port: 0, dataDir: SUBSET_DIR });
     const url = `http://localhost:${server.addr.port}/?provider=auto`;
@@ -86,8 +58,7 @@ Deno.test(
     const problems: string[] = [];
     let cores = 0; // navigator.hardwareConcurrency in the page
     try {
-      const { chromium } = await playwright();
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const context = await browser.newContext({ acceptDownloads: true });
       const page = await context.newPage();
       page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));

@@ -20,23 +20,10 @@
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildWeb, launchChromium } from "./harness.ts";
 import { serve } from "./serve.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SUBSET = fileURLToPath(new URL("../../src/data/mnist_subset", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--enable-unsafe-webgpu",
-  "--use-webgpu-adapter=swiftshader",
-  "--use-vulkan=swiftshader",
-  "--enable-features=Vulkan",
-  "--disable-vulkan-surface",
-];
 
 /** One round's figures. */
 interface Round {
@@ -49,16 +36,6 @@ interface Round {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-async function buildWeb(): Promise<void> {
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "build:web"],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "inherit",
-  }).output();
-  if (code !== 0) throw new Error("Cannot measure: deno task build:web failed");
-}
 
 /** Trains one model in the page on wasm; returns the median samples/s of its epochs and the longest timer gap. */
 async function trainThroughput(
@@ -108,9 +85,7 @@ async function measure(
   url: string,
   settings: { samples: number; epochs: number; batch: number; training: boolean },
 ) {
-  Deno.env.set("__IS_WSL_TEST__", "1"); // playwright-core's WSL probe needs --allow-all otherwise
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const start = performance.now();
