@@ -21,6 +21,10 @@ import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.
 import { correlation, mnistData, SUBSET_DIR } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Where the screenshots go: the README's with UPDATE_SCREENSHOTS=1, else a temporary folder. */
+const SHOTS = Deno.env.get("UPDATE_SCREENSHOTS") === "1"
+  ? `${ROOT}examples/browser/screenshots`
+  : await Deno.makeTempDir({ prefix: "page-screenshots-" });
 const options = { sanitizeOps: false, sanitizeResources: false };
 
 /** Fills the training form and starts training. */
@@ -280,7 +284,7 @@ Deno.test(
         await page.waitForSelector("#vae-status[data-state=done]", { timeout: 60_000 });
         await page.setViewportSize({ width: 1280, height: 900 });
         await page.screenshot({
-          path: `${ROOT}examples/browser/screenshots/desktop.png`,
+          path: `${SHOTS}/desktop.png`,
           fullPage: true,
         });
         await page.setViewportSize({ width: 390, height: 844 });
@@ -290,7 +294,7 @@ Deno.test(
         ]);
         assert.ok(scroll <= client, `the page is ${scroll} px wide in a ${client} px window`);
         await page.screenshot({
-          path: `${ROOT}examples/browser/screenshots/phone.png`,
+          path: `${SHOTS}/phone.png`,
           fullPage: true,
         });
       });
@@ -355,6 +359,7 @@ Deno.test(
     } finally {
       await browser?.close();
       await server.shutdown();
+      if (!SHOTS.startsWith(ROOT)) await Deno.remove(SHOTS, { recursive: true });
     }
   },
 );
