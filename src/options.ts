@@ -63,9 +63,15 @@ export interface FitOptions {
    * Called after each batch with the epoch's progress (for progress bars); on WebGPU,
    * where losses stay on the device, after every 32nd batch and the last; on the CPU,
    * for a model without convolutions in a run of 512 updates or more (four batches to
-   * a session call), after every 4th and the last.
+   * a session call), after every 4th and the last. `fit` waits for a promise it returns.
    */
   onBatchEnd?: (logs: BatchLogs) => void;
+  /**
+   * Stops training at the next step once aborted (a Stop button): the epoch in
+   * progress ends there, is validated and reported (`stopped: true`, `samples` done),
+   * the model keeps its weights, and `fit` returns the history so far.
+   */
+  signal?: AbortSignal;
   /** Keras-style callbacks: early stopping, checkpoints, learning-rate schedules, logs. */
   callbacks?: Callback[];
 }

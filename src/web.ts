@@ -6,13 +6,20 @@
  * `onnxruntime-node`; `deno task build:web` bundles it into `dist/web/autoencoders.js`
  * with the WebAssembly binary of ORT-web beside it.
  *
+ * Models take `provider: "auto"`: WebGPU on a hardware adapter, else wasm (a software
+ * adapter such as SwiftShader is passed over: it is slower than wasm). Training on the
+ * page's main thread blocks it while a step runs; {@link WorkerTrainer} trains in a
+ * Web Worker (`trainer-worker.js`, built beside `autoencoders.js`) instead. ORT-web
+ * uses one WebAssembly thread per core only on a cross-origin isolated page: its
+ * server must send `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp` ({@link webThreads} says what applies).
+ *
  * @example
  * ```ts ignore
- * import { hasWebGpu, loadMnistFromUrl, UndercompleteAutoencoder } from "./autoencoders.js";
+ * import { loadMnistFromUrl, UndercompleteAutoencoder } from "./autoencoders.js";
  *
  * const { train, test } = await loadMnistFromUrl("/data/mnist/", { trainLimit: 2000 });
- * const provider = (await hasWebGpu()) ? "webgpu" : "wasm";
- * const model = new UndercompleteAutoencoder({ provider });
+ * const model = new UndercompleteAutoencoder({ provider: "auto" });
  * await model.fit(train, { epochs: 5, batchSize: 64, validationData: test });
  * const reconstructions = await model.predict(test.images.subarray(0, 10 * 784));
  * const onnx = model.toOnnx("decoder"); // bytes to offer as a download
@@ -34,6 +41,21 @@ export {
   configureWebRuntime,
   hasWebGpu,
   ORT_WASM_FILE,
+  ortWebThreads,
   webRuntime,
   type WebRuntimeOptions,
+  type WebThreads,
+  webThreads,
 } from "./runtime/web.ts";
+export {
+  TRAINER_WORKER_FILE,
+  type WorkerEpoch,
+  type WorkerRun,
+  type WorkerStart,
+  type WorkerTrainCallbacks,
+  WorkerTrainer,
+  type WorkerTrainerOptions,
+  type WorkerTrainRequest,
+  type WorkerTrainResult,
+} from "./web_trainer.ts";
+export type { BlogModelName } from "../models/registry.ts";

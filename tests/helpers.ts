@@ -46,22 +46,27 @@ export function needsFullMnist(name: string): { name: string; ignore: boolean } 
   return { name, ignore: !FULL_DATA_DIR };
 }
 
-/** Debian's Chromium, which the browser tests drive. */
-export const CHROMIUM = "/usr/bin/chromium";
+export { CHROMIUM, CHROMIUM_ARGS } from "../examples/browser/harness.ts";
 
-/** Headless, no network chatter, WebGPU on SwiftShader (Vulkan on the CPU, shipped with chromium). */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--enable-unsafe-webgpu",
-  "--use-webgpu-adapter=swiftshader",
-  "--use-vulkan=swiftshader",
-  "--enable-features=Vulkan",
-  "--disable-vulkan-surface",
-];
+/**
+ * Pearson correlation of two images.
+ *
+ * @param a One image.
+ * @param b The other, as long.
+ * @returns The correlation, from -1 to 1.
+ */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i] / n, mb + b[i] / n];
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
 
 /** Loads each file and runs `onnx.checker.check_model(m, full_check=True)`. */
 const CHECKER = `

@@ -160,3 +160,32 @@ Deno.test("train --resume finishes with the same weights and losses as one unint
   const history = JSON.parse(await Deno.readTextFile(`${dir}/b/history.json`)).history;
   assert.equal(history.loss.length, 3);
 });
+
+Deno.test("an aborted signal stops fit at the next step and keeps the weights", async () => {
+  const x = await images(640);
+  const model = new UndercompleteAutoencoder({ seed: 5, threads: 1 });
+  const before = new Float32Array(model.params.get("encoder.0.kernel")!);
+  const stop = new AbortController();
+  const batches: number[] = [];
+  const history = await model.fit(x, {
+    epochs: 3,
+    batchSize: 64,
+    validationData: x.subarray(0, 64 * 784),
+    signal: stop.signal,
+    onBatchEnd: async ({ samples }) => {
+      batches.push(samples);
+      if (samples === 192) stop.abort();
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the loop waits for it
+    },
+  });
+  assert.deepEqual(batches, [64, 128, 192], "training went on after the stop");
+  assert.equal(history.loss.length, 1);
+  assert.equal(history.valLoss.length, 1, "the cut epoch is validated");
+  assert.equal(model.epoch, 1);
+  const after = model.params.get("encoder.0.kernel")!;
+  assert.ok(after.some((v, i) => v !== before[i]), "the three steps' weights were not kept");
+  // Already aborted: nothing trains.
+  const again = await model.fit(x, { epochs: 2, batchSize: 64, signal: stop.signal });
+  assert.equal(again.loss.length, 0);
+  assert.equal(model.epoch, 1);
+});

@@ -53,6 +53,10 @@ export interface EpochLogs {
   valLoss?: number;
   /** Seconds the epoch's training took. */
   seconds: number;
+  /** Samples the epoch trained on: all of them, unless a stop cut it short (the loop always sets it). */
+  samples?: number;
+  /** Whether a stop (`signal`) cut the epoch short or ended training after it. */
+  stopped?: boolean;
 }
 
 /** The training state a model owns and the loop updates. */
@@ -113,9 +117,16 @@ export interface LoopOptions {
   /**
    * Called after each batch whose loss has been read: every batch, except with
    * outputs on the device (WebGPU), where losses are read every 32 batches, and
-   * where batches run several to a session call (`StepRunner.readEvery`).
+   * where batches run several to a session call (`StepRunner.readEvery`). The loop
+   * waits for a promise it returns (a worker may yield there to read its messages).
    */
   onBatchEnd?: (logs: BatchLogs) => void;
+  /**
+   * Stops training at the next step once aborted: the epoch in progress ends there
+   * (its loss is that of the batches done), is validated and recorded, and the model
+   * keeps its weights.
+   */
+  signal?: AbortSignal;
 }
 
 /** What an epoch-end callback may ask of the loop. */
@@ -176,7 +187,7 @@ export async function fitLoop(
   const history = emptyHistory();
   const epoch = new Epoch(runner, train, options);
   try {
-    for (let run = 0; run < options.epochs; run++) {
+    for (let run = 0; run < options.epochs && !options.signal?.aborted; run++) {
       const done = await epoch.run(state);
       let valLoss: number | undefined;
       if (evaluator) {
@@ -191,6 +202,7 @@ export async function fitLoop(
       }
       const logs: EpochLogs = { epoch: state.epoch++, learningRate, ...done.logs };
       if (valLoss !== undefined) logs.valLoss = valLoss;
+      if (options.signal?.aborted) logs.stopped = true;
       for (const h of [history, state.history]) record(h, logs);
       const control = await options.onEpochEnd?.(logs);
       if (control?.learningRate !== undefined && control.learningRate !== learningRate) {
@@ -284,9 +296,9 @@ class Epoch {
     // generator's state (which checkpoints keep), not on earlier epochs' orders.
     order.forEach((_, i) => (order[i] = i));
     if (options.shuffle) state.generators.get(SHUFFLE)!.shuffle(order);
-    let loss = 0, penalty = 0;
+    let loss = 0, penalty = 0, done = 0;
     const started = performance.now();
-    for (let first = 0; first < train.count; first += options.batchSize) {
+    for (let first = 0; done < train.count; first += options.batchSize) {
       const n = Math.min(options.batchSize, train.count - first);
       const rows = order.subarray(first, first + n);
       const buffers = runner.batchBuffers(options.batchSize * size);
@@ -304,22 +316,26 @@ class Epoch {
         n,
         batch: first / options.batchSize + 1,
       });
-      if (runner.pending < runner.readEvery && first + n < train.count) continue;
+      done = first + n;
+      const stop = options.signal?.aborted === true;
+      if (!stop && runner.pending < runner.readEvery && done < train.count) continue;
       for (const read of await runner.readLosses(where, batches)) {
         loss += read.loss * read.n;
         penalty += read.penalty * read.n;
       }
       const seconds = (performance.now() - started) / 1000;
-      options.onBatchEnd?.({
+      await options.onBatchEnd?.({
         epoch: state.epoch,
-        samples: first + n,
+        samples: done,
         total: train.count,
-        loss: loss / (first + n),
+        loss: loss / done,
         seconds,
       });
+      if (options.signal?.aborted) break;
     }
-    const logs = { loss: loss / train.count, seconds: (performance.now() - started) / 1000 };
-    return options.program.losses.length > 1 ? { ...logs, penalty: penalty / train.count } : logs;
+    const seconds = (performance.now() - started) / 1000;
+    const logs = { loss: loss / done, seconds, samples: done };
+    return options.program.losses.length > 1 ? { ...logs, penalty: penalty / done } : logs;
   }
 }
 

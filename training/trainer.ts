@@ -82,10 +82,12 @@ export async function train(
     shuffle: options.shuffle ?? true,
     learningRate: options.learningRate ?? state.learningRate ?? optimizer.learningRate,
     validation,
-    onBatchEnd: (logs) => {
-      options.onBatchEnd?.(logs);
+    onBatchEnd: async (logs) => {
+      const waiting = options.onBatchEnd?.(logs);
       for (const c of callbacks) c.onBatchEnd?.(logs);
+      await waiting;
     },
+    signal: options.signal,
     onEpochEnd: (logs) => guard.between(() => epochEnd(model, options, callbacks, logs)),
     ...corruption(program, state, train, validation),
   }).catch((e) => {

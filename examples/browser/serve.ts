@@ -6,6 +6,12 @@
  * `$AUTOENCODERS_DATA_DIR`, the cache, a download into the cache, else the embedded
  * 3000-digit subset (the page's `loadMnistFromUrl` accepts its files too).
  *
+ * Every answer carries `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`, which make the page cross-origin
+ * isolated, so that ORT-web may run one WebAssembly thread per core. A file with a
+ * precompressed copy beside it (`build.ts` writes `.br` and `.gz`) is sent compressed
+ * to a browser whose `Accept-Encoding` takes it.
+ *
  * Usage: deno task serve [--port N] [--data DIR]   (port: 8000 or $PORT)
  *
  * @module
@@ -54,9 +60,40 @@ const TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
+/** Headers every answer carries: cross-origin isolation, for ORT-web's threads. */
+export const ISOLATION: Readonly<Record<string, string>> = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+
+/** Precompressed copies, by preference: `Content-Encoding` and file suffix. */
+const ENCODINGS: [string, string][] = [["br", ".br"], ["gzip", ".gz"]];
+
 /** A short plain-text answer. */
-function answer(status: number, text: string, headers: HeadersInit = {}): Response {
-  return new Response(`${text}\n`, { status, headers });
+function answer(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${text}\n`, { status, headers: { ...ISOLATION, ...headers } });
+}
+
+/**
+ * The precompressed copy of `file` to send, if the request accepts its encoding and
+ * it is at least as new as the file.
+ */
+async function compressedCopy(
+  request: Request,
+  file: string,
+  info: Deno.FileInfo,
+): Promise<{ path: string; encoding: string; size: number } | undefined> {
+  const accepted = (request.headers.get("accept-encoding") ?? "").split(",").map((e) =>
+    e.split(";")[0].trim()
+  );
+  for (const [encoding, suffix] of ENCODINGS) {
+    if (!accepted.includes(encoding)) continue;
+    const copy = await Deno.stat(file + suffix).catch(() => undefined);
+    if (copy?.isFile && (copy.mtime?.getTime() ?? 0) >= (info.mtime?.getTime() ?? 0)) {
+      return { path: file + suffix, encoding, size: copy.size };
+    }
+  }
+  return undefined;
 }
 
 /** The request's path, decoded, or `undefined` if it is malformed (bad `%` escape, NUL). */
@@ -100,13 +137,17 @@ export async function handle(request: Request, dataDir: string): Promise<Respons
   try {
     const info = await Deno.stat(file);
     if (!info.isFile || !(await inside(dir, file))) return answer(404, "Not found");
-    const headers = {
+    const compressed = await compressedCopy(request, file, info);
+    const headers: Record<string, string> = {
+      ...ISOLATION,
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-      "content-length": String(info.size),
+      "content-length": String(compressed?.size ?? info.size),
       "cache-control": "no-cache",
+      "vary": "accept-encoding",
     };
+    if (compressed) headers["content-encoding"] = compressed.encoding;
     if (request.method === "HEAD") return new Response(null, { headers });
-    const handle = await Deno.open(file);
+    const handle = await Deno.open(compressed?.path ?? file);
     return new Response(handle.readable, { headers });
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) return answer(403, "Forbidden");

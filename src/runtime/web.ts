@@ -41,6 +41,60 @@ export interface WebRuntimeOptions {
 
 let initialized = false;
 
+/** The thread count ORT-web can use on this page, and why. */
+export interface WebThreads {
+  /** `navigator.hardwareConcurrency` on a cross-origin isolated page, else 1. */
+  threads: number;
+  /** Why: isolated with N cores, or what the page's server must send for threads. */
+  reason: string;
+}
+
+/**
+ * How many WebAssembly threads ORT-web can use here: one per core where the page
+ * is cross-origin isolated (its server sends `Cross-Origin-Opener-Policy: same-origin`
+ * and `Cross-Origin-Embedder-Policy: require-corp`, so `SharedArrayBuffer` exists),
+ * else 1, with the reason.
+ *
+ * @returns The count and the reason, to pass to {@link configureWebRuntime} and to show.
+ *
+ * @example
+ * ```ts ignore
+ * import { configureWebRuntime, webThreads } from "@autoencoders/onnx/web";
+ * const { threads, reason } = webThreads();
+ * configureWebRuntime({ numThreads: threads });
+ * console.log(`${threads} thread(s): ${reason}`);
+ * ```
+ */
+export function webThreads(): WebThreads {
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    return {
+      threads: 1,
+      reason:
+        "the page is not cross-origin isolated, so WebAssembly threads are off; its server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp",
+    };
+  }
+  const threads = Number.isInteger(cores) && cores! > 0 ? cores! : 1;
+  return { threads, reason: `cross-origin isolated: one thread per core (${cores ?? "unknown"})` };
+}
+
+/**
+ * The WebAssembly threads ORT-web runs with in this JavaScript context (page or
+ * worker): once a session has opened, what ORT-web really uses (it falls back to 1,
+ * with a console warning, where threads cannot work: no cross-origin isolation).
+ *
+ * @returns `ort.env.wasm.numThreads`.
+ *
+ * @example
+ * ```ts ignore
+ * import { ortWebThreads } from "@autoencoders/onnx/web";
+ * console.log(`ORT-web runs ${ortWebThreads()} thread(s)`);
+ * ```
+ */
+export function ortWebThreads(): number {
+  return ort.env.wasm.numThreads ?? 1;
+}
+
 /**
  * Sets where ORT-web finds its WebAssembly binary and how many threads it uses.
  * Call it before the first session opens; ORT-web reads these once.
@@ -97,14 +151,16 @@ ort.env.logLevel = "error";
 /**
  * Whether {@link webRuntime} opens WebGPU sessions here: in a browser whose
  * `navigator.gpu` gives an adapter (software ones included); never in Deno or Node,
- * where onnxruntime-web loads its Node build, which has no WebGPU.
+ * where onnxruntime-web loads its Node build, which has no WebGPU. To pick a provider,
+ * give models `provider: "auto"` instead: it passes over software adapters
+ * (SwiftShader), which are slower than wasm.
  *
  * @returns `true` when provider `"webgpu"` is available to {@link webRuntime}.
  *
  * @example
  * ```ts ignore
  * import { hasWebGpu } from "@autoencoders/onnx/web";
- * const provider = (await hasWebGpu()) ? "webgpu" : "wasm";
+ * console.log((await hasWebGpu()) ? "WebGPU" : "no WebGPU"); // models: provider "auto" chooses
  * ```
  */
 export async function hasWebGpu(): Promise<boolean> {
@@ -145,7 +201,13 @@ export const webRuntime: Runtime = createRuntime({
       configureWebRuntime({ numThreads: options.threads });
     }
     initialized = true;
-    return { logSeverityLevel: 3 }; // errors only: no console warnings about shape ops kept on the CPU
+    return {
+      logSeverityLevel: 3, // errors only: no console warnings about shape ops kept on the CPU
+      // Idle WebAssembly threads spin-wait unless told not to (ORT-web's default).
+      ...(options.spinning === false
+        ? { extra: { session: { intra_op: { allow_spinning: "0" } } } }
+        : {}),
+    };
   },
   openHint: (detail) =>
     /fetch|wasm|WebAssembly|import/i.test(detail)
