@@ -11,10 +11,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
-import { BLOG_BATCH, median, type ModelName, MODELS } from "./data.ts";
+import { BLOG_BATCH, isConv, median, type ModelName, MODELS } from "./data.ts";
 import { describeData } from "../src/data/datasets.ts";
 import { loadMnist } from "../src/data/mnist.ts";
+import { DENO_WORKER, load1, runJson, say } from "./run.ts";
+import { scalingMode } from "./scaling.ts";
+import { fmt, table } from "./table.ts";
 
 const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch and
 TensorFlow.js; TF.js has no VAE).
@@ -99,13 +101,10 @@ if (!["skylakex", "auto", "inherit"].includes(values["torch-openblas"])) {
 }
 const rounds = Number(values.rounds ?? (values.peers ? 2 : 1));
 const threads = values.threads;
-const isConv = (m: ModelName) => m === "conv" || m === "denoising";
 /** Throughput targets ours/PyTorch: issue 6 (1, conv models 2), issue 13 (the VAE 1.5). */
 const torchTarget = (m: ModelName) => isConv(m) ? 2 : m === "vae" ? 1.5 : 1;
 /** The peers a model has: TF.js has no VAE. */
 const hasPeer = (f: string, m: ModelName) => !(f === "tfjs" && m === "vae");
-const root = fileURLToPath(new URL("..", import.meta.url));
-const say = (line: string) => console.error(line);
 const mnist = await loadMnist({ dir: values.data, orSubset: true });
 say(`MNIST: ${describeData(mnist)}`);
 const dataArgs = ["--data", mnist.source];
@@ -130,49 +129,6 @@ interface Row {
   loss: number;
   load_1m: number[];
 }
-
-/** The 1-minute load average, from /proc/loadavg or Deno. */
-function load1(): number {
-  try {
-    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-  } catch {
-    return Deno.loadavg()[0];
-  }
-}
-
-/**
- * Runs a command in the repository root with this environment changed by `env` (an
- * `undefined` value unsets the variable); returns the JSON object on its last stdout line.
- */
-async function runJson(
-  cmd: string,
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<Record<string, unknown>> {
-  const merged = { ...Deno.env.toObject(), ...env };
-  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const { code, stdout, stderr } = await new Deno.Command(cmd, {
-    args,
-    env: merged as Record<string, string>,
-    clearEnv: true,
-    cwd: root,
-  }).output();
-  const out = new TextDecoder().decode(stdout).trim().split("\n").at(-1) ?? "";
-  if (code !== 0 || !out.startsWith("{")) {
-    const err = new TextDecoder().decode(stderr).trim().split("\n").slice(-15).join("\n");
-    throw new Error(`Cannot run ${cmd} ${args.join(" ")}: exit ${code}\n${err}`);
-  }
-  return JSON.parse(out);
-}
-
-const DENO_WORKER = [
-  "run",
-  "--allow-read",
-  "--allow-env",
-  "--allow-ffi=./node_modules",
-  "--allow-sys",
-  "bench/worker.ts",
-];
 
 function ours(model: ModelName) {
   const steps = isConv(model) ? values["steps-conv"] : values["steps-dense"];
@@ -286,20 +242,6 @@ function fold(model: ModelName, runs: Record<string, unknown>[], loads: number[]
     load_1m: loads,
   };
 }
-
-/** Left- or right-aligned text table. */
-function table(head: string[], rows: string[][], left = 2): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r: string[]) =>
-    r.map((cell, c) => c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c])).join("  ");
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-const fmt = (x: number | undefined, digits = 1) =>
-  x === undefined ? "-" : x.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 
 async function benchMode() {
   const frameworks = ["ours", ...peers];
@@ -415,114 +357,15 @@ async function benchMode() {
   ));
 }
 
-/** Least-squares line through points, with R². */
-function fit(xs: number[], ys: number[]) {
-  const n = xs.length, mx = xs.reduce((a, b) => a + b) / n, my = ys.reduce((a, b) => a + b) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (xs[i] - mx) * (ys[i] - my);
-    sxx += (xs[i] - mx) ** 2;
-    syy += (ys[i] - my) ** 2;
-  }
-  const slope = sxy / sxx;
-  return { slope, intercept: my - slope * mx, r2: syy ? (sxy * sxy) / (sxx * syy) : 1 };
-}
-
-async function scalingMode() {
-  const scaled = models;
-  const common = ["--provider", values.provider, "--threads", threads, ...dataArgs];
-  if (values.passive) common.push("--passive");
-  const batchRows: Record<string, unknown>[] = [];
-  const sizeRows: {
-    kind: string;
-    model: ModelName;
-    batch_size: unknown;
-    points: { train_samples: number; median_s: number }[];
-    seconds_per_1k: number;
-    intercept_s: number;
-    r2: number;
-    load_1m: number;
-  }[] = [];
-  for (const model of scaled) {
-    say(`scaling: ${model}, batch sizes ${values["batch-sizes"]} (load ${load1().toFixed(2)})`);
-    const b = await runJson(Deno.execPath(), [
-      ...DENO_WORKER,
-      "--mode",
-      "batch",
-      "--model",
-      model,
-      "--batch-sizes",
-      values["batch-sizes"],
-      "--samples",
-      isConv(model) ? "2048" : "16384",
-      "--epochs",
-      "3",
-      ...common,
-    ]);
-    for (const p of b.points as Record<string, unknown>[]) {
-      batchRows.push({ kind: "batch-scaling", model, ...p, load_1m: load1() });
-    }
-    say(`scaling: ${model}, data sizes ${values.sizes} (load ${load1().toFixed(2)})`);
-    const s = await runJson(Deno.execPath(), [
-      ...DENO_WORKER,
-      "--mode",
-      "size",
-      "--model",
-      model,
-      "--sizes",
-      values.sizes,
-      "--epochs",
-      "2",
-      ...common,
-    ]);
-    const points = s.points as { train_samples: number; median_s: number }[];
-    const line = fit(points.map((p) => p.train_samples), points.map((p) => p.median_s));
-    sizeRows.push({
-      kind: "size-scaling",
-      model,
-      batch_size: s.batch_size,
-      points,
-      seconds_per_1k: line.slope * 1000,
-      intercept_s: line.intercept,
-      r2: line.r2,
-      load_1m: load1(),
-    });
-  }
-  if (values.json) {
-    for (const r of [...batchRows, ...sizeRows]) console.log(JSON.stringify(r));
-    return;
-  }
-  console.log(
-    `\n${new Date().toISOString()}  threads ${threads}  load average now ${
-      Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
-    }\n\nThroughput against batch size (samples per epoch fixed, whole batches)\n`,
-  );
-  const sizes = values["batch-sizes"].split(",");
-  console.log(table(
-    ["model", ...sizes.map((s) => `batch ${s}`)],
-    scaled.map((m) => [
-      m,
-      ...sizes.map((s) => {
-        const p = batchRows.find((r) => r.model === m && r.batch_size === Number(s));
-        return p ? fmt(p.samples_per_sec as number, 0) : "-";
-      }),
-    ]),
-    1,
-  ));
-  console.log("\nEpoch time against data set size (blog batch size; seconds, second epoch)\n");
-  const ns = values.sizes.split(",");
-  console.log(table(
-    ["model", ...ns.map((n) => `${n} samples`), "s per 1k", "intercept s", "R²"],
-    sizeRows.map((r) => [
-      r.model,
-      ...ns.map((n) => fmt(r.points.find((p) => p.train_samples === Number(n))?.median_s, 3)),
-      fmt(r.seconds_per_1k, 4),
-      fmt(r.intercept_s, 3),
-      r.r2.toFixed(4),
-    ]),
-    1,
-  ));
-}
-
-if (values.scaling) await scalingMode();
-else await benchMode();
+if (values.scaling) {
+  await scalingMode({
+    models,
+    provider: values.provider,
+    threads,
+    passive: values.passive,
+    batchSizes: values["batch-sizes"],
+    sizes: values.sizes,
+    dataArgs,
+    json: values.json,
+  });
+} else await benchMode();
