@@ -4,8 +4,9 @@
  * process (`bench/worker.ts`); with `--peers` the same models in PyTorch
  * (`bench/torch_peer.py`) and TensorFlow.js (`bench/tfjs_peer.ts`), run in turn
  * (ours, PyTorch, TF.js, ours, ...) so that all share the machine's conditions, and
- * the ratios ours/peer; with `--scaling` throughput against batch size and epoch
- * time against data set size. See bench/README.md.
+ * the ratios ours/peer, and the share of the machine's peak FLOP/s each reaches; with
+ * `--scaling` throughput against batch size and epoch time against data set size; with
+ * `--to-quality` the time to the blog's test loss. See bench/README.md.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { loadMnist } from "../src/data/mnist.ts";
 import { DENO_WORKER, load1, runJson, say } from "./run.ts";
 import { scalingMode } from "./scaling.ts";
 import { foldPeaks, measurePeak, PEAK_REPS, PEAK_SIZE } from "./flops.ts";
+import { qualityMode } from "./quality.ts";
 import { fold, label, type Row } from "./rows.ts";
 import { steadinessWarnings } from "./steady.ts";
 import { fmt, table } from "./table.ts";
@@ -47,6 +49,10 @@ Options:
                        OPENBLAS_CORETYPE=SkylakeX, OPENBLAS_L2_SIZE unset), auto (both unset:
                        OpenBLAS detects the CPU), inherit (this environment's)
   --scaling            instead: throughput against batch size and epoch time against data size
+  --to-quality         instead: train conv (and deep) on the data found until the test loss
+                       reaches the blog's 0.094 (0.082); epochs, seconds, PyTorch's estimate
+                       (with --peers --peer torch) from short runs before and after
+  --max-epochs N       --to-quality: give up after N epochs (default 100)
   --batch-sizes LIST   --scaling batch sizes (default 32,64,128,256,512,1024)
   --sizes LIST         --scaling data set sizes (default 2000,4000,8000,16000)
   --data DIR           folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, the
@@ -76,6 +82,8 @@ const { values } = parseArgs({
     python: { type: "string", default: "/usr/bin/python3" },
     "torch-openblas": { type: "string", default: "skylakex" },
     scaling: { type: "boolean", default: false },
+    "to-quality": { type: "boolean", default: false },
+    "max-epochs": { type: "string", default: "100" },
     "batch-sizes": { type: "string", default: "32,64,128,256,512,1024" },
     sizes: { type: "string", default: "2000,4000,8000,16000" },
     data: { type: "string" },
@@ -88,7 +96,12 @@ if (values.help) {
   Deno.exit(0);
 }
 
-const models = (values.models ?? (values.scaling ? "undercomplete,conv" : MODELS.join(",")))
+const defaultModels = values.scaling
+  ? "undercomplete,conv"
+  : values["to-quality"]
+  ? "conv,deep"
+  : MODELS.join(",");
+const models = (values.models ?? defaultModels)
   .split(",") as ModelName[];
 for (const m of models) {
   if (!MODELS.includes(m)) throw new Error(`Cannot bench model "${m}": choose from ${MODELS}`);
@@ -366,6 +379,19 @@ if (values.scaling) {
     batchSizes: values["batch-sizes"],
     sizes: values.sizes,
     dataArgs,
+    json: values.json,
+  });
+} else if (values["to-quality"]) {
+  await qualityMode({
+    models,
+    workerArgs: ["--provider", values.provider, "--threads", threads].concat(
+      values.passive ? ["--passive"] : [],
+    ),
+    dataArgs,
+    maxEpochs: Number(values["max-epochs"]),
+    runners: Object.fromEntries(
+      ["ours", ...peers.filter((p) => p === "torch")].map((f) => [f, RUNNERS[f]]),
+    ),
     json: values.json,
   });
 } else await benchMode();

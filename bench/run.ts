@@ -39,24 +39,31 @@ export function load1(): number {
  * @param cmd The program.
  * @param args Its arguments.
  * @param env Variables to set or (`undefined`) unset.
+ * @param progress Let its stderr through (progress of a long run) instead of keeping it
+ * for the error message.
  * @returns The parsed last line.
  */
 export async function runJson(
   cmd: string,
   args: string[],
   env: Record<string, string | undefined> = {},
+  progress = false,
 ): Promise<Record<string, unknown>> {
   const merged = { ...Deno.env.toObject(), ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const { code, stdout, stderr } = await new Deno.Command(cmd, {
+  const result = await new Deno.Command(cmd, {
     args,
     env: merged as Record<string, string>,
     clearEnv: true,
     cwd: ROOT,
+    stderr: progress ? "inherit" : "piped",
   }).output();
+  const { code, stdout } = result;
   const out = new TextDecoder().decode(stdout).trim().split("\n").at(-1) ?? "";
   if (code !== 0 || !out.startsWith("{")) {
-    const err = new TextDecoder().decode(stderr).trim().split("\n").slice(-15).join("\n");
+    const err = progress
+      ? ""
+      : new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15).join("\n");
     throw new Error(`Cannot run ${cmd} ${args.join(" ")}: exit ${code}\n${err}`);
   }
   return JSON.parse(out);
