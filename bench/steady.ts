@@ -11,7 +11,12 @@
 /** The largest relative spread, `max / min − 1`, the check lets pass. */
 export const STEADY_SPREAD = 0.3;
 
-/** `max / min − 1` of positive numbers (0 for fewer than two). */
+/**
+ * The relative spread of positive numbers.
+ *
+ * @param xs The numbers.
+ * @returns `max / min − 1` (0 for fewer than two).
+ */
 export function spread(xs: readonly number[]): number {
   return xs.length < 2 ? 0 : Math.max(...xs) / Math.min(...xs) - 1;
 }
