@@ -357,9 +357,10 @@ def main():
     if denoising and x_test is not None:
         x_test_noisy = corrupt(x_test.clone(), torch.Generator().manual_seed(12345))
 
-    epoch_seconds, loss, val_loss = [], float("nan"), float("nan")
+    epoch_seconds, epoch_faults, loss, val_loss = [], [], float("nan"), float("nan")
     for epoch in range(1, a.epochs + 1):
         model.train()
+        faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
@@ -373,6 +374,7 @@ def main():
             total += batch_loss.item() * xb.shape[0]
         dt = time.perf_counter() - t0
         epoch_seconds.append(dt)
+        epoch_faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0)
         loss = total / n
         if x_test is not None:
             model.eval()
@@ -440,6 +442,7 @@ def main():
             "samples_per_sec": samples_per_sec,
             "samples_per_sec_excludes_first_epoch": len(epoch_seconds) > 1,
             "epoch_seconds": epoch_seconds,
+            "epoch_minor_faults": epoch_faults,
             "build_ms": build_ms,
             **latency,
             **profile,
