@@ -269,7 +269,6 @@ async function benchMode() {
     const flops = median(runs.get("ours")!.map((r) => Number(r.flops_per_sample)));
     for (const f of own) rows.push(fold(model, runs.get(f)!, loads.get(f)!, flops, peak));
   }
-  for (const w of warnings) say(`warning: ${w}`);
 
   const ratios = models.map((model) => {
     const of = (prefix: string) =>
