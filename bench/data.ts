@@ -35,6 +35,8 @@ export const BLOG_BATCH: Record<ModelName, number> = {
   denoising: 128,
   vae: 100,
 };
+/** Whether a model is convolutional (trains on `[N, 1, 28, 28]`, fewer steps per epoch). */
+export const isConv = (m: ModelName): boolean => m === "conv" || m === "denoising";
 
 /**
  * The folder of the MNIST files when a worker runs alone: `dir`, else

@@ -6,7 +6,8 @@
  * Modes:
  * - `bench` (default): time to build the graphs and open the sessions, training
  *   throughput (a fixed number of steps per epoch on a data subset; the first
- *   epoch is warm-up), single-image and batch-256 inference latency, peak RSS.
+ *   epoch is warm-up), single-image and batch-256 inference latency, peak RSS, and
+ *   the train step's FLOP per sample (`countFlops`).
  * - `batch`: throughput at each of `--batch-sizes`, `--samples` per epoch.
  * - `size`: epoch time on each of `--sizes` training-set sizes.
  *
@@ -21,6 +22,7 @@ import { parseArgs } from "node:util";
 import { type Autoencoder, nodeRuntime } from "../mod.ts";
 import { BLOG_MODELS } from "../models/registry.ts";
 import type { ModelOptions } from "../src/autoencoder.ts";
+import { countFlops } from "../src/ir/flops.ts";
 import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import type { SessionOptions } from "../src/runtime/types.ts";
@@ -118,7 +120,8 @@ if (values.mode === "bench") {
   // Graphs: the train step (forward, autodiff, optimizer) and the inference graph, encoded.
   let t0 = performance.now();
   const built = BLOG_MODELS[model].create(options);
-  const stepBytes = built.program(optimizerByName(optimizer)).onnx("train");
+  const program = built.program(optimizerByName(optimizer));
+  const stepBytes = program.onnx("train");
   const inferBytes = encodeModel(buildInference(built.config, "autoencoder").graph, {
     name: "autoencoder",
   });
@@ -153,6 +156,7 @@ if (values.mode === "bench") {
     build_ms: buildMs,
     session_ms: sessionMs,
     train_step_bytes: stepBytes.length,
+    flops_per_sample: countFlops(program.trainStep, { N: batchSize }) / batchSize,
     latency_1_ms: latency1,
     latency_256_ms: latency256,
     peak_rss_mb: peakRssMb(),

@@ -1,8 +1,9 @@
 /**
  * Graph building, for custom layers, losses and optimizers: the symbolic values a
  * layer's `apply`, a loss term's `emit` and an optimizer's `update` receive and
- * return, and the builder that emits ONNX operators. The models, layers, losses and
- * optimizers themselves are exported from the main entry point.
+ * return, the builder that emits ONNX operators, and FLOP counts of a graph
+ * (`countFlops`: its matrix products and convolutions, for benchmarks). The models,
+ * layers, losses and optimizers themselves are exported from the main entry point.
  *
  * @example
  * ```ts
@@ -36,3 +37,4 @@ export type { TensorOp } from "./ops/tensor_ops.ts";
 export type { NnOp } from "./ops/nn_ops.ts";
 export type { NodeView, Rewrite, Vjp } from "./ops/types.ts";
 export { grad } from "./autodiff/grad.ts";
+export { countFlops, type DimSizes, nodeFlops } from "./ir/flops.ts";

@@ -1,0 +1,31 @@
+/**
+ * The benchmark's own arithmetic, which its tables rest on: the steadiness warning
+ * (epochs or rounds more than 30% apart), the peak folded from several measurements,
+ * and the achieved fraction of it.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { achieved, foldPeaks } from "../bench/flops.ts";
+import { spread, steadinessWarnings } from "../bench/steady.ts";
+
+Deno.test("steadinessWarnings: flags unsteady epochs after the warm-up one and disagreeing rounds", () => {
+  const steady = { epoch_seconds: [3.0, 1.0, 1.1, 1.2], samples_per_sec: 1000 };
+  assert.deepEqual(steadinessWarnings("conv torch", [steady, steady]), []);
+  const churn = { epoch_seconds: [0.5, 0.35, 1.7, 0.37], samples_per_sec: 1900 };
+  const warnings = steadinessWarnings("conv torch", [steady, churn]);
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  assert.match(warnings[0], /^conv torch round 2: steady-state epochs differ by 386%/);
+  assert.match(warnings[1], /^conv torch: rounds differ by 90% \(1000, 1900 samples\/s\)/);
+  assert.equal(spread([2]), 0);
+});
+
+Deno.test("foldPeaks and achieved: the best of each framework, the higher one divides", () => {
+  const peak = foldPeaks([{ ort: 150, torch: 400 }, { ort: 180, torch: 350 }], 2);
+  assert.deepEqual([peak.ort_gflops, peak.torch_gflops, peak.peak_gflops], [180, 400, 400]);
+  assert.equal(foldPeaks([{ ort: 150 }], 2).torch_gflops, undefined);
+  const a = achieved(4000, 4.5e6, peak);
+  assert.equal(a.gflops, 18);
+  assert.equal(a.peak_fraction, 18 / 400);
+});
