@@ -252,7 +252,7 @@ export function ownDataId(samples: Float32Array, count: number): string {
  * @param seed The run's seed.
  * @returns The run's data.
  */
-export function ownRunData(own: OwnSamples, limit = Infinity, seed = 0): RunData {
+export function ownRunData(own: OwnSamples, limit: number = Infinity, seed: number = 0): RunData {
   const size = own.shape.reduce((a, d) => a * d, 1);
   const count = Math.min(limit, own.names.length);
   const order = Array.from({ length: count }, (_, i) => i);
