@@ -36,7 +36,7 @@ Options:
   --passive            idle threads sleep: ORT spinning off, OMP_WAIT_POLICY=passive for PyTorch
   --rounds N           runs of each framework per model, alternating (default 1; 2 with --peers)
   --epochs N           epochs per run, the first one warm-up (default 4)
-  --steps-dense N      steps per epoch of the dense models, batch 256 (default 20)
+  --steps-dense N      steps per epoch of the dense models, batch 256 (default 128)
   --steps-conv N       steps per epoch of the conv models, batch 128 (default 5)
   --peers              also run PyTorch and TensorFlow.js, and print the ratios
   --peer NAME          with --peers: only this peer (torch or tfjs; repeatable)
@@ -71,7 +71,7 @@ const { values } = parseArgs({
     passive: { type: "boolean", default: false },
     rounds: { type: "string" },
     epochs: { type: "string", default: "4" },
-    "steps-dense": { type: "string", default: "20" },
+    "steps-dense": { type: "string", default: "128" },
     "steps-conv": { type: "string", default: "5" },
     peers: { type: "boolean", default: false },
     peer: { type: "string", multiple: true },
