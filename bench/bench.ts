@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { BLOG_BATCH, median, type ModelName, MODELS } from "./data.ts";
 import { describeData } from "../src/data/datasets.ts";
 import { loadMnist } from "../src/data/mnist.ts";
+import { fmt, table } from "./table.ts";
 
 const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch,
 TensorFlow.js and jax-js; the JavaScript peers have no VAE).
@@ -317,20 +318,6 @@ function fold(model: ModelName, runs: Record<string, unknown>[], loads: number[]
     load_1m: loads,
   };
 }
-
-/** Left- or right-aligned text table. */
-function table(head: string[], rows: string[][], left = 2): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r: string[]) =>
-    r.map((cell, c) => c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c])).join("  ");
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-const fmt = (x: number | undefined, digits = 1) =>
-  x === undefined ? "-" : x.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 
 async function benchMode() {
   const frameworks = ["ours", ...peers];

@@ -29,9 +29,9 @@ import {
 } from "./peer_models.ts";
 
 /** One layer's weights: a kernel and a bias (NCHW kernels `[out, in, 3, 3]`, biases `[out, 1, 1]`). */
-type Layer = { w: np.Array; b: np.Array };
+export type Layer = { w: np.Array; b: np.Array };
 /** Encoder and decoder layers holding weights, in order. */
-type Params = { encoder: Layer[]; decoder: Layer[] };
+export type Params = { encoder: Layer[]; decoder: Layer[] };
 /** Adam's moments, shaped as the parameters. */
 type Moments = { m: Params; v: Params };
 
@@ -45,8 +45,14 @@ function glorot(shape: number[], fanIn: number, fanOut: number, next: () => numb
   return np.array(values).reshape(shape);
 }
 
-/** Fresh parameters: Glorot-uniform kernels, zero biases. */
-function initParams(model: PeerModel, seed: number): Params {
+/**
+ * Fresh parameters: Glorot-uniform kernels, zero biases; what {@link jaxTrainer} starts from.
+ *
+ * @param model One of the five models.
+ * @param seed Seed of the generator.
+ * @returns Encoder and decoder layers.
+ */
+export function initParams(model: PeerModel, seed: number): Params {
   const next = rng(seed);
   if (isConvModel(model)) {
     let channels = 1;

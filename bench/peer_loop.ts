@@ -77,14 +77,14 @@ export async function trainEpochs(
 /**
  * Median milliseconds to reconstruct `n` images (read back), after three warm-up calls.
  *
- * @param trainer The model in its framework.
+ * @param trainer The model in its framework, or anything that predicts.
  * @param x At least `n * 784` floats.
  * @param n Images per call.
  * @param reps Timed calls.
  * @returns Milliseconds.
  */
 export async function latencyMs(
-  trainer: PeerTrainer,
+  trainer: Pick<PeerTrainer, "predict">,
   x: Float32Array<ArrayBuffer>,
   n: number,
   reps: number,
