@@ -233,7 +233,6 @@ function tfjs(model: ModelName) {
   const steps = Number(isConv(model) ? values["tfjs-steps-conv"] : values["tfjs-steps-dense"]);
   return runJson(Deno.execPath(), [
     "run",
-    "--no-lock",
     "--allow-read",
     "--allow-env",
     "--allow-sys",

@@ -33,7 +33,8 @@ Options:
   --steps-dense N     steps per epoch, dense models, batch 256 (default 4)
   --steps-conv N      steps per epoch, conv models, batch 128 (default 1)
   --threads N         WebAssembly threads of every framework (default 2)
-  --timeout S         seconds one run may take before it counts as failed (default 300)
+  --latency           also time reconstructing 256 images (2 calls after 3 warm-up ones)
+  --timeout S         seconds one run may take before it counts as failed (default 180)
   --data DIR          folder with the MNIST IDX files (default $AUTOENCODERS_DATA_DIR, else the
                       library's 3000-digit subset)
   --json              one JSON object per row instead of tables
@@ -53,7 +54,8 @@ const { values } = parseArgs({
     "steps-dense": { type: "string", default: "4" },
     "steps-conv": { type: "string", default: "1" },
     threads: { type: "string", default: "2" },
-    timeout: { type: "string", default: "300" },
+    latency: { type: "boolean", default: false },
+    timeout: { type: "string", default: "180" },
     data: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -121,11 +123,16 @@ async function build(): Promise<void> {
   }
 }
 
-/** One run in a fresh page; a failure becomes the row's error. */
-async function runOnce(browser: Browser, url: string, request: BenchRequest) {
+/** One run in a fresh page, closed after `timeoutS` seconds; a failure becomes the row's error. */
+async function runOnce(browser: Browser, url: string, request: BenchRequest, timeoutS: number) {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    page.close().catch(() => {});
+  }, timeoutS * 1000);
   try {
     await page.goto(url);
     await page.waitForFunction(() => document.title === "ready", null, { timeout: 60_000 });
@@ -134,10 +141,11 @@ async function runOnce(browser: Browser, url: string, request: BenchRequest) {
       request,
     );
   } catch (e) {
-    const message = (e as Error).message.split("\n")[0];
+    const message = timedOut ? `took over ${timeoutS} s` : (e as Error).message.split("\n")[0];
     return { error: [message, ...errors].join("; ") };
   } finally {
-    await page.close();
+    clearTimeout(timer);
+    await page.close().catch(() => {});
   }
 }
 
@@ -183,16 +191,9 @@ async function main() {
             epochs: Number(values.epochs),
             threads: Number(values.threads),
             seed: 0,
+            latency: values.latency,
           };
-          const result = await Promise.race([
-            runOnce(browser, url, request),
-            new Promise<{ error: string }>((ok) =>
-              setTimeout(
-                () => ok({ error: `took over ${values.timeout} s` }),
-                Number(values.timeout) * 1000,
-              )
-            ),
-          ]);
+          const result = await runOnce(browser, url, request, Number(values.timeout));
           results[i].push(result);
           say(
             `  ${model} ${run.framework}:${run.backend} round ${round + 1}: ${

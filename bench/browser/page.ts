@@ -35,6 +35,8 @@ export interface BenchRequest {
   epochs: number;
   threads: number;
   seed: number;
+  /** Also time reconstructing 256 images (median of 2 calls after 3 warm-up ones). */
+  latency: boolean;
 }
 
 /** What the page measured. */
@@ -71,6 +73,16 @@ async function images(): Promise<Float32Array<ArrayBuffer>> {
   return new Float32Array(await response.arrayBuffer());
 }
 
+/** Milliseconds to reconstruct 256 images, when the request asks. */
+function latency256(
+  r: BenchRequest,
+  predictor: Pick<PeerTrainer, "predict">,
+  x: Float32Array<ArrayBuffer>,
+): Promise<number | undefined> {
+  if (!r.latency) return Promise.resolve(undefined);
+  return latencyMs(predictor, x, Math.min(256, x.length / 784), 2);
+}
+
 /** Our model on onnxruntime-web: `fit` times its own epochs. */
 async function ours(r: BenchRequest, x: Float32Array<ArrayBuffer>) {
   if (r.backend === "wasm") configureWebRuntime({ numThreads: r.threads });
@@ -86,12 +98,7 @@ async function ours(r: BenchRequest, x: Float32Array<ArrayBuffer>) {
     predict: (images: Float32Array<ArrayBuffer>, n: number) =>
       model.predict(images.subarray(0, n * 784)),
   };
-  const latency = await latencyMs(
-    predictor as Pick<PeerTrainer, "predict">,
-    x,
-    Math.min(256, r.limit),
-    2,
-  );
+  const latency = await latency256(r, predictor as Pick<PeerTrainer, "predict">, x);
   await model.dispose();
   return {
     samples_per_sec: r.limit / median(timed),
@@ -142,7 +149,7 @@ async function benchRun(r: BenchRequest): Promise<BenchResult> {
   if (r.framework === "ours") return { ...common, ...(await ours(r, x)) };
   const [trainer, info] = await peer(r);
   const times = await trainEpochs(trainer, x, { ...r });
-  const latency = await latencyMs(trainer, x, Math.min(256, x.length / 784), 2);
+  const latency = await latency256(r, trainer, x);
   trainer.dispose();
   return {
     ...common,
