@@ -38,7 +38,7 @@ Options:
   --tfjs-epochs N      epochs per TF.js run, the first one warm-up (default 3)
   --tfjs-steps-dense N steps per TF.js epoch, dense models (default 10)
   --tfjs-steps-conv N  steps per TF.js epoch, conv models (default 1)
-  --jaxjs-epochs N     epochs per jax-js run (wasm), the first one warm-up (default 3)
+  --jaxjs-epochs N     epochs per jax-js run (wasm), the first one warm-up (default 4)
   --jaxjs-steps-dense N steps per jax-js epoch, dense models (default 10)
   --jaxjs-steps-conv N steps per jax-js epoch, conv models (default 1)
   --python PATH        interpreter with torch (default /usr/bin/python3)
@@ -72,7 +72,7 @@ const { values } = parseArgs({
     "tfjs-epochs": { type: "string", default: "3" },
     "tfjs-steps-dense": { type: "string", default: "10" },
     "tfjs-steps-conv": { type: "string", default: "1" },
-    "jaxjs-epochs": { type: "string", default: "3" },
+    "jaxjs-epochs": { type: "string", default: "4" },
     "jaxjs-steps-dense": { type: "string", default: "10" },
     "jaxjs-steps-conv": { type: "string", default: "1" },
     python: { type: "string", default: "/usr/bin/python3" },
@@ -270,6 +270,9 @@ function jaxjs(model: ModelName) {
     "--limit",
     String(steps * BLOG_BATCH[model]),
     "--latency",
+    // A conv reconstruction of 256 images takes seconds in jax-js.
+    "--latency-reps",
+    isConv(model) ? "2" : "20",
     "--json",
     ...dataArgs,
   ]);
