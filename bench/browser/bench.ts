@@ -216,7 +216,9 @@ async function main() {
           rounds: ok.length,
           samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
           samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
-          latency_256_ms: ok.length ? median(ok.map((r) => r.latency_256_ms ?? NaN)) : undefined,
+          latency_256_ms: values.latency && ok.length
+            ? median(ok.map((r) => r.latency_256_ms!))
+            : undefined,
           loss: ok.at(-1)?.loss,
           wasm_threads: ok.at(-1)?.wasm_threads,
           cross_origin_isolated: ok.at(-1)?.cross_origin_isolated,

@@ -73,7 +73,7 @@ function how(r: BrowserRow): string {
     return `${r.wasm_threads ?? "?"} thread(s)${r.cross_origin_isolated ? ", isolated" : ""}`;
   }
   if (r.backend === "webgpu") return `${r.software ? "software: " : ""}${r.adapter ?? "?"}`;
-  return "";
+  return "WebGL 2";
 }
 
 /**
