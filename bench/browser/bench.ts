@@ -16,10 +16,10 @@ import { parseArgs } from "node:util";
 import type { Browser } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../tests/helpers.ts";
 import { BLOG_BATCH, readMnist } from "../data.ts";
-import { median, PEER_MODELS, type PeerModel } from "../peer_models.ts";
+import { isConvModel, PEER_MODELS, type PeerModel } from "../peer_models.ts";
 import type { BenchRequest, BenchResult } from "./page.ts";
 import { serveBench } from "./serve.ts";
-import { type BrowserRow, browserTables, ratioRows } from "./report.ts";
+import { type BrowserRow, browserTables, foldRuns, ratioRows } from "./report.ts";
 
 const HELP = `Train the five models in headless Chromium: ours (onnxruntime-web), TF.js and jax-js.
 
@@ -159,15 +159,48 @@ function cpuModel(): string {
   }
 }
 
+/** Batches per epoch of a model. */
+const stepsOf = (m: PeerModel) => Number(values[isConvModel(m) ? "steps-conv" : "steps-dense"]);
+
+/** Every run of one model, alternating, `--rounds` times; one row per framework and backend. */
+async function benchModel(browser: Browser, url: string, model: PeerModel): Promise<BrowserRow[]> {
+  const results = runs.map(() => [] as (BenchResult | { error: string })[]);
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const [i, run] of runs.entries()) {
+      const request: BenchRequest = {
+        ...run,
+        model,
+        batchSize: BLOG_BATCH[model],
+        limit: stepsOf(model) * BLOG_BATCH[model],
+        epochs: Number(values.epochs),
+        threads: Number(values.threads),
+        seed: 0,
+        latency: values.latency,
+      };
+      const result = await runOnce(browser, url, request, Number(values.timeout));
+      results[i].push(result);
+      say(
+        `  ${model} ${run.framework}:${run.backend} round ${round + 1}: ${
+          "error" in result
+            ? `failed: ${result.error}`
+            : `${Math.round(result.samples_per_sec)} samples/s`
+        }`,
+      );
+    }
+  }
+  return runs.map((run, i) =>
+    foldRuns({
+      ...run,
+      model,
+      batch_size: BLOG_BATCH[model],
+      train_samples: stepsOf(model) * BLOG_BATCH[model],
+    }, results[i])
+  );
+}
+
 async function main() {
   await build();
-  const maxLimit = Math.max(
-    256,
-    ...models.map((m) =>
-      BLOG_BATCH[m] *
-      Number(values[m === "conv" || m === "denoising" ? "steps-conv" : "steps-dense"])
-    ),
-  );
+  const maxLimit = Math.max(256, ...models.map((m) => BLOG_BATCH[m] * stepsOf(m)));
   const { server, url } = serveBench(OUT, readMnist(maxLimit, values.data));
   if (!Deno.env.get("__IS_WSL_TEST__")) Deno.env.set("__IS_WSL_TEST__", "1");
   const { chromium } = await import("playwright-core");
@@ -176,58 +209,7 @@ async function main() {
   say(`bench:browser: Chromium ${version}; ${cpuModel()}; load ${Deno.loadavg()[0]}`);
   const rows: BrowserRow[] = [];
   try {
-    for (const model of models) {
-      const steps = Number(
-        values[model === "conv" || model === "denoising" ? "steps-conv" : "steps-dense"],
-      );
-      const results = runs.map(() => [] as (BenchResult | { error: string })[]);
-      for (let round = 0; round < Number(values.rounds); round++) {
-        for (const [i, run] of runs.entries()) {
-          const request: BenchRequest = {
-            ...run,
-            model,
-            batchSize: BLOG_BATCH[model],
-            limit: steps * BLOG_BATCH[model],
-            epochs: Number(values.epochs),
-            threads: Number(values.threads),
-            seed: 0,
-            latency: values.latency,
-          };
-          const result = await runOnce(browser, url, request, Number(values.timeout));
-          results[i].push(result);
-          say(
-            `  ${model} ${run.framework}:${run.backend} round ${round + 1}: ${
-              "error" in result
-                ? `failed: ${result.error}`
-                : `${Math.round(result.samples_per_sec)} samples/s`
-            }`,
-          );
-        }
-      }
-      for (const [i, run] of runs.entries()) {
-        const ok = results[i].filter((r): r is BenchResult => !("error" in r));
-        const failed = results[i].find((r) => "error" in r) as { error: string } | undefined;
-        rows.push({
-          kind: "browser-run",
-          model,
-          ...run,
-          batch_size: BLOG_BATCH[model],
-          train_samples: steps * BLOG_BATCH[model],
-          rounds: ok.length,
-          samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
-          samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
-          latency_256_ms: values.latency && ok.length
-            ? median(ok.map((r) => r.latency_256_ms!))
-            : undefined,
-          loss: ok.at(-1)?.loss,
-          wasm_threads: ok.at(-1)?.wasm_threads,
-          cross_origin_isolated: ok.at(-1)?.cross_origin_isolated,
-          adapter: ok.at(-1)?.adapter,
-          software: ok.at(-1)?.software,
-          error: failed?.error,
-        });
-      }
-    }
+    for (const model of models) rows.push(...await benchModel(browser, url, model));
   } finally {
     await browser.close();
     await server.shutdown();

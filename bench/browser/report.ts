@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { PeerModel } from "../peer_models.ts";
+import { median, type PeerModel } from "../peer_models.ts";
+import type { BenchResult } from "./page.ts";
 import { fmt, table } from "../table.ts";
 
 /** One framework on one backend on one model: medians over rounds. */
@@ -40,6 +41,38 @@ export interface BrowserRatio {
 }
 
 const NAMES = { ours: "ours (ORT-web)", tfjs: "TF.js", jaxjs: "jax-js" };
+
+/**
+ * Folds the rounds of one framework and backend on one model into a row: medians of the runs
+ * that finished, the first failure's message if any did not.
+ *
+ * @param what The model, framework, backend and sizes.
+ * @param results One per round.
+ * @returns The row.
+ */
+export function foldRuns(
+  what: Pick<BrowserRow, "model" | "framework" | "backend" | "batch_size" | "train_samples">,
+  results: (BenchResult | { error: string })[],
+): BrowserRow {
+  const ok = results.filter((r): r is BenchResult => !("error" in r));
+  const failed = results.find((r) => "error" in r) as { error: string } | undefined;
+  const latencies = ok.map((r) => r.latency_256_ms).filter((x) => x !== undefined);
+  const last = ok.at(-1);
+  return {
+    kind: "browser-run",
+    ...what,
+    rounds: ok.length,
+    samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
+    samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
+    latency_256_ms: latencies.length ? median(latencies) : undefined,
+    loss: last?.loss,
+    wasm_threads: last?.wasm_threads,
+    cross_origin_isolated: last?.cross_origin_isolated,
+    adapter: last?.adapter,
+    software: last?.software,
+    error: failed?.error,
+  };
+}
 
 /**
  * The ratio rows of the measured models.
