@@ -30,7 +30,7 @@ Options:
   --runs LIST         framework:backend pairs (default ${"ours:wasm,ours:webgpu,tfjs:wasm,tfjs:webgl,tfjs:webgpu,jaxjs:wasm,jaxjs:webgpu"})
   --rounds N          runs of each pair per model, alternating (default 1)
   --epochs N          epochs per run, the first one warm-up (default 3)
-  --steps-dense N     steps per epoch, dense models, batch 256 (default 4)
+  --steps-dense N     steps per epoch, dense models, batch 256 (default 10)
   --steps-conv N      steps per epoch, conv models, batch 128 (default 1)
   --threads N         WebAssembly threads of every framework (default 2)
   --latency           also time reconstructing 256 images (2 calls after 3 warm-up ones)
@@ -51,7 +51,7 @@ const { values } = parseArgs({
     },
     rounds: { type: "string", default: "1" },
     epochs: { type: "string", default: "3" },
-    "steps-dense": { type: "string", default: "4" },
+    "steps-dense": { type: "string", default: "10" },
     "steps-conv": { type: "string", default: "1" },
     threads: { type: "string", default: "2" },
     latency: { type: "boolean", default: false },
