@@ -2,11 +2,12 @@
  * `deno task bench`: training throughput, graph build and session open times,
  * inference latency and peak memory of the five models and the VAE, each measured in a fresh
  * process (`bench/worker.ts`); with `--peers` the same models in PyTorch
- * (`bench/torch_peer.py`) and TensorFlow.js (`bench/tfjs_peer.ts`), run in turn
- * (ours, PyTorch, TF.js, ours, ...) so that all share the machine's conditions, and
- * the ratios ours/peer, and the share of the machine's peak FLOP/s each reaches; with
- * `--scaling` throughput against batch size and epoch time against data set size; with
- * `--to-quality` the time to the blog's test loss. See bench/README.md.
+ * (`bench/torch_peer.py`), TensorFlow.js (`bench/tfjs_peer.ts`) and jax-js
+ * (`bench/jaxjs_peer.ts`), run in turn (ours, PyTorch, TF.js, jax-js, ours, ...) so
+ * that all share the machine's conditions, and the ratios ours/peer, and the share of
+ * the machine's peak FLOP/s each reaches; with `--scaling` throughput against batch
+ * size and epoch time against data set size; with `--to-quality` the time to the
+ * blog's test loss. See bench/README.md.
  *
  * @module
  */
@@ -23,8 +24,8 @@ import { fold, label, type Row } from "./rows.ts";
 import { steadinessWarnings } from "./steady.ts";
 import { fmt, table } from "./table.ts";
 
-const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch and
-TensorFlow.js; TF.js has no VAE).
+const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch,
+TensorFlow.js and jax-js; the JavaScript peers have no VAE).
 
 Usage: deno task bench [options]
 
@@ -38,12 +39,15 @@ Options:
   --epochs N           epochs per run, the first one warm-up (default 4)
   --steps-dense N      steps per epoch of the dense models, batch 256 (default 128)
   --steps-conv N       steps per epoch of the conv models, batch 128 (default 5)
-  --peers              also run PyTorch and TensorFlow.js, and print the ratios
-  --peer NAME          with --peers: only this peer (torch or tfjs; repeatable)
+  --peers              also run PyTorch, TensorFlow.js and jax-js, and print the ratios
+  --peer NAME          with --peers: only this peer (torch, tfjs or jaxjs; repeatable)
   --tfjs-backend NAME  wasm (default: the faster one here) | cpu
   --tfjs-epochs N      epochs per TF.js run, the first one warm-up (default 3)
   --tfjs-steps-dense N steps per TF.js epoch, dense models (default 10)
   --tfjs-steps-conv N  steps per TF.js epoch, conv models (default 1)
+  --jaxjs-epochs N     epochs per jax-js run (wasm), the first one warm-up (default 4)
+  --jaxjs-steps-dense N steps per jax-js epoch, dense models (default 10)
+  --jaxjs-steps-conv N steps per jax-js epoch, conv models (default 1)
   --python PATH        interpreter with torch (default /usr/bin/python3)
   --torch-openblas M   OpenBLAS settings of the PyTorch process: skylakex (default:
                        OPENBLAS_CORETYPE=SkylakeX, OPENBLAS_L2_SIZE unset), auto (both unset:
@@ -79,6 +83,9 @@ const { values } = parseArgs({
     "tfjs-epochs": { type: "string", default: "3" },
     "tfjs-steps-dense": { type: "string", default: "10" },
     "tfjs-steps-conv": { type: "string", default: "1" },
+    "jaxjs-epochs": { type: "string", default: "4" },
+    "jaxjs-steps-dense": { type: "string", default: "10" },
+    "jaxjs-steps-conv": { type: "string", default: "1" },
     python: { type: "string", default: "/usr/bin/python3" },
     "torch-openblas": { type: "string", default: "skylakex" },
     scaling: { type: "boolean", default: false },
@@ -106,9 +113,10 @@ const models = (values.models ?? defaultModels)
 for (const m of models) {
   if (!MODELS.includes(m)) throw new Error(`Cannot bench model "${m}": choose from ${MODELS}`);
 }
-const peers = values.peers ? (values.peer?.length ? values.peer : ["torch", "tfjs"]) : [];
+const PEERS = ["torch", "tfjs", "jaxjs"];
+const peers = values.peers ? (values.peer?.length ? values.peer : PEERS) : [];
 for (const p of peers) {
-  if (p !== "torch" && p !== "tfjs") throw new Error(`Cannot run peer "${p}": torch or tfjs`);
+  if (!PEERS.includes(p)) throw new Error(`Cannot run peer "${p}": ${PEERS.join(", ")}`);
 }
 if (!["skylakex", "auto", "inherit"].includes(values["torch-openblas"])) {
   throw new Error(
@@ -126,8 +134,8 @@ const PEAK_TARGET: Partial<Record<ModelName, number>> = {
   conv: 0.2,
   denoising: 0.4,
 };
-/** The peers a model has: TF.js has no VAE. */
-const hasPeer = (f: string, m: ModelName) => !(f === "tfjs" && m === "vae");
+/** The peers a model has: the JavaScript peers have no VAE. */
+const hasPeer = (f: string, m: ModelName) => !((f === "tfjs" || f === "jaxjs") && m === "vae");
 const mnist = await loadMnist({ dir: values.data, orSubset: true });
 say(`MNIST: ${describeData(mnist)}`);
 const dataArgs = ["--data", mnist.source];
@@ -188,7 +196,6 @@ function tfjs(model: ModelName) {
   const steps = Number(isConv(model) ? values["tfjs-steps-conv"] : values["tfjs-steps-dense"]);
   return runJson(Deno.execPath(), [
     "run",
-    "--no-lock",
     "--allow-read",
     "--allow-env",
     "--allow-sys",
@@ -209,10 +216,36 @@ function tfjs(model: ModelName) {
   ]);
 }
 
+function jaxjs(model: ModelName) {
+  const steps = Number(isConv(model) ? values["jaxjs-steps-conv"] : values["jaxjs-steps-dense"]);
+  return runJson(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    "bench/jaxjs_peer.ts",
+    "--model",
+    model,
+    "--threads",
+    threads,
+    "--epochs",
+    values["jaxjs-epochs"],
+    "--limit",
+    String(steps * BLOG_BATCH[model]),
+    "--latency",
+    // A conv reconstruction of 256 images takes seconds in jax-js.
+    "--latency-reps",
+    isConv(model) ? "2" : "20",
+    "--json",
+    ...dataArgs,
+  ]);
+}
+
 const RUNNERS: Record<string, (m: ModelName) => Promise<Record<string, unknown>>> = {
   ours,
   torch,
   tfjs,
+  jaxjs,
 };
 
 async function benchMode() {
@@ -273,7 +306,7 @@ async function benchMode() {
   const ratios = models.map((model) => {
     const of = (prefix: string) =>
       rows.find((r) => r.model === model && r.framework.startsWith(prefix));
-    const o = of("ours")!, t = of("PyTorch"), j = of("TF.js");
+    const o = of("ours")!, t = of("PyTorch"), j = of("TF.js"), x = of("jax-js");
     return {
       kind: "ratio" as const,
       model,
@@ -281,6 +314,8 @@ async function benchMode() {
       torch_target: torchTarget(model),
       ours_over_tfjs: j && o.samples_per_sec / j.samples_per_sec,
       tfjs_target: 10,
+      ours_over_jaxjs: x && o.samples_per_sec / x.samples_per_sec,
+      jaxjs_target: 3,
       memory_ours_over_torch: t && o.peak_rss_mb / t.peak_rss_mb,
     };
   });
@@ -352,13 +387,16 @@ async function benchMode() {
   if (!peers.length) return;
   console.log();
   console.log(table(
-    ["model", "ours/PyTorch", "ours/TF.js", "peak RSS ours/PyTorch"],
+    ["model", "ours/PyTorch", "ours/TF.js", "ours/jax-js", "peak RSS ours/PyTorch"],
     ratios.map((r) => [
       r.model,
       mark(r.ours_over_torch, r.torch_target),
       peers.includes("tfjs") && !hasPeer("tfjs", r.model)
         ? "- (no TF.js VAE)"
         : mark(r.ours_over_tfjs, r.tfjs_target),
+      peers.includes("jaxjs") && !hasPeer("jaxjs", r.model)
+        ? "- (no jax-js VAE)"
+        : mark(r.ours_over_jaxjs, r.jaxjs_target),
       r.memory_ours_over_torch === undefined
         ? "-"
         : `${r.memory_ours_over_torch.toFixed(2)} ${

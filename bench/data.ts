@@ -101,14 +101,4 @@ export function peakRssMb(): number {
   return Deno.memoryUsage().rss / 2 ** 20;
 }
 
-/**
- * The median of numbers.
- *
- * @param xs Numbers (not empty).
- * @returns The middle value (mean of the two middle ones for an even count).
- */
-export function median(xs: readonly number[]): number {
-  const s = xs.toSorted((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+export { median } from "./peer_models.ts";

@@ -38,6 +38,7 @@ export interface Row {
 export function label(r: Record<string, unknown>): string {
   if (r.framework === "ours") return `ours (ORT ${r.provider})`;
   if (r.peer === "pytorch") return `PyTorch ${String(r.torch).replace(/a0$/, "")}`;
+  if (r.peer === "jaxjs") return `jax-js ${r.jaxjs} (${r.backend}, ${r.wasm_threads} workers)`;
   return `TF.js ${r.tfjs} (${r.backend}${r.wasm_threads ? `, ${r.wasm_threads} thread` : ""})`;
 }
 

@@ -1,0 +1,168 @@
+/// <reference lib="dom" />
+/**
+ * The browser bench's page script (bundled by `bench/browser/bench.ts` into
+ * `dist/bench/page.js`): trains one model in one framework on one backend per page load,
+ * on the images the server hands out at `/data.f32`, and gives the driver one result.
+ * The driver calls `benchRun` with playwright; the page is cross-origin isolated (COOP and
+ * COEP headers from `bench/browser/serve.ts`), so WebAssembly may use threads.
+ *
+ * Frameworks and backends: ours (onnxruntime-web: `wasm`, `webgpu`), TF.js (`wasm`,
+ * `webgl`, `webgpu`) and jax-js (`wasm`, `webgpu`), each with the same layers, init, loss,
+ * optimizer and batch size as the CLI bench's peers.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgpu";
+import { defaultDevice, init } from "@jax-js/jax";
+import { configureWebRuntime } from "../../src/web.ts";
+import { BLOG_MODELS } from "../../models/registry.ts";
+import { jaxTrainer } from "../jaxjs_models.ts";
+import { latencyMs, trainEpochs } from "../peer_loop.ts";
+import { median, type PeerModel, type PeerTrainer } from "../peer_models.ts";
+import { registerConv2DBackpropFilter, tfjsTrainer } from "../tfjs_models.ts";
+
+/** What the driver asks for. */
+export interface BenchRequest {
+  framework: "ours" | "tfjs" | "jaxjs";
+  backend: "wasm" | "webgl" | "webgpu";
+  model: PeerModel;
+  batchSize: number;
+  /** Images per epoch (whole batches). */
+  limit: number;
+  epochs: number;
+  threads: number;
+  seed: number;
+  /** Also time reconstructing 256 images (median of 2 calls after 3 warm-up ones). */
+  latency: boolean;
+}
+
+/** What the page measured. */
+export interface BenchResult {
+  samples_per_sec: number;
+  epoch_seconds: number[];
+  loss: number;
+  latency_256_ms?: number;
+  /** WebAssembly threads the runtime was set to use (wasm backends). */
+  wasm_threads?: number;
+  cross_origin_isolated: boolean;
+  /** The WebGPU adapter (webgpu backends): vendor, architecture, description. */
+  adapter?: string;
+  /** Whether that adapter is a software one (SwiftShader, or a fallback adapter). */
+  software?: boolean;
+  version: string;
+}
+
+/** The WebGPU adapter this browser gives, described. */
+async function adapterInfo(): Promise<{ adapter: string; software: boolean }> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  const adapter = await gpu?.requestAdapter();
+  if (!adapter) return { adapter: "none", software: false };
+  const i = adapter.info;
+  const text = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(" ");
+  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return { adapter: text, software: /swiftshader/i.test(text) || fallback === true };
+}
+
+/** The images the driver serves: `limit * 784` floats in [0, 1]. */
+async function images(): Promise<Float32Array<ArrayBuffer>> {
+  const response = await fetch("/data.f32");
+  if (!response.ok) throw new Error(`Cannot fetch "/data.f32": HTTP ${response.status}`);
+  return new Float32Array(await response.arrayBuffer());
+}
+
+/** Milliseconds to reconstruct 256 images, when the request asks. */
+function latency256(
+  r: BenchRequest,
+  predictor: Pick<PeerTrainer, "predict">,
+  x: Float32Array<ArrayBuffer>,
+): Promise<number | undefined> {
+  if (!r.latency) return Promise.resolve(undefined);
+  return latencyMs(predictor, x, Math.min(256, x.length / 784), 2);
+}
+
+/** Our model on onnxruntime-web: `fit` times its own epochs. */
+async function ours(r: BenchRequest, x: Float32Array<ArrayBuffer>) {
+  if (r.backend === "wasm") configureWebRuntime({ numThreads: r.threads });
+  const model = BLOG_MODELS[r.model].create({ provider: r.backend as "wasm", seed: r.seed });
+  const history = await model.fit(x.subarray(0, r.limit * 784), {
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+  });
+  const timed = history.epochSeconds.length > 1
+    ? history.epochSeconds.slice(1)
+    : history.epochSeconds;
+  const predictor = {
+    predict: (images: Float32Array<ArrayBuffer>, n: number) =>
+      model.predict(images.subarray(0, n * 784)),
+  };
+  const latency = await latency256(r, predictor as Pick<PeerTrainer, "predict">, x);
+  await model.dispose();
+  return {
+    samples_per_sec: r.limit / median(timed),
+    epoch_seconds: history.epochSeconds,
+    loss: history.loss.at(-1)!,
+    latency_256_ms: latency,
+    ...(r.backend === "wasm" ? { wasm_threads: r.threads } : {}),
+    version: "onnxruntime-web",
+  };
+}
+
+/** A TF.js or jax-js trainer on the requested backend. */
+async function peer(r: BenchRequest): Promise<[PeerTrainer, Record<string, unknown>]> {
+  if (r.framework === "tfjs") {
+    if (r.backend === "wasm") {
+      tfWasm.setWasmPaths("/");
+      tfWasm.setThreadsCount(r.threads);
+    }
+    if (!(await tf.setBackend(r.backend))) {
+      throw new Error(`Cannot use TF.js backend "${r.backend}" in this browser`);
+    }
+    await tf.ready();
+    if (r.backend === "wasm") registerConv2DBackpropFilter();
+    const threads = r.backend === "wasm" ? { wasm_threads: tfWasm.getThreadsCount() } : {};
+    return [tfjsTrainer(r.model, r.seed), { ...threads, version: `TF.js ${tf.version.tfjs}` }];
+  }
+  const device = r.backend as "wasm" | "webgpu";
+  // jax-js sizes its wasm worker pool by navigator.hardwareConcurrency.
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: r.threads });
+  if (!(await init(device)).includes(device)) {
+    throw new Error(`Cannot use jax-js device "${device}" in this browser`);
+  }
+  defaultDevice(device);
+  const threads = device === "wasm" ? { wasm_threads: r.threads } : {};
+  return [jaxTrainer(r.model, r.seed), { ...threads, version: "jax-js" }];
+}
+
+/**
+ * Runs one request.
+ *
+ * @param r The framework, backend, model and sizes.
+ * @returns The measurement.
+ */
+async function benchRun(r: BenchRequest): Promise<BenchResult> {
+  const x = await images();
+  const gpu = r.backend === "webgpu" ? await adapterInfo() : {};
+  const common = { cross_origin_isolated: crossOriginIsolated, ...gpu };
+  if (r.framework === "ours") return { ...common, ...(await ours(r, x)) };
+  const [trainer, info] = await peer(r);
+  const times = await trainEpochs(trainer, x, { ...r });
+  const latency = await latency256(r, trainer, x);
+  trainer.dispose();
+  return {
+    ...common,
+    ...info,
+    samples_per_sec: times.samplesPerSec,
+    epoch_seconds: times.epochSeconds,
+    loss: times.loss,
+    latency_256_ms: latency,
+  } as BenchResult;
+}
+
+// ORT-web's threads load this bundle again in workers: only the page registers the hook.
+if (typeof document !== "undefined") {
+  Object.assign(globalThis, { benchRun });
+  document.title = "ready";
+}

@@ -1,0 +1,159 @@
+/**
+ * Rows, ratios and tables of the browser bench (`bench/browser/bench.ts`).
+ *
+ * @module
+ */
+
+import { median, type PeerModel } from "../peer_models.ts";
+import type { BenchResult } from "./page.ts";
+import { fmt, table } from "../table.ts";
+
+/** One framework on one backend on one model: medians over rounds. */
+export interface BrowserRow {
+  kind: "browser-run";
+  model: PeerModel;
+  framework: "ours" | "tfjs" | "jaxjs";
+  backend: "wasm" | "webgl" | "webgpu";
+  batch_size: number;
+  train_samples: number;
+  rounds: number;
+  samples_per_sec?: number;
+  samples_per_sec_each: number[];
+  latency_256_ms?: number;
+  loss?: number;
+  wasm_threads?: number;
+  cross_origin_isolated?: boolean;
+  adapter?: string;
+  software?: boolean;
+  error?: string;
+}
+
+/** Ours over each peer, on wasm and on WebGPU, with the issue's targets on wasm. */
+export interface BrowserRatio {
+  kind: "browser-ratio";
+  model: PeerModel;
+  ours_wasm_over_tfjs_wasm?: number;
+  tfjs_wasm_target: number;
+  ours_wasm_over_jaxjs_wasm?: number;
+  jaxjs_wasm_target: number;
+  ours_webgpu_over_tfjs_webgpu?: number;
+  ours_webgpu_over_jaxjs_webgpu?: number;
+}
+
+const NAMES = { ours: "ours (ORT-web)", tfjs: "TF.js", jaxjs: "jax-js" };
+
+/**
+ * Folds the rounds of one framework and backend on one model into a row: medians of the runs
+ * that finished, the first failure's message if any did not.
+ *
+ * @param what The model, framework, backend and sizes.
+ * @param results One per round.
+ * @returns The row.
+ */
+export function foldRuns(
+  what: Pick<BrowserRow, "model" | "framework" | "backend" | "batch_size" | "train_samples">,
+  results: (BenchResult | { error: string })[],
+): BrowserRow {
+  const ok = results.filter((r): r is BenchResult => !("error" in r));
+  const failed = results.find((r) => "error" in r) as { error: string } | undefined;
+  const latencies = ok.map((r) => r.latency_256_ms).filter((x) => x !== undefined);
+  const last = ok.at(-1);
+  return {
+    kind: "browser-run",
+    ...what,
+    rounds: ok.length,
+    samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
+    samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
+    latency_256_ms: latencies.length ? median(latencies) : undefined,
+    loss: last?.loss,
+    wasm_threads: last?.wasm_threads,
+    cross_origin_isolated: last?.cross_origin_isolated,
+    adapter: last?.adapter,
+    software: last?.software,
+    error: failed?.error,
+  };
+}
+
+/**
+ * The ratio rows of the measured models.
+ *
+ * @param rows Measurements.
+ * @param models Models, in order.
+ * @returns One row per model.
+ */
+export function ratioRows(rows: BrowserRow[], models: PeerModel[]): BrowserRatio[] {
+  return models.map((model) => {
+    const speed = (f: string, b: string) =>
+      rows.find((r) => r.model === model && r.framework === f && r.backend === b)?.samples_per_sec;
+    const over = (a?: number, b?: number) => a && b ? a / b : undefined;
+    return {
+      kind: "browser-ratio",
+      model,
+      ours_wasm_over_tfjs_wasm: over(speed("ours", "wasm"), speed("tfjs", "wasm")),
+      tfjs_wasm_target: 5,
+      ours_wasm_over_jaxjs_wasm: over(speed("ours", "wasm"), speed("jaxjs", "wasm")),
+      jaxjs_wasm_target: 3,
+      ours_webgpu_over_tfjs_webgpu: over(speed("ours", "webgpu"), speed("tfjs", "webgpu")),
+      ours_webgpu_over_jaxjs_webgpu: over(speed("ours", "webgpu"), speed("jaxjs", "webgpu")),
+    };
+  });
+}
+
+/** How a backend ran: threads and isolation on wasm, the adapter on WebGPU. */
+function how(r: BrowserRow): string {
+  if (r.error) return `failed: ${r.error.slice(0, 120)}`;
+  if (r.backend === "wasm") {
+    return `${r.wasm_threads ?? "?"} thread(s)${r.cross_origin_isolated ? ", isolated" : ""}`;
+  }
+  if (r.backend === "webgpu") return `${r.software ? "software: " : ""}${r.adapter ?? "?"}`;
+  return "WebGL 2";
+}
+
+/**
+ * The runs table and the ratio table.
+ *
+ * @param rows Measurements.
+ * @param ratios Their ratios.
+ * @returns Text.
+ */
+export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): string {
+  const runs = table(
+    [
+      "model",
+      "framework",
+      "backend",
+      "train samples/s",
+      "each round",
+      "predict 256 ms",
+      "loss",
+      "how",
+    ],
+    rows.map((r) => [
+      r.model,
+      NAMES[r.framework],
+      r.backend,
+      fmt(r.samples_per_sec, 0),
+      r.samples_per_sec_each.join(" / "),
+      fmt(r.latency_256_ms, 1),
+      fmt(r.loss, 4),
+      how(r),
+    ]),
+    3,
+  );
+  const mark = (x: number | undefined, target?: number) =>
+    x === undefined
+      ? "-"
+      : `${x.toFixed(2)}${target ? ` ${x >= target ? "ok" : "BELOW"} (>= ${target})` : ""}`;
+  const ratioTable = table(
+    ["model", "ours/TF.js wasm", "ours/jax-js wasm", "ours/TF.js WebGPU", "ours/jax-js WebGPU"],
+    ratios.map((r) => [
+      r.model,
+      mark(r.ours_wasm_over_tfjs_wasm, r.tfjs_wasm_target),
+      mark(r.ours_wasm_over_jaxjs_wasm, r.jaxjs_wasm_target),
+      mark(r.ours_webgpu_over_tfjs_webgpu),
+      mark(r.ours_webgpu_over_jaxjs_webgpu),
+    ]),
+    1,
+  );
+  return `${runs}\n\n${ratioTable}`;
+}
