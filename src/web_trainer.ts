@@ -146,7 +146,8 @@ export type FromTrainerWorker =
 export class WorkerTrainer {
   readonly #worker: Worker;
   readonly #url: string;
-  #running = false;
+  /** Rejects the run in flight (when the worker is ended under it). */
+  #abandon?: (reason: Error) => void;
   /** ORT-web's threads in the worker. */
   readonly threads: number;
   /**
@@ -172,6 +173,15 @@ export class WorkerTrainer {
         else reject(new AutoencoderError(`Cannot start the trainer's worker: ${data.error}`));
       };
       this.#worker.addEventListener("message", listen);
+      this.#worker.addEventListener("error", (e) => {
+        reject(
+          new AutoencoderError(
+            `Cannot start the trainer's worker: ${
+              e.message || "it could not load"
+            }; check that ${this.#url} is served`,
+          ),
+        );
+      }, { once: true });
     });
     this.ready.catch(() => {}); // reported again by the first run
     this.#post({ type: "configure", numThreads: this.threads, wasmPaths: options.wasmPaths });
@@ -186,14 +196,15 @@ export class WorkerTrainer {
    * @throws {AutoencoderError} If a run is already in progress.
    */
   train(request: WorkerTrainRequest, callbacks: WorkerTrainCallbacks = {}): WorkerRun {
-    if (this.#running) {
+    if (this.#abandon) {
       throw new AutoencoderError(
         "Cannot train: this WorkerTrainer is already training; wait for its result or stop it first",
         { kind: "bad-input" },
       );
     }
-    this.#running = true;
+    let settled = false;
     const result = new Promise<WorkerTrainResult>((resolve, reject) => {
+      this.#abandon = reject;
       const fail = (message: string) => reject(new AutoencoderError(`Cannot train: ${message}`));
       this.#worker.onerror = (e) => {
         e.preventDefault();
@@ -210,17 +221,34 @@ export class WorkerTrainer {
         else if (data.type === "done") resolve(data.result);
         else if (data.type === "error") fail(data.message);
       };
-    }).finally(() => (this.#running = false));
-    this.#post({ type: "train", request });
-    return { stop: () => this.#post({ type: "stop" }), result };
+    }).finally(() => (this.#abandon = undefined, settled = true));
+    this.#post({ type: "train", request: ownBuffers(request) });
+    // A stop kept from this run does nothing once it has ended (it would stop the next).
+    return { stop: () => void (settled || this.#post({ type: "stop" })), result };
   }
 
-  /** Ends the worker (and any run in it). */
+  /** Ends the worker; a run in progress rejects. */
   terminate(): void {
     this.#worker.terminate();
+    this.#abandon?.(new AutoencoderError("Cannot train: the worker was terminated"));
   }
 
   #post(message: ToTrainerWorker): void {
     this.#worker.postMessage(message);
   }
+}
+
+/**
+ * The request with each typed-array view that does not span its whole buffer copied:
+ * posting a view clones its entire buffer (e.g. a whole test set for a slice of it).
+ */
+function ownBuffers(request: WorkerTrainRequest): WorkerTrainRequest {
+  const own = <T extends Float32Array | undefined>(a: T): T =>
+    a && a.byteLength !== a.buffer.byteLength ? a.slice() as T : a;
+  return {
+    ...request,
+    data: { ...request.data, images: own(request.data.images) },
+    validationData: own(request.validationData),
+    preview: own(request.preview),
+  };
 }

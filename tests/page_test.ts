@@ -323,40 +323,77 @@ Deno.test(
         await plain.close();
       });
 
-      await t.step("WorkerTrainer says when its worker is missing or already busy", async () => {
-        const other = await context.newPage(); // its 404 is on purpose: not in `problems`
-        await other.goto(`http://localhost:${server.addr.port}/snippet.html`);
-        const result = await other.evaluate(async () => {
-          const path = "/dist/web/autoencoders.js";
-          const lib = await import(path);
-          const data = { images: new Float32Array(64 * 784).fill(0.5), count: 64 };
-          const errors: string[] = [];
-          const missing = new lib.WorkerTrainer({ workerUrl: "/nowhere/trainer-worker.js" });
-          await missing.train({ model: "undercomplete", data }).result.catch((e: Error) =>
-            errors.push(e.message)
+      await t.step(
+        "WorkerTrainer: a missing worker, a busy one, a stale stop, terminate; two predictions at once",
+        async () => {
+          const other = await context.newPage(); // its 404 is on purpose: not in `problems`
+          await other.goto(`http://localhost:${server.addr.port}/snippet.html`);
+          const result = await other.evaluate(async () => {
+            const path = "/dist/web/autoencoders.js";
+            const lib = await import(path);
+            const data = { images: new Float32Array(64 * 784).fill(0.5), count: 64 };
+            const errors: string[] = [];
+            const missing = new lib.WorkerTrainer({ workerUrl: "/nowhere/trainer-worker.js" });
+            await missing.train({ model: "undercomplete", data }).result.catch((e: Error) =>
+              errors.push(e.message)
+            );
+            errors.push(await missing.ready.then(() => "ready", (e: Error) => e.message));
+            const trainer = new lib.WorkerTrainer({ numThreads: 1 });
+            const run = trainer.train({ model: "undercomplete", data, epochs: 1, batchSize: 16 });
+            try {
+              trainer.train({ model: "undercomplete", data });
+            } catch (e) {
+              errors.push((e as Error).message);
+            }
+            const { history, stopped, onnx } = await run.result;
+            // A stop kept from a finished run leaves the next one alone.
+            run.stop();
+            const next = await trainer.train({ model: "undercomplete", data, batchSize: 16 })
+              .result;
+            // Ending the worker under a run rejects it, and the trainer takes no more.
+            const doomed = trainer.train({
+              model: "undercomplete",
+              data,
+              epochs: 50,
+              batchSize: 16,
+            });
+            trainer.terminate();
+            errors.push(await doomed.result.then(() => "finished", (e: Error) => e.message));
+            // Two predictions of one model at once: ORT-web runs a session one call at a time.
+            const model = new lib.UndercompleteAutoencoder({ provider: "wasm" });
+            const [a, b] = await Promise.all([
+              model.predict(data.images),
+              model.predict(data.images),
+            ]);
+            await model.dispose();
+            return {
+              same: a.length === 64 * 784 && a.every((v: number, i: number) => v === b[i]),
+              errors,
+              epochs: history.loss.length,
+              stopped,
+              nextStopped: next.stopped,
+              bytes: onnx.encoder.length,
+            };
+          });
+          await other.close();
+          assert.match(
+            result.errors[0],
+            /^Cannot train: the worker failed: .*check that .*\/nowhere\/trainer-worker\.js is served/,
           );
-          const trainer = new lib.WorkerTrainer({ numThreads: 1 });
-          const run = trainer.train({ model: "undercomplete", data, epochs: 1, batchSize: 16 });
-          try {
-            trainer.train({ model: "undercomplete", data });
-          } catch (e) {
-            errors.push((e as Error).message);
-          }
-          const { history, stopped, onnx } = await run.result;
-          return { errors, epochs: history.loss.length, stopped, bytes: onnx.encoder.length };
-        });
-        await other.close();
-        assert.match(
-          result.errors[0],
-          /^Cannot train: the worker failed: .*check that .*\/nowhere\/trainer-worker\.js is served/,
-        );
-        assert.equal(
-          result.errors[1],
-          "Cannot train: this WorkerTrainer is already training; wait for its result or stop it first",
-        );
-        assert.deepEqual([result.epochs, result.stopped], [1, false]);
-        assert.ok(result.bytes > 1000);
-      });
+          assert.match(
+            result.errors[1],
+            /^Cannot start the trainer's worker: .*check that .*\/nowhere\/trainer-worker\.js is served/,
+          );
+          assert.equal(
+            result.errors[2],
+            "Cannot train: this WorkerTrainer is already training; wait for its result or stop it first",
+          );
+          assert.equal(result.errors[3], "Cannot train: the worker was terminated");
+          assert.ok(result.same, "two predictions at once");
+          assert.deepEqual([result.epochs, result.stopped, result.nextStopped], [1, false, false]);
+          assert.ok(result.bytes > 1000);
+        },
+      );
 
       assert.deepEqual(problems, [], "the page logged errors");
     } finally {

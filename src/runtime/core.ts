@@ -103,9 +103,22 @@ function detail(cause: unknown): string {
 }
 
 class OrtRuntimeSession implements Session {
+  /** The last run asked for: runs of a session go one after another (ORT-web refuses
+   * a run while another is in progress: "Session already started"). */
+  #last: Promise<unknown> = Promise.resolve();
+
   constructor(readonly session: OrtSession, readonly onDevice: boolean) {}
 
-  async run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
+  run(
+    feeds: Record<string, RuntimeTensor>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, OrtTensor>> {
+    const run = this.#last.then(() => this.#run(feeds, outputs));
+    this.#last = run.catch(() => {});
+    return run;
+  }
+
+  async #run(feeds: Record<string, RuntimeTensor>, outputs?: readonly string[]) {
     const inputs = feeds as Record<string, OrtTensor>;
     try {
       return await (outputs ? this.session.run(inputs, outputs) : this.session.run(inputs));
