@@ -21,7 +21,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { parseArgs } from "node:util";
 import { BLOG_BATCH, peakRssMb, readMnist } from "./data.ts";
 import { jaxTrainer } from "./jaxjs_models.ts";
-import { latencyMs, trainEpochs } from "./peer_loop.ts";
+import { measurePeer } from "./peer_loop.ts";
 import { PEER_MODELS, type PeerModel } from "./peer_models.ts";
 
 const { values } = parseArgs({
@@ -63,25 +63,18 @@ defaultDevice(device);
 
 const limit = Number(values.limit);
 const x = readMnist(limit, values.data) as Float32Array<ArrayBuffer>;
-const t0 = performance.now();
-const trainer = jaxTrainer(model, seed);
-const buildMs = performance.now() - t0;
-
-const { epochSeconds, loss, samplesPerSec } = await trainEpochs(trainer, x, {
-  limit,
-  batchSize,
-  epochs: Number(values.epochs),
-  seed,
-  log,
-});
-const reps = Number(values["latency-reps"]);
-const latencies = values.latency
-  ? {
-    latency_1_ms: await latencyMs(trainer, x, 1, reps),
-    latency_256_ms: await latencyMs(trainer, x, Math.min(256, limit), reps),
-  }
-  : {};
-trainer.dispose();
+const { epochSeconds, loss, samplesPerSec, buildMs, latencies } = await measurePeer(
+  () => jaxTrainer(model, seed),
+  x,
+  {
+    limit,
+    batchSize,
+    epochs: Number(values.epochs),
+    seed,
+    log,
+    latencyReps: values.latency ? Number(values["latency-reps"]) : undefined,
+  },
+);
 
 const result = {
   peer: "jaxjs",

@@ -97,3 +97,40 @@ export async function latencyMs(
   }
   return median(times);
 }
+
+/** What {@link measurePeer} measured of one model in a JavaScript peer. */
+export interface PeerMeasurement extends EpochTimes {
+  /** Milliseconds to build the model. */
+  buildMs: number;
+  /** Prediction latencies (with `latencyReps`): 1 image and 256 (or `limit`). */
+  latencies: { latency_1_ms?: number; latency_256_ms?: number };
+}
+
+/**
+ * Builds a peer's model, trains it ({@link trainEpochs}), times its predictions
+ * ({@link latencyMs}) when asked, and disposes of it: the run every peer script makes.
+ *
+ * @param build Makes the model.
+ * @param x At least `limit * 784` floats.
+ * @param options As {@link trainEpochs}'s, and `latencyReps`: timed calls (none: no latency).
+ * @returns The measurements.
+ */
+export async function measurePeer(
+  build: () => PeerTrainer,
+  x: Float32Array<ArrayBuffer>,
+  options: Parameters<typeof trainEpochs>[2] & { latencyReps?: number },
+): Promise<PeerMeasurement> {
+  const t0 = performance.now();
+  const trainer = build();
+  const buildMs = performance.now() - t0;
+  const times = await trainEpochs(trainer, x, options);
+  const reps = options.latencyReps;
+  const latencies = reps
+    ? {
+      latency_1_ms: await latencyMs(trainer, x, 1, reps),
+      latency_256_ms: await latencyMs(trainer, x, Math.min(256, options.limit), reps),
+    }
+    : {};
+  trainer.dispose();
+  return { ...times, buildMs, latencies };
+}

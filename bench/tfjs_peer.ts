@@ -25,7 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { parseArgs } from "node:util";
 import { BLOG_BATCH, peakRssMb, readMnist } from "./data.ts";
-import { latencyMs, trainEpochs } from "./peer_loop.ts";
+import { measurePeer } from "./peer_loop.ts";
 import { PEER_MODELS, type PeerModel } from "./peer_models.ts";
 import { registerConv2DBackpropFilter, tfjsTrainer } from "./tfjs_models.ts";
 
@@ -64,24 +64,18 @@ if (values.backend === "wasm" && !values["no-shim"]) registerConv2DBackpropFilte
 
 const limit = Number(values.limit);
 const x = readMnist(limit, values.data) as Float32Array<ArrayBuffer>;
-const t0 = performance.now();
-const trainer = tfjsTrainer(model, seed);
-const buildMs = performance.now() - t0;
-const { epochSeconds, loss, samplesPerSec } = await trainEpochs(trainer, x, {
-  limit,
-  batchSize,
-  epochs: Number(values.epochs),
-  seed,
-  log,
-});
-const reps = Number(values["latency-reps"]);
-const latencies = values.latency
-  ? {
-    latency_1_ms: await latencyMs(trainer, x, 1, reps),
-    latency_256_ms: await latencyMs(trainer, x, Math.min(256, limit), reps),
-  }
-  : {};
-trainer.dispose();
+const { epochSeconds, loss, samplesPerSec, buildMs, latencies } = await measurePeer(
+  () => tfjsTrainer(model, seed),
+  x,
+  {
+    limit,
+    batchSize,
+    epochs: Number(values.epochs),
+    seed,
+    log,
+    latencyReps: values.latency ? Number(values["latency-reps"]) : undefined,
+  },
+);
 
 const result = {
   peer: "tfjs",

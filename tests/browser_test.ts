@@ -22,7 +22,7 @@ import { serve } from "../examples/browser/serve.ts";
 import { loadMnistFromUrl } from "../src/data/mnist_fetch.ts";
 import { AutoencoderError } from "../src/errors.ts";
 import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
-import { correlation, DATA_DIR, mnistData } from "./helpers.ts";
+import { correlation, DATA_DIR, mnistData, watchProblems } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PIXELS = 784;
@@ -124,13 +124,7 @@ Deno.test(
     try {
       browser = await launchChromium();
       const page = await browser.newPage();
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-      });
-      page.on("response", (r) => {
-        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      watchProblems(page, problems);
       const { test } = await mnistData();
       const digit = (i: number) => Array.from(test.images.subarray(i * PIXELS, (i + 1) * PIXELS));
 

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadMnist, loadMnistSubset, type MnistData } from "../src/data/mnist.ts";
+import type { Page } from "playwright-core";
 
 /** The full MNIST folder named by `AUTOENCODERS_DATA_DIR`, or `undefined`. */
 export const FULL_DATA_DIR = Deno.env.get("AUTOENCODERS_DATA_DIR") || undefined;
@@ -107,4 +108,21 @@ export async function checkWithOnnx(paths: string[]): Promise<Record<string, str
     );
   }
   return report.results;
+}
+
+/**
+ * Collects what a page reports going wrong: uncaught errors, console errors and
+ * answers of HTTP 400 or more.
+ *
+ * @param page The page.
+ * @param problems Where each is pushed, one line each.
+ */
+export function watchProblems(page: Page, problems: string[]): void {
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
 }

@@ -18,7 +18,7 @@ import type { Browser, Page } from "playwright-core";
 import { serve } from "../examples/browser/serve.ts";
 import { UndercompleteAutoencoder } from "../mod.ts";
 import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
-import { correlation, mnistData, SUBSET_DIR } from "./helpers.ts";
+import { correlation, mnistData, SUBSET_DIR, watchProblems } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where the screenshots go: the README's with UPDATE_SCREENSHOTS=1, else a temporary folder. */
@@ -65,13 +65,7 @@ Deno.test(
       browser = await launchChromium();
       const context = await browser.newContext({ acceptDownloads: true });
       const page = await context.newPage();
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-      });
-      page.on("response", (r) => {
-        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      watchProblems(page, problems);
 
       await t.step(
         "it loads from the embedded subset, isolated, on every core, with auto's choice",
