@@ -37,7 +37,9 @@ export interface Row {
 /** The name of a framework as the table shows it. */
 export function label(r: Record<string, unknown>): string {
   if (r.framework === "ours") return `ours (ORT ${r.provider})`;
-  if (r.peer === "pytorch") return `PyTorch ${String(r.torch).replace(/a0$/, "")}`;
+  if (r.peer === "pytorch") {
+    return `PyTorch ${String(r.torch).replace(/a0$/, "")}${r.omp_wait ? ` (${r.omp_wait})` : ""}`;
+  }
   if (r.peer === "jaxjs") return `jax-js ${r.jaxjs} (${r.backend}, ${r.wasm_threads} workers)`;
   return `TF.js ${r.tfjs} (${r.backend}${r.wasm_threads ? `, ${r.wasm_threads} thread` : ""})`;
 }
