@@ -332,6 +332,12 @@ const CASES: OpCase[] = [
         op === "ReduceSum" ? b.reduceSum(x, axes, keepdims) : b.reduceMean(x, axes, keepdims),
     }))
   ),
+  ...REDUCTIONS.map(({ shape, axes, keepdims }): OpCase => ({
+    op: "ReduceProd",
+    name: `ReduceProd ${showShape(shape)} axes [${axes}] keepdims ${Number(keepdims)}`,
+    inputs: [spec("x", shape, "positive")], // the rule g·y/x needs x ≠ 0
+    build: (b, [x]) => b.op1("ReduceProd", [x], { axes, keepdims: Number(keepdims) }),
+  })),
   ...([
     [[2, 3, 4], [6, 4]],
     [[2, 3, 4], [-1]],

@@ -1,6 +1,6 @@
 /**
  * The records of the operators that move, reshape, reduce, cut and pad tensors:
- * `Transpose`, `ReduceSum`, `ReduceMean`, `Reshape`, `Shape`, `Expand`,
+ * `Transpose`, `ReduceSum`, `ReduceMean`, `ReduceProd`, `Reshape`, `Shape`, `Expand`,
  * `Unsqueeze`, `Slice` and `Pad`; each record's type inference, float64
  * reference semantics and gradient rule side by side (assembled in
  * src/ops/registry.ts).
@@ -21,6 +21,7 @@ export type TensorOp =
   | "Transpose"
   | "ReduceSum"
   | "ReduceMean"
+  | "ReduceProd"
   | "Reshape"
   | "Shape"
   | "Expand"
@@ -140,6 +141,14 @@ export const tensorOps: Readonly<Record<TensorOp, OpDef>> = {
       return [b.div(spreadBack(b, x, g!, axes, keep), b.countOf(x, axes))];
     },
   ),
+  // The product rule g·y/x, for nonzero x (the library uses it on values in [½, 1]).
+  ReduceProd: reduction("attr", 1, (a, x) => a * x, (t) => t, (b, node, [g]) => {
+    const x = node.inputs[0];
+    const keep = intAttr(node.attrs, "keepdims", 1) === 1;
+    const axes = reducedAxes(x, node);
+    const y = node.outputs[0];
+    return [b.div(spreadBack(b, x, b.mul(g!, y), axes, keep), x)];
+  }),
 
   Reshape: {
     attrs: {},
