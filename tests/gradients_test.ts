@@ -482,9 +482,13 @@ function autoencoderProblem(arch: Architecture): Problem {
   return { graph: b.graph, inputs, wrt: [...wrt.keys()] };
 }
 
-/** Binary cross-entropy from logits alone, with respect to the logits and the target. */
-function bceProblem(): Problem {
-  const inputs = [spec("logits", ["N", 4], "wide"), spec("target", ["N", 4], "unit")];
+/**
+ * Binary cross-entropy from logits alone, with respect to the logits and the target;
+ * `width` values per sample (4: a log per value; 24 and 240: logs of products of runs
+ * of 24 and 120 values).
+ */
+function bceProblem(width: number): Problem {
+  const inputs = [spec("logits", ["N", width], "wide"), spec("target", ["N", width], "unit")];
   const { b, xs: [z, t] } = declare(inputs);
   outputLossAndGrads(
     b,
@@ -496,7 +500,11 @@ function bceProblem(): Problem {
 
 /** Composite graphs checked in both tiers, with the step of their float32 difference quotient. */
 const COMPOSITES: { name: string; problem: () => Problem; eps32: number }[] = [
-  { name: "binary cross-entropy from logits", problem: bceProblem, eps32: 1e-2 },
+  ...[4, 24, 240].map((width) => ({
+    name: `binary cross-entropy from logits, ${width} per sample`,
+    problem: () => bceProblem(width),
+    eps32: 1e-2,
+  })),
   { name: "dense autoencoder loss", problem: () => autoencoderProblem(TINY), eps32: 5e-3 },
   { name: "conv autoencoder loss", problem: () => autoencoderProblem(TINY_CONV), eps32: 5e-3 },
 ];
