@@ -265,9 +265,56 @@ const frameworks = [
   ...peers.flatMap((p) => p === "torch" && !values.passive ? ["torch", "torch-passive"] : [p]),
 ];
 
+/** One model's runs: every framework `rounds` times, alternating, with the load before each. */
+async function runRounds(model: ModelName) {
+  const own = frameworks.filter((f) => hasPeer(f, model));
+  const runs = new Map<string, Record<string, unknown>[]>(own.map((f) => [f, []]));
+  const loads = new Map<string, number[]>(own.map((f) => [f, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const f of own) {
+      const before = load1();
+      const r = await RUNNERS[f](model);
+      runs.get(f)!.push(r);
+      loads.get(f)!.push(before);
+      say(
+        `  ${model} ${f} round ${round + 1}: ${
+          Math.round(Number(r.samples_per_sec))
+        } samples/s (epochs ${
+          (r.epoch_seconds as number[]).map((s) => s.toFixed(3)).join(", ")
+        } s; load ${before.toFixed(2)})`,
+      );
+    }
+  }
+  const warnings = own.flatMap((f) =>
+    steadinessWarnings(`${model} ${label(runs.get(f)![0])}`, runs.get(f)!)
+  );
+  return { model, own, runs, loads, warnings };
+}
+
+/** A model's ratios: ours against each peer's fastest row (PyTorch has one per wait policy). */
+function ratioRow(model: ModelName, rows: Row[]) {
+  const of = (prefix: string) =>
+    rows.filter((r) => r.model === model && r.framework.startsWith(prefix))
+      .sort((a, b) => b.samples_per_sec - a.samples_per_sec)[0] as Row | undefined;
+  const o = of("ours")!, t = of("PyTorch"), j = of("TF.js"), x = of("jax-js");
+  return {
+    kind: "ratio" as const,
+    model,
+    torch: t?.framework,
+    ours_over_torch: t && o.samples_per_sec / t.samples_per_sec,
+    torch_target: torchTarget(model),
+    ours_over_tfjs: j && o.samples_per_sec / j.samples_per_sec,
+    tfjs_target: 10,
+    ours_over_jaxjs: x && o.samples_per_sec / x.samples_per_sec,
+    jaxjs_target: 3,
+    memory_ours_over_torch: t && o.peak_rss_mb / t.peak_rss_mb,
+    latency_256_ours_over_torch: t?.latency_256_ms && o.latency_256_ms !== undefined
+      ? o.latency_256_ms / t.latency_256_ms
+      : undefined,
+  };
+}
+
 async function benchMode() {
-  const rows: Row[] = [];
-  const warnings: string[] = [];
   const peakOptions = {
     threads,
     provider: values.provider,
@@ -282,73 +329,28 @@ async function benchMode() {
       frameworks.join(", ")
     }; ${rounds} round(s); ${threads} threads; load ${load1().toFixed(2)}`,
   );
-  const folds: {
-    model: ModelName;
-    own: string[];
-    runs: Map<string, Record<string, unknown>[]>;
-    loads: Map<string, number[]>;
-  }[] = [];
-  for (const model of models) {
-    const own = frameworks.filter((f) => hasPeer(f, model));
-    const runs = new Map<string, Record<string, unknown>[]>(own.map((f) => [f, []]));
-    const loads = new Map<string, number[]>(own.map((f) => [f, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const f of own) {
-        const before = load1();
-        const r = await RUNNERS[f](model);
-        runs.get(f)!.push(r);
-        loads.get(f)!.push(before);
-        say(
-          `  ${model} ${f} round ${round + 1}: ${
-            Math.round(Number(r.samples_per_sec))
-          } samples/s (epochs ${
-            (r.epoch_seconds as number[]).map((s) => s.toFixed(3)).join(", ")
-          } s; load ${before.toFixed(2)})`,
-        );
-      }
-    }
-    for (const f of own) {
-      warnings.push(...steadinessWarnings(`${model} ${label(runs.get(f)![0])}`, runs.get(f)!));
-    }
-    folds.push({ model, own, runs, loads });
-  }
+  const measured = [];
+  for (const model of models) measured.push(await runRounds(model));
   peaks.push(await measurePeak(peakOptions));
   const peak = foldPeaks(peaks, Number(threads));
-  for (const { model, own, runs, loads } of folds) {
+  const rows = measured.flatMap(({ model, own, runs, loads }) => {
     const flops = median(runs.get("ours")!.map((r) => Number(r.flops_per_sample)));
-    for (const f of own) rows.push(fold(model, runs.get(f)!, loads.get(f)!, flops, peak));
-  }
-
-  const ratios = models.map((model) => {
-    /** The fastest row of a framework (PyTorch has one per OMP wait policy). */
-    const of = (prefix: string) =>
-      rows.filter((r) => r.model === model && r.framework.startsWith(prefix))
-        .sort((a, b) => b.samples_per_sec - a.samples_per_sec)[0] as Row | undefined;
-    const o = of("ours")!, t = of("PyTorch"), j = of("TF.js"), x = of("jax-js");
-    return {
-      kind: "ratio" as const,
-      model,
-      torch: t?.framework,
-      ours_over_torch: t && o.samples_per_sec / t.samples_per_sec,
-      torch_target: torchTarget(model),
-      ours_over_tfjs: j && o.samples_per_sec / j.samples_per_sec,
-      tfjs_target: 10,
-      ours_over_jaxjs: x && o.samples_per_sec / x.samples_per_sec,
-      jaxjs_target: 3,
-      memory_ours_over_torch: t && o.peak_rss_mb / t.peak_rss_mb,
-      latency_256_ours_over_torch: t?.latency_256_ms && o.latency_256_ms !== undefined
-        ? o.latency_256_ms / t.latency_256_ms
-        : undefined,
-    };
+    return own.map((f) => fold(model, runs.get(f)!, loads.get(f)!, flops, peak));
   });
-
+  const ratios = models.map((model) => ratioRow(model, rows));
+  const warnings = measured.flatMap((m) => m.warnings);
   if (values.json) {
-    console.log(JSON.stringify(peak));
-    for (const r of rows) console.log(JSON.stringify(r));
+    for (const r of [peak, ...rows]) console.log(JSON.stringify(r));
     for (const message of warnings) console.log(JSON.stringify({ kind: "warning", message }));
     if (peers.length) { for (const r of ratios) console.log(JSON.stringify(r)); }
     return;
   }
+  printHeader(started, peak);
+  printTables(rows, ratios, warnings);
+}
+
+/** The run's date, threads, load and peak, above the tables. */
+function printHeader(started: Date, peak: ReturnType<typeof foldPeaks>) {
   console.log(
     `\n${started.toISOString()}  threads ${threads}${
       values.passive ? " (passive)" : ""
@@ -371,10 +373,15 @@ async function benchMode() {
       peak.torch_gflops ? `, torch.mm ${fmt(peak.torch_gflops, 0)} GFLOP/s` : ""
     } (${threads} threads); peak_fraction divides by the higher\n`,
   );
-  const mark = (x: number | undefined, target: number) =>
-    x === undefined ? "-" : `${x.toFixed(2)} ${x >= target ? "ok" : "BELOW"} (>= ${target})`;
-  const atMost = (x: number | undefined) =>
-    x === undefined ? "-" : `${x.toFixed(2)} ${x <= 1 ? "ok" : "ABOVE"} (<= 1)`;
+}
+
+const mark = (x: number | undefined, target: number) =>
+  x === undefined ? "-" : `${x.toFixed(2)} ${x >= target ? "ok" : "BELOW"} (>= ${target})`;
+const atMost = (x: number | undefined) =>
+  x === undefined ? "-" : `${x.toFixed(2)} ${x <= 1 ? "ok" : "ABOVE"} (<= 1)`;
+
+/** The rows, the warnings and (with peers) the ratios, as text tables. */
+function printTables(rows: Row[], ratios: ReturnType<typeof ratioRow>[], warnings: string[]) {
   console.log(table(
     [
       "model",
