@@ -6,9 +6,9 @@
  * `$AUTOENCODERS_DATA_DIR`, the cache, a download into the cache, else the embedded
  * 3000-digit subset (the page's `loadMnistFromUrl` accepts its files too).
  *
- * Every answer carries `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp`, which make the page cross-origin
- * isolated, so that ORT-web may run one WebAssembly thread per core. A file with a
+ * Every answer carries the COOP and COEP headers that make the page cross-origin
+ * isolated, so that ORT-web may run one WebAssembly thread per core (README.md, "What
+ * your own server must send"). A file with a
  * precompressed copy beside it (`build.ts` writes `.br` and `.gz`) is sent compressed
  * to a browser whose `Accept-Encoding` takes it.
  *
