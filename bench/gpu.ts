@@ -21,7 +21,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "../src/cli/command.ts";
 import { loadMnistSubset, nodeRuntime, type ProviderInfo } from "../mod.ts";
 import { BLOG_MODELS, type BlogModelName } from "../models/registry.ts";
 import type { ModelOptions } from "../src/autoencoder.ts";
@@ -85,8 +85,22 @@ export async function measure(
   };
 }
 
+const USAGE = `Training throughput of the models on CUDA, WebGPU and the CPU (for a GPU
+machine; unavailable providers are listed with the reason).
+
+Usage: deno task bench:gpu [options]
+
+  --providers LIST   execution providers to try (default cuda,webgpu,cpu)
+  --models LIST      models (default ${Object.keys(BLOG_MODELS).join(",")})
+  --samples N        training samples, the embedded subset repeated (default 6000)
+  --batch-size N     batch size (default: each model's, the blog's)
+  --epochs N         epochs; the first is warm-up, reported apart (default 2)
+  --wasm             onnxruntime-web's wasm too
+  --json FILE        write the results as JSON
+  -h, --help         show this help`;
+
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const { values } = parseScriptArgs(USAGE, {
     args: Deno.args,
     options: {
       providers: { type: "string", default: "cuda,webgpu,cpu" },

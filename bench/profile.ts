@@ -20,16 +20,36 @@
  */
 
 import * as ort from "onnxruntime-node";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import "../mod.ts"; // registers the node runtime the models are made with
 import { BLOG_MODELS } from "../models/registry.ts";
+import { parseScriptArgs } from "../src/cli/command.ts";
 import { Random } from "../src/nn/random.ts";
 import { optimizerByName } from "../training/optimizers.ts";
 import { nextName } from "../training/state.ts";
 import { BLOG_BATCH, median, type ModelName, MODELS, PIXELS, readMnist } from "./data.ts";
 
-const { values } = parseArgs({
+const USAGE = `Where a training step's time goes: inside and outside ORT's run, and kernel time
+per op type from ORT's profile (--torch: PyTorch's profile of the same model too).
+
+Usage: deno task bench:profile [options]
+
+  --model NAME       ${MODELS.join(", ")} (default conv)
+  --provider NAME    ORT execution provider (default cpu)
+  --threads N        intra-op threads (default 2)
+  --passive          no spinning of ORT's threads (and OMP_WAIT_POLICY=passive for --torch)
+  --steps N          timed steps (default 10)
+  --warmup N         untimed steps first (default 3)
+  --batch-size N     batch size (default: the model's, the blog's)
+  --top N            op types and nodes listed (default 12)
+  --torch            PyTorch's profile too (bench/torch_peer.py --profile)
+  --python PATH      Python for --torch (default /usr/bin/python3)
+  --data DIR         folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, else the
+                     library's 3000-digit subset, repeated as needed)
+  --json             one JSON object per result instead of tables
+  -h, --help         show this help`;
+
+const { values } = parseScriptArgs(USAGE, {
   args: Deno.args,
   options: {
     model: { type: "string", default: "conv" },

@@ -39,49 +39,62 @@ export interface QualityOptions {
 export async function qualityMode(o: QualityOptions): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   for (const model of o.models.filter((m) => QUALITY_TARGETS[m] !== undefined)) {
-    const rates = new Map<string, number[]>(Object.keys(o.runners).map((f) => [f, []]));
-    const measureRates = async () => {
-      for (const [f, run] of Object.entries(o.runners)) {
-        rates.get(f)!.push(Number((await run(model)).samples_per_sec));
-      }
-    };
-    await measureRates();
-    say(`to quality: ${model}, test loss <= ${QUALITY_TARGETS[model]}`);
-    const q = await runJson(
-      Deno.execPath(),
-      [
-        ...DENO_WORKER.slice(0, -1),
-        "--allow-net=ossci-datasets.s3.amazonaws.com,storage.googleapis.com",
-        "bench/quality_worker.ts",
-        "--model",
-        model,
-        "--target",
-        String(QUALITY_TARGETS[model]),
-        "--max-epochs",
-        String(o.maxEpochs),
-        ...o.workerArgs,
-        ...o.dataArgs,
-      ],
-      {},
-      true,
-    );
-    await measureRates();
-    const ours = median(rates.get("ours")!), torch = rates.get("torch");
-    const torchRate = torch?.length ? median(torch) : undefined;
-    const samples = Number(q.train_count) * Number(q.epochs);
-    rows.push({
-      kind: "to-quality",
-      ...q,
-      ours_bench_samples_per_sec: ours,
-      torch_bench_samples_per_sec: torchRate,
-      torch_estimate_seconds: torchRate && samples / torchRate,
-      ours_estimate_seconds: samples / ours,
-    });
+    rows.push(await toQuality(model, o));
   }
   if (o.json) {
     for (const r of rows) console.log(JSON.stringify(r));
-    return;
+  } else {
+    printTable(rows);
   }
+}
+
+/**
+ * One model trained to its target in a worker, between two rounds of the short
+ * throughput runs, whose medians give the time estimates.
+ */
+async function toQuality(model: ModelName, o: QualityOptions): Promise<Record<string, unknown>> {
+  const rates = new Map<string, number[]>(Object.keys(o.runners).map((f) => [f, []]));
+  const measureRates = async () => {
+    for (const [f, run] of Object.entries(o.runners)) {
+      rates.get(f)!.push(Number((await run(model)).samples_per_sec));
+    }
+  };
+  await measureRates();
+  say(`to quality: ${model}, test loss <= ${QUALITY_TARGETS[model]}`);
+  const q = await runJson(
+    Deno.execPath(),
+    [
+      ...DENO_WORKER.slice(0, -1),
+      "--allow-net=ossci-datasets.s3.amazonaws.com,storage.googleapis.com",
+      "bench/quality_worker.ts",
+      "--model",
+      model,
+      "--target",
+      String(QUALITY_TARGETS[model]),
+      "--max-epochs",
+      String(o.maxEpochs),
+      ...o.workerArgs,
+      ...o.dataArgs,
+    ],
+    {},
+    true,
+  );
+  await measureRates();
+  const ours = median(rates.get("ours")!), torch = rates.get("torch");
+  const torchRate = torch?.length ? median(torch) : undefined;
+  const samples = Number(q.train_count) * Number(q.epochs);
+  return {
+    kind: "to-quality",
+    ...q,
+    ours_bench_samples_per_sec: ours,
+    torch_bench_samples_per_sec: torchRate,
+    torch_estimate_seconds: torchRate && samples / torchRate,
+    ours_estimate_seconds: samples / ours,
+  };
+}
+
+/** The results as a table, with what the PyTorch estimate is. */
+function printTable(rows: Record<string, unknown>[]): void {
   const num = (x: unknown) => typeof x === "number" ? x : undefined;
   const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`\n${new Date().toISOString()}  ${rows[0]?.data ?? ""}  load average now ${load}\n`);

@@ -42,6 +42,18 @@ export interface ScalingOptions {
   json: boolean;
 }
 
+/** One model's epoch time against the training-set size, with the fitted line. */
+interface SizeRow {
+  kind: "size-scaling";
+  model: ModelName;
+  batch_size: unknown;
+  points: { train_samples: number; median_s: number }[];
+  seconds_per_1k: number;
+  intercept_s: number;
+  r2: number;
+  load_1m: number;
+}
+
 /**
  * `deno task bench --scaling`: throughput against batch size and epoch time against
  * training-set size, each model in a worker process of its own.
@@ -49,78 +61,90 @@ export interface ScalingOptions {
  * @param o The options.
  */
 export async function scalingMode(o: ScalingOptions): Promise<void> {
-  const scaled = o.models, threads = o.threads;
-  const common = ["--provider", o.provider, "--threads", threads, ...o.dataArgs];
+  const common = ["--provider", o.provider, "--threads", o.threads, ...o.dataArgs];
   if (o.passive) common.push("--passive");
   const batchRows: Record<string, unknown>[] = [];
-  const sizeRows: {
-    kind: string;
-    model: ModelName;
-    batch_size: unknown;
-    points: { train_samples: number; median_s: number }[];
-    seconds_per_1k: number;
-    intercept_s: number;
-    r2: number;
-    load_1m: number;
-  }[] = [];
-  for (const model of scaled) {
-    say(`scaling: ${model}, batch sizes ${o.batchSizes} (load ${load1().toFixed(2)})`);
-    const b = await runJson(Deno.execPath(), [
-      ...DENO_WORKER,
-      "--mode",
-      "batch",
-      "--model",
-      model,
-      "--batch-sizes",
-      o.batchSizes,
-      "--samples",
-      isConv(model) ? "2048" : "16384",
-      "--epochs",
-      "3",
-      ...common,
-    ]);
-    for (const p of b.points as Record<string, unknown>[]) {
-      batchRows.push({ kind: "batch-scaling", model, ...p, load_1m: load1() });
-    }
-    say(`scaling: ${model}, data sizes ${o.sizes} (load ${load1().toFixed(2)})`);
-    const s = await runJson(Deno.execPath(), [
-      ...DENO_WORKER,
-      "--mode",
-      "size",
-      "--model",
-      model,
-      "--sizes",
-      o.sizes,
-      "--epochs",
-      "2",
-      ...common,
-    ]);
-    const points = s.points as { train_samples: number; median_s: number }[];
-    const line = fit(points.map((p) => p.train_samples), points.map((p) => p.median_s));
-    sizeRows.push({
-      kind: "size-scaling",
-      model,
-      batch_size: s.batch_size,
-      points,
-      seconds_per_1k: line.slope * 1000,
-      intercept_s: line.intercept,
-      r2: line.r2,
-      load_1m: load1(),
-    });
+  const sizeRows: SizeRow[] = [];
+  for (const model of o.models) {
+    batchRows.push(...await batchSweep(model, o, common));
+    sizeRows.push(await sizeSweep(model, o, common));
   }
   if (o.json) {
     for (const r of [...batchRows, ...sizeRows]) console.log(JSON.stringify(r));
-    return;
+  } else {
+    printTables(o, batchRows, sizeRows);
   }
+}
+
+/** Throughput of one model at each of `--batch-sizes`, samples per epoch fixed. */
+async function batchSweep(
+  model: ModelName,
+  o: ScalingOptions,
+  common: string[],
+): Promise<Record<string, unknown>[]> {
+  say(`scaling: ${model}, batch sizes ${o.batchSizes} (load ${load1().toFixed(2)})`);
+  const b = await runJson(Deno.execPath(), [
+    ...DENO_WORKER,
+    "--mode",
+    "batch",
+    "--model",
+    model,
+    "--batch-sizes",
+    o.batchSizes,
+    "--samples",
+    isConv(model) ? "2048" : "16384",
+    "--epochs",
+    "3",
+    ...common,
+  ]);
+  return (b.points as Record<string, unknown>[]).map((p) => ({
+    kind: "batch-scaling",
+    model,
+    ...p,
+    load_1m: load1(),
+  }));
+}
+
+/** Epoch time of one model at each of `--sizes`, and the least-squares line through them. */
+async function sizeSweep(model: ModelName, o: ScalingOptions, common: string[]): Promise<SizeRow> {
+  say(`scaling: ${model}, data sizes ${o.sizes} (load ${load1().toFixed(2)})`);
+  const s = await runJson(Deno.execPath(), [
+    ...DENO_WORKER,
+    "--mode",
+    "size",
+    "--model",
+    model,
+    "--sizes",
+    o.sizes,
+    "--epochs",
+    "2",
+    ...common,
+  ]);
+  const points = s.points as { train_samples: number; median_s: number }[];
+  const line = fit(points.map((p) => p.train_samples), points.map((p) => p.median_s));
+  return {
+    kind: "size-scaling",
+    model,
+    batch_size: s.batch_size,
+    points,
+    seconds_per_1k: line.slope * 1000,
+    intercept_s: line.intercept,
+    r2: line.r2,
+    load_1m: load1(),
+  };
+}
+
+/** The two tables: throughput against batch size, epoch time against data set size. */
+function printTables(o: ScalingOptions, batchRows: Record<string, unknown>[], sizeRows: SizeRow[]) {
   console.log(
-    `\n${new Date().toISOString()}  threads ${threads}  load average now ${
+    `\n${new Date().toISOString()}  threads ${o.threads}  load average now ${
       Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
     }\n\nThroughput against batch size (samples per epoch fixed, whole batches)\n`,
   );
   const sizes = o.batchSizes.split(",");
   console.log(table(
     ["model", ...sizes.map((s) => `batch ${s}`)],
-    scaled.map((m) => [
+    o.models.map((m) => [
       m,
       ...sizes.map((s) => {
         const p = batchRows.find((r) => r.model === m && r.batch_size === Number(s));

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { AutoencoderError, type ImageBatch, loadMnist, nodeRuntime } from "../mod.ts";
 import type { EpochLogs } from "../training/fit.ts";
+import { parseScriptArgs } from "../src/cli/command.ts";
 import { progress } from "../src/cli/progress.ts";
 
 /** An example's settings from its command line. */
@@ -35,18 +35,31 @@ export async function setUp(
   epochs: number,
   extra: Record<string, string> = {},
 ): Promise<ExampleArgs & { train: ImageBatch; test: ImageBatch }> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      epochs: { type: "string", default: String(epochs) },
-      limit: { type: "string" },
-      data: { type: "string" },
-      out: { type: "string", default: `out/${name}` },
-      ...Object.fromEntries(
-        Object.entries(extra).map(([k, v]) => [k, { type: "string", default: v }]),
-      ),
+  const own = Object.entries(extra).map(([k, v]) =>
+    `\n  --${k} VALUE`.padEnd(18) + `see the example's header (default ${v})`
+  );
+  const { values } = parseScriptArgs(
+    `Usage: deno task example:${name.replace("_", "-")} [options]
+
+  --epochs N     epochs to train (default ${epochs}, the blog's)
+  --limit N      train and test on the first N digits of each set
+  --data DIR     folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, the
+                 cache, else a download into the cache)
+  --out DIR      folder for the figures (default out/${name})${own.join("")}
+  -h, --help     show this help`,
+    {
+      args: Deno.args,
+      options: {
+        epochs: { type: "string", default: String(epochs) },
+        limit: { type: "string" },
+        data: { type: "string" },
+        out: { type: "string", default: `out/${name}` },
+        ...Object.fromEntries(
+          Object.entries(extra).map(([k, v]) => [k, { type: "string", default: v }]),
+        ),
+      },
     },
-  });
+  );
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit >= 1)) throw new Error(`Cannot use --limit "${values.limit}": expected a count >= 1`);
   // x_train and x_test: 60000 and 10000 digits, 784 floats each in [0, 1].

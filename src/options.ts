@@ -65,7 +65,7 @@ export interface FitOptions {
    * for a model without convolutions in a run of 512 updates or more (four batches to
    * a session call), after every 4th and the last. `fit` waits for a promise it returns.
    */
-  onBatchEnd?: (logs: BatchLogs) => void;
+  onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
   /**
    * Stops training at the next step once aborted (a Stop button): the epoch in
    * progress ends there, is validated and reported (`stopped: true`, `samples` done),

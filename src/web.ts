@@ -10,9 +10,8 @@
  * adapter such as SwiftShader is passed over: it is slower than wasm). Training on the
  * page's main thread blocks it while a step runs; {@link WorkerTrainer} trains in a
  * Web Worker (`trainer-worker.js`, built beside `autoencoders.js`) instead. ORT-web
- * uses one WebAssembly thread per core only on a cross-origin isolated page: its
- * server must send `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp` ({@link webThreads} says what applies).
+ * uses one WebAssembly thread per core only on a cross-origin isolated page
+ * ({@link webThreads} says which headers its server must send, and what applies).
  *
  * @example
  * ```ts ignore

@@ -94,7 +94,9 @@ Deno.test("fit with chained steps trains as a plain step-by-step loop does", asy
     epochs: 11,
     batchSize: 8,
     shuffle: false,
-    onBatchEnd: (logs) => progress.push(logs.samples),
+    onBatchEnd: (logs) => {
+      progress.push(logs.samples);
+    },
   });
   // Losses are read after each chained run and at the end of the epoch.
   const perEpoch = [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394];
@@ -125,7 +127,9 @@ Deno.test("a short run is not chained: losses are read after every batch", async
   await model.fit(await images(12 * 64), {
     epochs: 3,
     batchSize: 64,
-    onBatchEnd: (logs) => progress.push(logs.samples),
+    onBatchEnd: (logs) => {
+      progress.push(logs.samples);
+    },
   });
   assert.equal(progress.length, 36);
   await model.dispose();

@@ -173,7 +173,9 @@ for (
         epochs: 1,
         batchSize: 50,
         validationData: v,
-        onBatchEnd: (logs) => losses.push(logs.loss),
+        onBatchEnd: (logs) => {
+          losses.push(logs.loss);
+        },
       });
       const noisy = model.corrupt(v.subarray(0, 784), 1);
       assert.deepEqual(model.corrupt(v.subarray(0, 784), 1), noisy);

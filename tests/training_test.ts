@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   AutoencoderError,
+  type Callback,
   DenoisingAutoencoder,
   earlyStopping,
   historyLogger,
@@ -188,4 +189,28 @@ Deno.test("an aborted signal stops fit at the next step and keeps the weights", 
   const again = await model.fit(x, { epochs: 2, batchSize: 64, signal: stop.signal });
   assert.equal(again.loss.length, 0);
   assert.equal(model.epoch, 1);
+});
+
+Deno.test("fit waits for a promise a callback's onBatchEnd returns", async () => {
+  const x = await images(640);
+  const model = new UndercompleteAutoencoder({ seed: 5, threads: 1 });
+  const stop = new AbortController();
+  const batches: number[] = [];
+  // The stop comes only after the timer: had fit not waited, later batches would have run.
+  const slowStop: Callback = {
+    async onBatchEnd({ samples }) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      batches.push(samples);
+      if (samples === 192) stop.abort();
+    },
+  };
+  const history = await model.fit(x, {
+    epochs: 3,
+    batchSize: 64,
+    signal: stop.signal,
+    callbacks: [slowStop],
+  });
+  assert.deepEqual(batches, [64, 128, 192], "fit went on without waiting for the callback");
+  assert.equal(history.loss.length, 1);
+  await model.dispose();
 });

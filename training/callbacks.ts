@@ -21,8 +21,8 @@ export interface TrainingModel {
 
 /** Hooks called by `fit`. */
 export interface Callback {
-  /** After each batch. */
-  onBatchEnd?(logs: BatchLogs): void;
+  /** After each batch whose loss has been read; `fit` waits for a promise it returns. */
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
   /** After each epoch; may stop training or set the learning rate. */
   onEpochEnd?(
     logs: EpochLogs,

@@ -120,7 +120,7 @@ export interface LoopOptions {
    * where batches run several to a session call (`StepRunner.readEvery`). The loop
    * waits for a promise it returns (a worker may yield there to read its messages).
    */
-  onBatchEnd?: (logs: BatchLogs) => void;
+  onBatchEnd?: (logs: BatchLogs) => void | Promise<void>;
   /**
    * Stops training at the next step once aborted: the epoch in progress ends there
    * (its loss is that of the batches done), is validated and recorded, and the model

@@ -83,9 +83,10 @@ export async function train(
     learningRate: options.learningRate ?? state.learningRate ?? optimizer.learningRate,
     validation,
     onBatchEnd: async (logs) => {
-      const waiting = options.onBatchEnd?.(logs);
-      for (const c of callbacks) c.onBatchEnd?.(logs);
-      await waiting;
+      await Promise.all([
+        options.onBatchEnd?.(logs),
+        ...callbacks.map((c) => c.onBatchEnd?.(logs)),
+      ]);
     },
     signal: options.signal,
     onEpochEnd: (logs) => guard.between(() => epochEnd(model, options, callbacks, logs)),

@@ -19,7 +19,7 @@
 
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "../../src/cli/command.ts";
 import { buildWeb, launchChromium } from "./harness.ts";
 import { serve } from "./serve.ts";
 
@@ -106,8 +106,22 @@ async function measure(
   }
 }
 
+const USAGE = `Measure the example page in headless Chromium: time to interactive, training
+throughput on wasm, the longest timer gap while the conv model trains (medians).
+
+Usage: deno task measure:web [options]
+
+  --rounds N       fresh browsers to measure in (default 3)
+  --samples N      training digits (default 1024)
+  --epochs N       epochs per model (default 2)
+  --batch N        batch size (default 64)
+  --data DIR       MNIST folder the page is served from (default: the embedded subset)
+  --query Q        added to the page's address, e.g. "threads=1"
+  --no-training    time to interactive only
+  -h, --help       show this help`;
+
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const { values } = parseScriptArgs(USAGE, {
     args: Deno.args,
     options: {
       rounds: { type: "string", default: "3" },

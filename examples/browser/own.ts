@@ -38,6 +38,8 @@ async function openOneClass(provider: Provider) {
   return { model, threshold };
 }
 
+type OneClass = Awaited<ReturnType<typeof openOneClass>>;
+
 /**
  * Wires the drop zone and the file input.
  *
@@ -46,56 +48,15 @@ async function openOneClass(provider: Provider) {
  */
 export function setUpOwnImages(provider: Provider, table: Reconstructions): void {
   const status = $("own-status");
-  let oneClass: ReturnType<typeof openOneClass> | undefined;
-  const body = $("own-results").querySelector("tbody")!;
+  let oneClass: Promise<OneClass> | undefined;
   let busy = Promise.resolve();
   const check = (files: File[]) => {
-    busy = busy.catch(() => {}).then(async () => {
+    busy = busy.catch(() => {}).then(async () => { // one batch of files at a time
       if (files.length === 0) return;
       setState(status, "busy", `Scoring ${files.length} image(s)…`);
       try {
         oneClass ??= openOneClass(provider);
-        const { model, threshold } = await oneClass;
-        status.dataset.threshold = String(threshold.threshold);
-        const prepared = await Promise.all(files.map(prepare));
-        const images = new Float32Array(prepared.length * PIXELS);
-        prepared.forEach((x, i) => images.set(x, i * PIXELS));
-        const { scores, anomalous } = await model.detect(images);
-        const reconstructions = await model.predict(images);
-        body.replaceChildren();
-        files.forEach((file, i) => {
-          const row = document.createElement("tr");
-          row.dataset.score = String(scores[i]);
-          row.dataset.anomalous = String(anomalous[i]);
-          if (anomalous[i]) row.className = "anomalous";
-          const cell = (...content: (Node | string)[]) => {
-            const td = document.createElement("td");
-            td.append(...content);
-            row.append(td);
-            return td;
-          };
-          const showAbove = Object.assign(document.createElement("button"), {
-            type: "button",
-            textContent: "Show above",
-            title: "Reconstruct it with every model in the table above",
-          });
-          showAbove.addEventListener("click", () => table.show(prepared[i], `"${file.name}"`));
-          cell(file.name);
-          cell(digitCanvas(prepared[i], "digit big"));
-          cell(digitCanvas(reconstructions.subarray(i * PIXELS, (i + 1) * PIXELS), "digit big"));
-          cell(scores[i].toFixed(4));
-          cell(anomalous[i] ? "anomalous (above the threshold)" : "normal").className = "verdict";
-          cell(showAbove);
-          body.append(row);
-        });
-        setState(
-          status,
-          "done",
-          `${files.length} image(s) scored, ${anomalous.filter(Boolean).length} above the ` +
-            `threshold ${threshold.threshold.toFixed(4)} (${model.anomaly.score}, percentile ` +
-            `${threshold.value} of the training zeros' scores). The first is shown above.`,
-        );
-        await table.show(prepared[0], `"${files[0].name}"`);
+        await score(files, await oneClass, table);
       } catch (e) {
         setState(status, "error", `Error: ${(e as Error).message}`);
       }
@@ -115,4 +76,64 @@ export function setUpOwnImages(provider: Provider, table: Reconstructions): void
     check([...(e.dataTransfer?.files ?? [])]);
   });
   setState(status, "ready", "Choose or drop images of digits.");
+}
+
+/** Scores the files with the one-class model: a row each, the first shown in the table. */
+async function score(files: File[], { model, threshold }: OneClass, table: Reconstructions) {
+  const status = $("own-status");
+  status.dataset.threshold = String(threshold.threshold);
+  const prepared = await Promise.all(files.map(prepare));
+  const images = new Float32Array(prepared.length * PIXELS);
+  prepared.forEach((x, i) => images.set(x, i * PIXELS));
+  const { scores, anomalous } = await model.detect(images);
+  const reconstructions = await model.predict(images);
+  $("own-results").querySelector("tbody")!.replaceChildren(
+    ...files.map((file, i) =>
+      resultRow(file.name, prepared[i], reconstructions.subarray(i * PIXELS, (i + 1) * PIXELS), {
+        score: scores[i],
+        anomalous: anomalous[i],
+        showAbove: () => table.show(prepared[i], `"${file.name}"`),
+      })
+    ),
+  );
+  setState(
+    status,
+    "done",
+    `${files.length} image(s) scored, ${anomalous.filter(Boolean).length} above the ` +
+      `threshold ${threshold.threshold.toFixed(4)} (${model.anomaly.score}, percentile ` +
+      `${threshold.value} of the training zeros' scores). The first is shown above.`,
+  );
+  await table.show(prepared[0], `"${files[0].name}"`);
+}
+
+/** One image's row: name, image, reconstruction, score, verdict, a button to show it above. */
+function resultRow(
+  name: string,
+  image: Float32Array,
+  reconstruction: Float32Array,
+  { score, anomalous, showAbove }: { score: number; anomalous: boolean; showAbove: () => void },
+): HTMLTableRowElement {
+  const row = document.createElement("tr");
+  row.dataset.score = String(score);
+  row.dataset.anomalous = String(anomalous);
+  if (anomalous) row.className = "anomalous";
+  const cell = (...content: (Node | string)[]) => {
+    const td = document.createElement("td");
+    td.append(...content);
+    row.append(td);
+    return td;
+  };
+  const button = Object.assign(document.createElement("button"), {
+    type: "button",
+    textContent: "Show above",
+    title: "Reconstruct it with every model in the table above",
+  });
+  button.addEventListener("click", showAbove);
+  cell(name);
+  cell(digitCanvas(image, "digit big"));
+  cell(digitCanvas(reconstruction, "digit big"));
+  cell(score.toFixed(4));
+  cell(anomalous ? "anomalous (above the threshold)" : "normal").className = "verdict";
+  cell(button);
+  return row;
 }

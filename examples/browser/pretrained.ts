@@ -36,20 +36,6 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
   let current: { x: Float32Array; label: string } | undefined;
   let busy = Promise.resolve();
 
-  const showOne = async (model: PageModel, x: Float32Array) => {
-    const row = document.querySelector<HTMLElement>(`tr[data-model="${model.name}"]`)!;
-    try {
-      const source = model.name === "denoising" ? addNoise(x, 1) : x;
-      if (model.name === "denoising") drawGray($<HTMLCanvasElement>("noisy-denoising"), source);
-      const { code, codeDims, output } = await model.reconstruct(source);
-      drawGray($<HTMLCanvasElement>(`recon-${model.name}`), output);
-      drawCode($<HTMLCanvasElement>(`code-${model.name}`), code, codeDims);
-      setState(row, "ready");
-    } catch (e) {
-      setState(row, "missing");
-      row.querySelector(".note")!.textContent = `not available (${(e as Error).message})`;
-    }
-  };
   const show = (x: Float32Array, label: string) => {
     current = { x, label };
     busy = busy.catch(() => {}).then(async () => { // one at a time, after errors too
@@ -57,7 +43,7 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
       drawGray($<HTMLCanvasElement>("input"), x);
       const all = yours ? [...models, yours] : models;
       for (const model of all) model.open().catch(() => {}); // all at once; errors shown per row
-      for (const model of all) await showOne(model, x);
+      for (const model of all) await showRow(model, x);
       status.dataset.digit = label;
       setState(status, "done", `Showing ${label}`);
     });
@@ -72,18 +58,7 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
     }
     return show(test.images.slice(index * PIXELS, (index + 1) * PIXELS), `test digit #${index}`);
   };
-  for (let i = 0; i < Math.min(20, test.count); i++) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "pick";
-    button.dataset.index = String(i);
-    button.setAttribute("aria-pressed", "false");
-    button.setAttribute("aria-label", `Test digit #${i}, a ${test.labels[i]}`);
-    button.title = `Test digit #${i} (a ${test.labels[i]})`;
-    button.append(digitCanvas(test.images.subarray(i * PIXELS, (i + 1) * PIXELS)));
-    button.addEventListener("click", () => pick(i));
-    picker.append(button);
-  }
+  for (let i = 0; i < Math.min(20, test.count); i++) picker.append(pickButton(test, i, pick));
   $("random-digit").addEventListener("click", () => pick(Math.floor(Math.random() * test.count)));
   setUpDrawing((x) => {
     for (const b of picker.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
@@ -106,6 +81,36 @@ export function setUpReconstructions(test: ImageSet, provider: Provider): Recons
       if (current) await show(current.x, current.label);
     },
   };
+}
+
+/** Shows a model's code and reconstruction of a digit in its row (the noisy input too, for the denoiser). */
+async function showRow(model: PageModel, x: Float32Array): Promise<void> {
+  const row = document.querySelector<HTMLElement>(`tr[data-model="${model.name}"]`)!;
+  try {
+    const source = model.name === "denoising" ? addNoise(x, 1) : x;
+    if (model.name === "denoising") drawGray($<HTMLCanvasElement>("noisy-denoising"), source);
+    const { code, codeDims, output } = await model.reconstruct(source);
+    drawGray($<HTMLCanvasElement>(`recon-${model.name}`), output);
+    drawCode($<HTMLCanvasElement>(`code-${model.name}`), code, codeDims);
+    setState(row, "ready");
+  } catch (e) {
+    setState(row, "missing");
+    row.querySelector(".note")!.textContent = `not available (${(e as Error).message})`;
+  }
+}
+
+/** The picker's button for test digit `i`. */
+function pickButton(test: ImageSet, i: number, pick: (i: number) => void): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "pick";
+  button.dataset.index = String(i);
+  button.setAttribute("aria-pressed", "false");
+  button.setAttribute("aria-label", `Test digit #${i}, a ${test.labels[i]}`);
+  button.title = `Test digit #${i} (a ${test.labels[i]})`;
+  button.append(digitCanvas(test.images.subarray(i * PIXELS, (i + 1) * PIXELS)));
+  button.addEventListener("click", () => pick(i));
+  return button;
 }
 
 /** Strokes on the 280×280 drawing canvas, brought to MNIST's form when the pointer lifts. */

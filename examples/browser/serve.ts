@@ -6,9 +6,9 @@
  * `$AUTOENCODERS_DATA_DIR`, the cache, a download into the cache, else the embedded
  * 3000-digit subset (the page's `loadMnistFromUrl` accepts its files too).
  *
- * Every answer carries `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp`, which make the page cross-origin
- * isolated, so that ORT-web may run one WebAssembly thread per core. A file with a
+ * Every answer carries the COOP and COEP headers that make the page cross-origin
+ * isolated, so that ORT-web may run one WebAssembly thread per core (README.md, "What
+ * your own server must send"). A file with a
  * precompressed copy beside it (`build.ts` writes `.br` and `.gz`) is sent compressed
  * to a browser whose `Accept-Encoding` takes it.
  *
@@ -19,7 +19,7 @@
 
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "../../src/cli/command.ts";
 import { describeData } from "../../src/data/datasets.ts";
 import { loadMnist } from "../../src/data/mnist.ts";
 
@@ -203,7 +203,15 @@ export function serve(options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const usage = `Serve the browser example (the task builds dist/web/ first).
+
+Usage: deno task serve [--port N] [--data DIR]
+
+  --port N      port (default $PORT, else 8000)
+  --data DIR    folder with the MNIST IDX files (default: $AUTOENCODERS_DATA_DIR, the
+                cache, a download into the cache, else the library's 3000-digit subset)
+  -h, --help    show this help`;
+  const { values } = parseScriptArgs(usage, {
     args: Deno.args,
     options: { port: { type: "string" }, data: { type: "string" } },
   });

@@ -60,6 +60,21 @@ async function useModel(saved: SavedModel, provider: Provider, table: Reconstruc
   );
 }
 
+/** The form's inputs and what it keeps between runs. */
+interface Form {
+  /** The test digits (validation and the reconstructions shown). */
+  test: ImageSet;
+  /** The first test digits, reconstructed after each epoch. */
+  originals: Float32Array;
+  provider: Provider;
+  table: Reconstructions;
+  threads: number;
+  /** The worker, started when the section comes near the viewport or on Train. */
+  trainer?: WorkerTrainer;
+  /** The model last trained, or loaded from this browser: what Save keeps. */
+  latest?: SavedModel;
+}
+
 /**
  * Wires the training form.
  *
@@ -74,88 +89,106 @@ export async function setUpTraining(
   table: Reconstructions,
   threads: number,
 ): Promise<void> {
-  const status = $("train-status"), button = $<HTMLButtonElement>("train-button");
-  const stopButton = $<HTMLButtonElement>("stop-button");
-  const originals = test.images.slice(0, SHOWN * PIXELS);
-  let trainer: WorkerTrainer | undefined;
-  let latest: SavedModel | undefined;
-
-  const saved = await loadModel().catch(() => undefined);
-  if (saved) {
-    latest = saved;
-    $("saved-status").textContent = `Loaded the ${saved.kind} model saved in this browser on ${
-      new Date(saved.savedAt).toLocaleString()
-    }.`;
-    await useModel(saved, provider, table);
-  }
-  $("save-button").addEventListener("click", async () => {
-    if (!latest) return;
-    try {
-      await saveModel({ ...latest, savedAt: new Date().toISOString() });
-      $("saved-status").textContent = "Saved in this browser: it loads on your next visit.";
-    } catch (e) {
-      $("saved-status").textContent = `Cannot save: ${(e as Error).message}`;
-    }
-  });
+  const form: Form = {
+    test,
+    originals: test.images.slice(0, SHOWN * PIXELS),
+    provider,
+    table,
+    threads,
+  };
+  await restoreSaved(form);
+  $("save-button").addEventListener("click", () => save(form));
   // The worker starts (and compiles ORT-web) once the section comes near the viewport.
-  const startWorker = () => {
-    if (trainer) return;
-    trainer = new WorkerTrainer({ numThreads: threads });
-    trainer.ready.then(() => (status.dataset.worker = "ready"), () => {});
-  };
-  whenVisible($("train"), startWorker);
-  setState(status, "ready", "Ready.");
+  whenVisible($("train"), () => startWorker(form));
+  const button = $<HTMLButtonElement>("train-button");
+  setState($("train-status"), "ready", "Ready.");
   button.disabled = false;
-
-  /** The run the form asks for. */
-  const request = (data: ImageSet): WorkerTrainRequest => {
-    const value = (id: string) => $<HTMLInputElement>(id).value;
-    const validation = Math.min(test.count, Number(value("train-validation")));
-    return {
-      model: value("train-model") as BlogModelName,
-      seed: 0,
-      provider: value("train-provider") as ProviderChoice,
-      data,
-      validationData: test.images.subarray(0, validation * PIXELS),
-      preview: originals,
-      epochs: Number(value("train-epochs")),
-      batchSize: Number(value("train-batch")),
-      spinning: new URLSearchParams(location.search).get("spinning") !== "false",
-    };
-  };
-
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      const samples = Number($<HTMLInputElement>("train-samples").value);
-      setState(status, "loading", `Fetching ${samples} training digits…`);
-      const data = await trainingSet(samples);
-      const asked = request(data);
-      const view = new RunView(asked.model, asked.epochs!, originals);
-      startWorker();
-      setState(status, "training", "Starting the worker…");
-      const run = trainer!.train(asked, {
-        onStart: (start) => view.start(start, data.count),
-        onBatchEnd: (logs) => view.batch(logs),
-        onEpochEnd: (report) => view.epoch(report),
-      });
-      stopButton.disabled = false;
-      stopButton.onclick = () => {
-        stopButton.disabled = true;
-        setState(status, "stopping", "Stopping at the next step…");
-        run.stop();
-      };
-      const { stopped, onnx } = await run.result;
-      latest = { kind: asked.model, savedAt: new Date().toISOString(), losses: view.losses, onnx };
-      $("saved-status").textContent = "";
-      view.end(stopped);
-      await useModel(latest, provider, table);
+      await train(form);
     } catch (e) {
-      setState(status, "error", `Error: ${(e as Error).message}`);
+      setState($("train-status"), "error", `Error: ${(e as Error).message}`);
       console.error(e);
     } finally {
-      stopButton.disabled = true;
+      $<HTMLButtonElement>("stop-button").disabled = true;
       button.disabled = false;
     }
   });
+}
+
+/** Shows the model saved in this browser, if there is one. */
+async function restoreSaved(form: Form): Promise<void> {
+  const saved = await loadModel().catch(() => undefined);
+  if (!saved) return;
+  form.latest = saved;
+  $("saved-status").textContent = `Loaded the ${saved.kind} model saved in this browser on ${
+    new Date(saved.savedAt).toLocaleString()
+  }.`;
+  await useModel(saved, form.provider, form.table);
+}
+
+/** Keeps the latest model in this browser (the Save button). */
+async function save(form: Form): Promise<void> {
+  if (!form.latest) return;
+  try {
+    await saveModel({ ...form.latest, savedAt: new Date().toISOString() });
+    $("saved-status").textContent = "Saved in this browser: it loads on your next visit.";
+  } catch (e) {
+    $("saved-status").textContent = `Cannot save: ${(e as Error).message}`;
+  }
+}
+
+/** Starts the worker once. */
+function startWorker(form: Form): WorkerTrainer {
+  if (!form.trainer) {
+    form.trainer = new WorkerTrainer({ numThreads: form.threads });
+    form.trainer.ready.then(() => ($("train-status").dataset.worker = "ready"), () => {});
+  }
+  return form.trainer;
+}
+
+/** The run the form asks for. */
+function request(form: Form, data: ImageSet): WorkerTrainRequest {
+  const value = (id: string) => $<HTMLInputElement>(id).value;
+  const validation = Math.min(form.test.count, Number(value("train-validation")));
+  return {
+    model: value("train-model") as BlogModelName,
+    seed: 0,
+    provider: value("train-provider") as ProviderChoice,
+    data,
+    validationData: form.test.images.subarray(0, validation * PIXELS),
+    preview: form.originals,
+    epochs: Number(value("train-epochs")),
+    batchSize: Number(value("train-batch")),
+    spinning: new URLSearchParams(location.search).get("spinning") !== "false",
+  };
+}
+
+/** One run: fetches the digits, trains in the worker (Stop ends it), then uses the model. */
+async function train(form: Form): Promise<void> {
+  const status = $("train-status"), stopButton = $<HTMLButtonElement>("stop-button");
+  const samples = Number($<HTMLInputElement>("train-samples").value);
+  setState(status, "loading", `Fetching ${samples} training digits…`);
+  const data = await trainingSet(samples);
+  const asked = request(form, data);
+  const view = new RunView(asked.model, asked.epochs!, form.originals);
+  const trainer = startWorker(form);
+  setState(status, "training", "Starting the worker…");
+  const run = trainer.train(asked, {
+    onStart: (start) => view.start(start, data.count),
+    onBatchEnd: (logs) => view.batch(logs),
+    onEpochEnd: (report) => view.epoch(report),
+  });
+  stopButton.disabled = false;
+  stopButton.onclick = () => {
+    stopButton.disabled = true;
+    setState(status, "stopping", "Stopping at the next step…");
+    run.stop();
+  };
+  const { stopped, onnx } = await run.result;
+  form.latest = { kind: asked.model, savedAt: new Date().toISOString(), losses: view.losses, onnx };
+  $("saved-status").textContent = "";
+  view.end(stopped);
+  await useModel(form.latest, form.provider, form.table);
 }

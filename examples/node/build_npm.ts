@@ -20,6 +20,7 @@ import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseScriptArgs } from "../../src/cli/command.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "dist", "npm");
@@ -158,6 +159,15 @@ export async function buildNpm(): Promise<string[]> {
 }
 
 if (import.meta.main) {
+  parseScriptArgs(
+    `Build the npm package in dist/npm/: one ES module per source module, type declarations,
+the README, package.json from deno.json.
+
+Usage: deno task build:npm
+
+  -h, --help    show this help`,
+    { args: Deno.args, options: {} },
+  );
   const modules = await buildNpm();
   console.log(`Wrote ${relative(ROOT, OUT)}/: ${modules.length} modules, package.json`);
 }

@@ -49,3 +49,32 @@ export async function runCommand(main: (args: string[]) => Promise<void>): Promi
     process.exit(interrupted ? 130 : 2);
   }
 }
+
+/**
+ * The command line of a script that runs without `runCommand` (an example, a
+ * benchmark): `-h` or `--help` prints `usage` and exits with status 0; an unknown
+ * option or a missing value prints one `error:` line pointing to `--help` and exits
+ * with status 2.
+ *
+ * @param usage What `--help` prints: what the script does, its options.
+ * @param config As for `parseArgs` (`--help` is added).
+ * @returns The parsed values and positionals.
+ */
+export function parseScriptArgs<const T extends ParseArgsConfig>(
+  usage: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  const help = { help: { type: "boolean", short: "h" } } as const;
+  let parsed;
+  try {
+    parsed = parseCommandLine({ ...config, options: { ...config.options, ...help } });
+  } catch (e) {
+    console.error(`error: ${printable((e as Error).message)}`);
+    process.exit(2);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage.trim());
+    process.exit(0);
+  }
+  return parsed as ReturnType<typeof parseArgs<T>>;
+}

@@ -18,8 +18,9 @@ const HELP = `Export the inference models of a saved model or checkpoint.
 
 Usage: deno task export FILE --out DIR
 
-  FILE       model.onnx or checkpoint.onnx written by the train command (or Autoencoder.save)
-  --out DIR  where to write encoder.onnx, decoder.onnx and model.onnx
+  FILE        model.onnx or checkpoint.onnx written by the train command (or Autoencoder.save)
+  --out DIR   where to write encoder.onnx, decoder.onnx and model.onnx
+  -h, --help  show this help
 `;
 
 /**
