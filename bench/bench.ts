@@ -12,7 +12,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "../src/cli/command.ts";
 import { BLOG_BATCH, isConv, median, type ModelName, MODELS } from "./data.ts";
 import { describeData } from "../src/data/datasets.ts";
 import { loadMnist } from "../src/data/mnist.ts";
@@ -67,7 +67,7 @@ Options:
   -h, --help           show this help
 `;
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs(HELP, {
   args: Deno.args,
   options: {
     models: { type: "string" },
@@ -96,13 +96,8 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "2000,4000,8000,16000" },
     data: { type: "string" },
     json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
   },
 });
-if (values.help) {
-  console.log(HELP);
-  Deno.exit(0);
-}
 
 const defaultModels = values.scaling
   ? "undercomplete,conv"
@@ -111,18 +106,21 @@ const defaultModels = values.scaling
   : MODELS.join(",");
 const models = (values.models ?? defaultModels)
   .split(",") as ModelName[];
+/** A bad option: one line and status 2, as for an unknown option. */
+function refuse(message: string): never {
+  console.error(`error: ${message}; see --help`);
+  Deno.exit(2);
+}
 for (const m of models) {
-  if (!MODELS.includes(m)) throw new Error(`Cannot bench model "${m}": choose from ${MODELS}`);
+  if (!MODELS.includes(m)) refuse(`Cannot bench model "${m}": choose from ${MODELS}`);
 }
 const PEERS = ["torch", "tfjs", "jaxjs"];
 const peers = values.peers ? (values.peer?.length ? values.peer : PEERS) : [];
 for (const p of peers) {
-  if (!PEERS.includes(p)) throw new Error(`Cannot run peer "${p}": ${PEERS.join(", ")}`);
+  if (!PEERS.includes(p)) refuse(`Cannot run peer "${p}": choose from ${PEERS.join(", ")}`);
 }
 if (!["skylakex", "auto", "inherit"].includes(values["torch-openblas"])) {
-  throw new Error(
-    `Cannot use --torch-openblas "${values["torch-openblas"]}": skylakex, auto or inherit`,
-  );
+  refuse(`Cannot use --torch-openblas "${values["torch-openblas"]}": skylakex, auto or inherit`);
 }
 const rounds = Number(values.rounds ?? (values.peers ? 2 : 1));
 const threads = values.threads;
