@@ -88,10 +88,28 @@ const ONE_BITS = 0x3f800000;
  * Index of the first value outside [0, 1] (NaN included), or -1. Compares the bits
  * as unsigned integers (negatives, NaN and values above 1 all have larger bits),
  * faster than float comparisons; -0, whose bits are large too, is looked at again.
+ * Eight values per test: V8 runs this unrolled loop about twice as fast as one
+ * value per test (0.037 vs 0.080 ms on 256 MNIST images; bench/NOTES.md).
  */
 function outsideUnit(data: Float32Array): number {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  for (let i = 0; i < bits.length; i++) {
+  const whole = bits.length - (bits.length % 8);
+  for (let i = 0; i < whole; i += 8) {
+    if (
+      bits[i] > ONE_BITS || bits[i + 1] > ONE_BITS || bits[i + 2] > ONE_BITS ||
+      bits[i + 3] > ONE_BITS || bits[i + 4] > ONE_BITS || bits[i + 5] > ONE_BITS ||
+      bits[i + 6] > ONE_BITS || bits[i + 7] > ONE_BITS
+    ) {
+      const found = firstOutside(data, bits, i, i + 8);
+      if (found >= 0) return found;
+    }
+  }
+  return firstOutside(data, bits, whole, bits.length);
+}
+
+/** {@link outsideUnit} one value at a time, over `[from, to)`. */
+function firstOutside(data: Float32Array, bits: Uint32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
     if (bits[i] > ONE_BITS && !(data[i] >= 0 && data[i] <= 1)) return i;
   }
   return -1;

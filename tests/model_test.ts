@@ -182,15 +182,27 @@ Deno.test("wrong input sizes and bad options give clear errors", async () => {
   );
   // The check compares float bits: each side of 0 and 1, the infinities and -0 (accepted).
   const edges = [NaN, Infinity, -Infinity, -0.5, -1e-45, 1.0000001, 2].map(Math.fround);
-  for (const bad of edges) {
+  // Indices at the start, inside and at the end of the check's runs of eight values.
+  for (const [bad, at] of edges.flatMap((v) => [800, 803, 2351].map((i) => [v, i]))) {
     const x = (await subset(3)).slice();
     x[5] = -0;
-    x[800] = bad;
+    x[at] = bad;
     await assert.rejects(
       model.fit(x, { epochs: 1 }),
-      new RegExp(`Cannot fit: value ${bad} at index 800 \\(sample 1\\) is outside \\[0, 1\\]`),
+      new RegExp(
+        `Cannot fit: value ${bad} at index ${at} \\(sample ${
+          Math.floor(at / 784)
+        }\\) is outside \\[0, 1\\]`,
+      ),
     );
   }
+  // Samples of 13 values: the last run of eight is not whole.
+  const table = new UndercompleteAutoencoder({ inputSize: 13, codeSize: 4, seed: 1 });
+  await assert.rejects(
+    table.predict(new Float32Array(13 * 3).fill(0.5).fill(-1, 38)),
+    /Cannot predict: value -1 at index 38 \(sample 2\) is outside \[0, 1\]/,
+  );
+  await table.dispose();
   const edge = (await subset(3)).slice();
   edge.set([-0, 0, 1, Math.fround(1e-45)], 800);
   assert.equal((await model.predict(edge)).length, edge.length);
