@@ -298,6 +298,12 @@ const CASES: OpCase[] = [
     inputs: [spec("a", [2, 3, 4]), spec("w", [2, 4, 5])],
     build: (b, [a, w]) => b.matmul(a, w),
   },
+  {
+    op: "MatMul",
+    name: "MatMul batch times one matrix [N, 3, 4] [4, 5]",
+    inputs: [spec("a", ["N", 3, 4]), spec("w", [4, 5])],
+    build: (b, [a, w]) => b.matmul(a, w),
+  },
   ...GEMMS.map(({ transA, transB, c, alpha, beta }): OpCase => {
     const attrs = { transA, transB, ...(alpha === undefined ? {} : { alpha }) };
     return {

@@ -16,7 +16,11 @@ import { Graph, type Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
 import type { OpType } from "../ops/registry.ts";
 import { absGradient } from "./abs_gradient.ts";
-import { kernelGradientInterleaved, kernelGradientShiftedTaps } from "./kernel_gradient.ts";
+import {
+  kernelGradientInterleaved,
+  kernelGradientInterleavedMatMul,
+  kernelGradientShiftedTaps,
+} from "./kernel_gradient.ts";
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
@@ -31,6 +35,7 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
   reluMask,
   absGradient,
   kernelGradientInterleaved,
+  kernelGradientInterleavedMatMul,
   kernelGradientShiftedTaps,
   singleFilterConv,
 ];
