@@ -134,6 +134,34 @@ function interleaved(b: Builder, m: Match, channelsLast: ChannelsLast): Value {
 }
 
 /**
+ * The kernel gradient of a 1×1 Conv without padding (the per-tap maps of
+ * `upsampled-single-filter-conv`): `dw[m, c] = Σ_n g[n, m, :] · x[n, c, :]`, one
+ * batched MatMul over the pixels summed over the batch, as
+ * {@link kernelGradientShiftedTaps} does, instead of a Conv with a 1×1 output.
+ */
+export const kernelGradientPointwise: Lowering = {
+  name: "kernel-gradient-pointwise",
+  providers: ["cpu", "wasm", "webgpu", "cuda"],
+  op: "Transpose",
+  apply(b, [transposed], { perm }) {
+    const m = match(perm, transposed);
+    if (!m || m.kernel.some((k) => k !== 1) || m.pads.some((p) => p !== 0)) return undefined;
+    const { x, g, channels, h, w, filters } = m;
+    const dw = overPixels(
+      b,
+      b.reshape(g, [-1, filters, h * w]),
+      b.reshape(x, [-1, channels, h * w]),
+    );
+    return [b.reshape(dw, [filters, channels, 1, 1])];
+  },
+};
+
+/** `Σ_n a[n] · s[n]ᵀ` for `a [N, rows, P]`, `s [N, cols, P]`: `[rows, cols]`. */
+function overPixels(b: Builder, a: Value, s: Value): Value {
+  return b.reduceSum(b.matmul(a, b.transpose(s, [0, 2, 1])), [0], false);
+}
+
+/**
  * The kernel gradient where one side has a single channel (the blog's first and last
  * layers): that side is shifted once per tap by a Conv with a one-hot kernel
  * (`[N, taps, H', W']`, cheap at one channel), and `dw` is a batched MatMul with the
@@ -155,15 +183,13 @@ function shiftedTaps(b: Builder, m: Match): Value {
   const { x, g, kernel, pads, channels, h, w, filters, oh, ow } = m;
   const [kh, kw] = kernel, taps = kh * kw;
   const pixels = (t: Value, c: number, p: number) => b.reshape(t, [-1, c, p]);
-  const overPixels = (a: Value, shifted: Value, p: number) =>
-    b.reduceSum(b.matmul(a, b.transpose(pixels(shifted, taps, p), [0, 2, 1])), [0], false);
   if (channels === 1) {
     // shifted[n, t, y, x] = xpad[n, 0, y + i, x + j] for tap t = (i, j).
     const shifted = b.op1("Conv", [x, oneHotTaps(b, kh, kw, [taps, 1, kh, kw])], {
       kernel_shape: [kh, kw],
       pads,
     });
-    const dw = overPixels(pixels(g, filters, oh * ow), shifted, oh * ow);
+    const dw = overPixels(b, pixels(g, filters, oh * ow), pixels(shifted, taps, oh * ow));
     return b.reshape(dw, [filters, 1, kh, kw]);
   }
   // shifted[n, t, y, x] = g[n, 0, y - i + top, x - j + left]: padded k - 1 - p, taps mirrored.
@@ -171,5 +197,6 @@ function shiftedTaps(b: Builder, m: Match): Value {
     kernel_shape: [kh, kw],
     pads: fullPads(kernel, pads),
   });
-  return b.reshape(overPixels(pixels(x, channels, h * w), shifted, h * w), [1, channels, kh, kw]);
+  const dw = overPixels(b, pixels(x, channels, h * w), pixels(shifted, taps, h * w));
+  return b.reshape(dw, [1, channels, kh, kw]);
 }
