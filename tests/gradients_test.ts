@@ -298,6 +298,12 @@ const CASES: OpCase[] = [
     inputs: [spec("a", [2, 3, 4]), spec("w", [2, 4, 5])],
     build: (b, [a, w]) => b.matmul(a, w),
   },
+  {
+    op: "MatMul",
+    name: "MatMul batch times one matrix [N, 3, 4] [4, 5]",
+    inputs: [spec("a", ["N", 3, 4]), spec("w", [4, 5])],
+    build: (b, [a, w]) => b.matmul(a, w),
+  },
   ...GEMMS.map(({ transA, transB, c, alpha, beta }): OpCase => {
     const attrs = { transA, transB, ...(alpha === undefined ? {} : { alpha }) };
     return {
@@ -389,6 +395,8 @@ const CASES: OpCase[] = [
     // One input channel or one filter: the kernel gradient shifts that side once per tap.
     { x: [2, 1, 5, 6], w: [3, 1, 2, 3], pads: [0, 1, 1, 1], bias: false },
     { x: ["N", 2, 5, 6], w: [1, 2, 3, 2], pads: [1, 0, 1, 1], bias: true },
+    // A 1×1 kernel: the kernel gradient is one product over the pixels.
+    { x: ["N", 3, 4, 5], w: [2, 3, 1, 1], pads: [0, 0, 0, 0], bias: true },
   ] as { x: Shape; w: number[]; pads: number[]; bias: boolean }[]).map(
     ({ x, w, pads, bias }): OpCase => ({
       op: "Conv",
@@ -397,6 +405,18 @@ const CASES: OpCase[] = [
       build: (b, xs) => b.op1("Conv", xs, { kernel_shape: w.slice(2), pads }),
     }),
   ),
+  // A single-filter Conv of an upsampling with more channels than taps: emitted as the
+  // upsampling of per-tap maps (upsampled-single-filter-conv).
+  {
+    op: "Conv",
+    name: "Conv of Resize [N, 10, 2, 3] x2, kernel [1, 10, 3, 3] pads [1, 1, 1, 1] bias",
+    inputs: [spec("x", ["N", 10, 2, 3]), spec("w", [1, 10, 3, 3]), spec("bias", [1])],
+    build: (b, [x, w, bias]) =>
+      b.op1("Conv", [b.upsampleNearest(x, 2), w, bias], {
+        kernel_shape: [3, 3],
+        pads: [1, 1, 1, 1],
+      }),
+  },
   ...([
     { x: [2, 3, 4, 6], pads: [0, 0, 0, 0] },
     { x: ["N", 2, 7, 7], pads: [0, 0, 1, 1] }, // Keras "same": 7 -> 4

@@ -16,21 +16,28 @@ import { Graph, type Value } from "../ir/graph.ts";
 import { Builder } from "../ops/builder.ts";
 import type { OpType } from "../ops/registry.ts";
 import { absGradient } from "./abs_gradient.ts";
-import { kernelGradientInterleaved, kernelGradientShiftedTaps } from "./kernel_gradient.ts";
+import {
+  kernelGradientInterleaved,
+  kernelGradientInterleavedMatMul,
+  kernelGradientPointwise,
+  kernelGradientShiftedTaps,
+} from "./kernel_gradient.ts";
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
 import type { ProviderChoice } from "../runtime/types.ts";
-import { singleFilterConv } from "./single_filter_conv.ts";
+import { singleFilterConv, upsampledSingleFilterConv } from "./single_filter_conv.ts";
 
 /** Rewrites applied while the forward pass is emitted, on every provider. */
-export const FORWARD_REWRITES: readonly Lowering[] = [poolBeforeRelu];
+export const FORWARD_REWRITES: readonly Lowering[] = [poolBeforeRelu, upsampledSingleFilterConv];
 
 /** Rewrites applied to a finished graph, each for the providers it lists. */
 export const ENCODE_REWRITES: readonly Lowering[] = [
   reluMask,
   absGradient,
+  kernelGradientPointwise,
   kernelGradientInterleaved,
+  kernelGradientInterleavedMatMul,
   kernelGradientShiftedTaps,
   singleFilterConv,
 ];

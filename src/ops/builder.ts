@@ -176,10 +176,10 @@ export class Builder {
   }
 
   /**
-   * Matrix product, 2-D or batched 3-D.
+   * Matrix product, 2-D, batched 3-D, or a batch times one matrix.
    *
    * @param a `[m, k]` or `[B, m, k]`.
-   * @param b `[k, n]` or `[B, k, n]`.
+   * @param b `[k, n]`, or `[B, k, n]` when `a` is 3-D.
    * @returns `[m, n]` or `[B, m, n]`.
    */
   matmul(a: Value, b: Value): Value {

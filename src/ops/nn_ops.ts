@@ -264,7 +264,8 @@ export const nnOps: Readonly<Record<NnOp, OpDef>> = {
     },
   },
 
-  // 2-D, or batched 3-D with the same batch: [B, m, k] @ [B, k, n].
+  // 2-D, batched 3-D with the same batch ([B, m, k] @ [B, k, n]), or a batch times
+  // one matrix ([B, m, k] @ [k, n]).
   MatMul: {
     attrs: {},
     infer(inputs, _attrs, where) {
@@ -272,26 +273,27 @@ export const nnOps: Readonly<Record<NnOp, OpDef>> = {
       const [a, w] = inputs;
       expectFloat(a, where);
       expectFloat(w, where);
-      const r = a.shape.length;
+      const r = a.shape.length, rw = w.shape.length;
       if (
-        (r !== 2 && r !== 3) || w.shape.length !== r || a.shape[r - 1] !== w.shape[r - 2] ||
-        (r === 3 && a.shape[0] !== w.shape[0])
+        (r !== 2 && r !== 3) || (rw !== r && rw !== 2) || a.shape[r - 1] !== w.shape[rw - 2] ||
+        (rw === 3 && a.shape[0] !== w.shape[0])
       ) {
         throw new AutoencoderError(
           `Cannot build ${where}: shapes ${showShape(a.shape)} and ${showShape(w.shape)} ` +
-            "do not multiply (2-D, or 3-D with one batch; inner dimensions equal)",
+            "do not multiply (2-D, or 3-D with one batch or times one 2-D matrix; inner dimensions equal)",
         );
       }
-      return same("float32", [...a.shape.slice(0, -1), w.shape[r - 1]]);
+      return same("float32", [...a.shape.slice(0, -1), w.shape[rw - 1]]);
     },
     ref([a, w]) {
       if (a.shape.length === 2) return [matmul(a, w)];
-      const [batch, m, k] = a.shape, n = w.shape[2];
+      const [batch, m, k] = a.shape, n = w.shape[w.shape.length - 1];
+      const step = w.shape.length === 3 ? k * n : 0;
       const out = tensor([batch, m, n]);
       for (let i = 0; i < batch; i++) {
         const part = matmul(
           tensor([m, k], a.data.slice(i * m * k, (i + 1) * m * k)),
-          tensor([k, n], w.data.slice(i * k * n, (i + 1) * k * n)),
+          tensor([k, n], w.data.slice(i * step, i * step + k * n)),
         );
         out.data.set(part.data, i * m * n);
       }
@@ -302,6 +304,11 @@ export const nnOps: Readonly<Record<NnOp, OpDef>> = {
         return [b.gemm(g!, w, { transB: true }), b.gemm(a, g!, { transA: true })];
       }
       const t = (v: Value) => b.transpose(v, [0, 2, 1]);
+      if (w.shape.length === 2) {
+        // The batch shares w: dw sums the batch's products.
+        const dw = b.reduceSum(b.matmul(t(a), g!), [0], false);
+        return [b.matmul(g!, b.transpose(w, [1, 0])), dw];
+      }
       return [b.matmul(g!, t(w)), b.matmul(t(a), g!)];
     },
   },
