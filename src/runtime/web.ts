@@ -206,6 +206,9 @@ function loadBuild(provider: Provider): Promise<OrtWeb> {
         }
         first ??= ort;
         return ort;
+      }, (cause) => {
+        delete builds[key]; // a later session tries again (the chunk may be served by then)
+        throw cause;
       });
   return builds[key];
 }
@@ -276,8 +279,10 @@ export const webRuntime: Runtime = createRuntime({
   },
   openHint: (detail, provider) =>
     !onServer && /fetch|wasm|WebAssembly|import/i.test(detail)
-      ? `; check that ${
-        ORT_WASM_FILES[provider === "webgpu" ? "webgpu" : "wasm"]
+      ? `; check that ${ORT_WASM_FILES[provider === "webgpu" ? "webgpu" : "wasm"]}${
+        provider === "webgpu"
+          ? " (and ORT-web's JSEP chunk, ort.bundle.min-*.js, beside the library)"
+          : ""
       } is served where configureWebRuntime's wasmPaths points (${
         settings.folder?.href ?? new URL("./", import.meta.url).href
       })`
