@@ -39,7 +39,7 @@ export { type LoadedImages, loadImages, type LoadImagesOptions } from "./data/im
 export {
   configureWebRuntime,
   hasWebGpu,
-  ORT_WASM_FILE,
+  ORT_WASM_FILES,
   ortWebThreads,
   webRuntime,
   type WebRuntimeOptions,

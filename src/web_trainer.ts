@@ -107,7 +107,10 @@ export interface WorkerTrainerOptions {
   workerUrl?: string | URL;
   /** ORT-web's threads in the worker (default {@link webThreads}'s count). */
   numThreads?: number;
-  /** Where the worker's ORT-web finds its WebAssembly binary (default: beside the worker). */
+  /**
+   * Where the worker's ORT-web finds its WebAssembly binaries: as `wasmPaths` of
+   * `configureWebRuntime`, a folder holding both `ORT_WASM_FILES` (default: beside the worker).
+   */
   wasmPaths?: string;
 }
 

@@ -13,14 +13,15 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Jimp } from "jimp";
 import type { Browser, Page } from "playwright-core";
-import { nativeReferences } from "../examples/browser/build.ts";
+import { CHUNK, nativeReferences } from "../examples/browser/build.ts";
 import { serve } from "../examples/browser/serve.ts";
 import { loadMnistFromUrl } from "../src/data/mnist_fetch.ts";
 import { AutoencoderError } from "../src/errors.ts";
+import { ORT_WASM_FILES } from "../src/runtime/web.ts";
 import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
 import { correlation, DATA_DIR, mnistData, watchProblems } from "./helpers.ts";
 
@@ -66,16 +67,26 @@ async function canvasGray(page: Page, id: string) {
 
 Deno.test("the browser build bundles onnxruntime-web and never pulls onnxruntime-node", async () => {
   await buildWeb();
-  for (const file of ["autoencoders.js", "app.js"]) {
+  const chunks = (await readdir(`${ROOT}/dist/web`)).filter((f) => CHUNK.test(f));
+  for (const file of ["autoencoders.js", "trainer-worker.js", "app.js", ...chunks]) {
     const text = await readFile(`${ROOT}/dist/web/${file}`, "utf8");
     assert.deepEqual(nativeReferences(text), [], `dist/web/${file} pulls the native addon`);
+    if (CHUNK.test(file)) continue;
     assert.match(text, /ONNX Runtime Web v1\.30\.0/, `dist/web/${file} lacks onnxruntime-web`);
+    // ORT-web's JSEP build (WebGPU) is a chunk of its own, imported on demand.
+    assert.match(
+      text,
+      /import\("\.\/ort\.bundle\.min-[A-Z0-9]{8}\.js"\)/,
+      `${file}: no JSEP chunk`,
+    );
   }
   // The check itself catches what it is for.
   assert.equal(nativeReferences('import*as o from"onnxruntime-node";').length, 1);
   assert.equal(nativeReferences('require("../bin/onnxruntime_binding.node")').length, 2);
-  const wasm = await readFile(`${ROOT}/dist/web/ort-wasm-simd-threaded.jsep.wasm`);
-  assert.deepEqual([...wasm.subarray(0, 4)], [0, 0x61, 0x73, 0x6d], "not a wasm binary");
+  for (const file of Object.values(ORT_WASM_FILES)) {
+    const wasm = await readFile(`${ROOT}/dist/web/${file}`);
+    assert.deepEqual([...wasm.subarray(0, 4)], [0, 0x61, 0x73, 0x6d], `${file} is not wasm`);
+  }
 });
 
 Deno.test("loadMnistFromUrl fetches, verifies and cuts the MNIST files", options, async () => {
@@ -491,6 +502,52 @@ Deno.test(
         const [red, blue] = [0.299, 0.114];
         assert.deepEqual(result.grey, [red, red, blue, blue, red, red, blue, blue]);
       });
+
+      await t.step(
+        "a page on wasm fetches ORT-web's plain build only; WebGPU loads the JSEP build, on the same tensors",
+        async () => {
+          const fresh = await browser!.newPage();
+          watchProblems(fresh, problems);
+          const fetched: string[] = [];
+          fresh.on("request", (r) => fetched.push(new URL(r.url()).pathname.split("/").pop()!));
+          // Any document of the server's origin will do: an empty one.
+          await fresh.route(
+            `${url}blank.html`,
+            (route) =>
+              route.fulfill({
+                contentType: "text/html",
+                body: "<!doctype html><title>blank</title>",
+              }),
+          );
+          await fresh.goto(`${url}blank.html`);
+          const encode = (provider: string) =>
+            fresh.evaluate(async (provider) => {
+              const lib = await import("/dist/web/autoencoders.js");
+              const model = new lib.UndercompleteAutoencoder({ provider, seed: 3 });
+              await model.fit(new Float32Array(64 * 784).fill(0.25), {
+                epochs: 1,
+                batchSize: 32,
+                shuffle: false,
+              });
+              const code = await model.encode(new Float32Array(784).fill(0.5));
+              return { backend: model.backend as string, code: Array.from(code as Float32Array) };
+            }, provider);
+          const onWasm = await encode("wasm");
+          assert.equal(onWasm.backend, "onnxruntime-web 1.30.0 (wasm)");
+          assert.ok(fetched.includes("ort-wasm-simd-threaded.wasm"), fetched.join(", "));
+          const jsep = (f: string) =>
+            f === "ort-wasm-simd-threaded.jsep.wasm" || /^ort\.bundle/.test(f);
+          assert.deepEqual(fetched.filter(jsep), [], "a page on wasm loaded the JSEP build");
+          const onGpu = await encode("webgpu");
+          assert.equal(onGpu.backend, "onnxruntime-web 1.30.0 (webgpu)");
+          assert.ok(fetched.includes("ort-wasm-simd-threaded.jsep.wasm"), fetched.join(", "));
+          assert.equal(onGpu.code.length, 32);
+          // The same seed and steps: the same code, within float error, on either build.
+          const gap = Math.max(...onWasm.code.map((v, i) => Math.abs(v - onGpu.code[i])));
+          assert.ok(gap < 1e-3, `wasm and WebGPU codes differ by ${gap}`);
+          await fresh.close();
+        },
+      );
 
       assert.deepEqual(problems, [], "the pages logged errors");
     } finally {

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { serve } from "../examples/browser/serve.ts";
 import { UndercompleteAutoencoder } from "../mod.ts";
+import { ORT_WASM_FILES } from "../src/runtime/web.ts";
 import { buildWeb, CHROMIUM, launchChromium } from "../examples/browser/harness.ts";
 import { correlation, mnistData, SUBSET_DIR, watchProblems } from "./helpers.ts";
 
@@ -70,24 +71,26 @@ Deno.test(
       await t.step(
         "it loads from the embedded subset, isolated, on every core, with auto's choice",
         async () => {
-          // The server: isolation headers on every answer, the wasm compressed as the client accepts.
-          const wasmUrl =
-            `http://localhost:${server.addr.port}/dist/web/ort-wasm-simd-threaded.jsep.wasm`;
-          const sizes: Record<string, [string | null, number]> = {};
-          for (const accept of ["gzip, deflate, br", "gzip", "identity"]) {
-            const answer = await fetch(wasmUrl, { headers: { "accept-encoding": accept } });
-            await answer.body?.cancel(); // (Deno's fetch would decompress it)
-            const length = Number(answer.headers.get("content-length"));
-            sizes[accept] = [answer.headers.get("content-encoding"), length];
-            assert.equal(answer.headers.get("cross-origin-opener-policy"), "same-origin");
-            assert.equal(answer.headers.get("cross-origin-embedder-policy"), "require-corp");
+          // The server: isolation headers on every answer, both ORT-web binaries compressed as
+          // the client accepts.
+          for (const file of Object.values(ORT_WASM_FILES)) {
+            const wasmUrl = `http://localhost:${server.addr.port}/dist/web/${file}`;
+            const sizes: Record<string, [string | null, number]> = {};
+            for (const accept of ["gzip, deflate, br", "gzip", "identity"]) {
+              const answer = await fetch(wasmUrl, { headers: { "accept-encoding": accept } });
+              await answer.body?.cancel(); // (Deno's fetch would decompress it)
+              const length = Number(answer.headers.get("content-length"));
+              sizes[accept] = [answer.headers.get("content-encoding"), length];
+              assert.equal(answer.headers.get("cross-origin-opener-policy"), "same-origin");
+              assert.equal(answer.headers.get("cross-origin-embedder-policy"), "require-corp");
+            }
+            console.log(`${file} as sent:`, JSON.stringify(sizes));
+            assert.equal(sizes["gzip, deflate, br"][0], "br");
+            assert.equal(sizes["gzip"][0], "gzip");
+            assert.equal(sizes["identity"][0], null);
+            assert.ok(sizes["gzip, deflate, br"][1] < sizes["gzip"][1]);
+            assert.ok(sizes["gzip"][1] < sizes["identity"][1] / 3, `${file} is not compressed`);
           }
-          console.log("wasm as sent:", JSON.stringify(sizes));
-          assert.equal(sizes["gzip, deflate, br"][0], "br");
-          assert.equal(sizes["gzip"][0], "gzip");
-          assert.equal(sizes["identity"][0], null);
-          assert.ok(sizes["gzip, deflate, br"][1] < sizes["gzip"][1]);
-          assert.ok(sizes["gzip"][1] < sizes["identity"][1] / 3, "the wasm is not compressed");
           await page.goto(url);
           await page.waitForSelector("#pretrained-status[data-state=done]", { timeout: 120_000 });
           assert.equal(await page.evaluate(() => crossOriginIsolated), true);
@@ -126,9 +129,10 @@ Deno.test(
               w.last = now;
             }, 50);
           });
-          await startTraining(page, "conv", 512, 3);
+          await startTraining(page, "conv", 2048, 3);
           await page.waitForSelector("#train-status[data-state=training]");
-          // Some steps, then Stop: training ends at the next step, in the first epoch.
+          // Some steps, then Stop: training ends at the next step, before the last epoch ends
+          // (in the first, unless the worker outruns the click).
           await page.waitForFunction(
             () => /digits/.test(document.getElementById("train-rate")!.textContent!),
             null,
@@ -150,9 +154,15 @@ Deno.test(
             `conv training: ${gaps.length} timer ticks, longest gap ${longest.toFixed(0)} ms`,
           );
           assert.ok(gaps.length > 10);
-          assert.ok(longest < 250, `the main thread froze for ${longest} ms`);
+          // Not a speed target (`deno task measure:web` measures the gaps): a bound that
+          // tells a page training in its worker (gaps of 80–250 ms idle, up to 900 ms on a
+          // machine loaded 10 deep) from one training on its main thread (5.4 s or more).
+          assert.ok(longest < 2000, `the main thread froze for ${longest} ms`);
           const log = (await page.textContent("#train-log"))!;
-          assert.match(log, /^epoch 1\/3: .*stopped after \d+ digits\)\n$/);
+          assert.match(
+            log,
+            /^(epoch [12]\/3: [^\n]*\)\n)*epoch [123]\/3: [^\n]*stopped after \d+ digits\)\n$/,
+          );
           assert.match(
             (await page.textContent("#train-backend"))!,
             new RegExp(`in a worker on wasm.*, ${cores} thread\\(s\\)`),

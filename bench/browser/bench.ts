@@ -19,6 +19,7 @@ import { BLOG_BATCH, readMnist } from "../data.ts";
 import { isConvModel, PEER_MODELS, type PeerModel } from "../peer_models.ts";
 import type { BenchRequest, BenchResult } from "./page.ts";
 import { serveBench } from "./serve.ts";
+import { WASM_FILES } from "../../examples/browser/build.ts";
 import { type BrowserRow, browserTables, foldRuns, ratioRows } from "./report.ts";
 
 const HELP = `Train the five models in headless Chromium: ours (onnxruntime-web), TF.js and jax-js.
@@ -100,8 +101,9 @@ async function build(): Promise<void> {
       "bundle",
       "--quiet",
       "--platform=browser",
-      "-o",
-      join(OUT, "page.js"),
+      "--code-splitting", // ORT-web's JSEP build (WebGPU) in a chunk, loaded on demand
+      "--outdir",
+      OUT,
       "bench/browser/page.ts",
     ],
     cwd: ROOT,
@@ -113,7 +115,7 @@ async function build(): Promise<void> {
   const tfWasm = join(ROOT, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
   const files = [
     [join(ROOT, "bench/browser/index.html"), "index.html"],
-    [join(ROOT, "node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm"), ""],
+    ...WASM_FILES.map((f) => [join(ROOT, "node_modules/onnxruntime-web/dist", f), ""]),
     ...["", "-simd", "-threaded-simd"].map((v) => [join(tfWasm, `tfjs-backend-wasm${v}.wasm`), ""]),
   ];
   for (const [from, name] of files) {

@@ -74,8 +74,14 @@ export interface Ort {
 export interface RuntimeAdapter {
   /** The runtime's name, e.g. `"onnxruntime-node 1.30.0"`. */
   name: string;
-  /** The ORT package's namespace. */
+  /** The ORT package's namespace: it makes the tensors, and opens sessions unless {@link RuntimeAdapter.load} is given. */
   ort: Ort;
+  /**
+   * The ORT namespace that opens sessions on `provider`, where an adapter has one
+   * build per provider (onnxruntime-web's plain wasm build and its WebGPU one):
+   * called once the provider is settled and `sessionOptions` has run. Default: `ort`.
+   */
+  load?(provider: Provider): Promise<Ort>;
   /** The provider a session opens on when none is asked for. */
   defaultProvider: Provider;
   /** Each provider's probe, fastest first; each runs at most once per process. */
@@ -87,8 +93,8 @@ export interface RuntimeAdapter {
    * configuration entries); called once a session's provider is settled.
    */
   sessionOptions(options: SessionOptions): OrtSessionOptions;
-  /** What to add to the message when a session does not open (`""`: nothing). */
-  openHint(detail: string): string;
+  /** What to add to the message when a session on `provider` does not open (`""`: nothing). */
+  openHint(detail: string, provider: Provider): string;
   /** Copies a tensor kept on the GPU to the host. */
   download(tensor: OrtTensor): Promise<Float32Array>;
   /** {@link Runtime.writeFile}. */
@@ -266,15 +272,13 @@ async function openSession(
     adapter.sessionOptions(options),
   );
   try {
-    return new OrtRuntimeSession(
-      await adapter.ort.InferenceSession.create(model, settings),
-      onDevice,
-    );
+    const ort = adapter.load ? await adapter.load(provider) : adapter.ort;
+    return new OrtRuntimeSession(await ort.InferenceSession.create(model, settings), onDevice);
   } catch (cause) {
     const message = detail(cause);
     throw new AutoencoderError(
       `Cannot open ONNX Runtime session on provider "${provider}"${
-        adapter.openHint(message)
+        adapter.openHint(message, provider)
       }: ${message}`,
       { cause },
     );

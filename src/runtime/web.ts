@@ -1,35 +1,51 @@
 /**
  * The `onnxruntime-web` adapter, for the browser: the `"wasm"` provider
  * (WebAssembly on the CPU) and the `"webgpu"` provider: what differs from
- * onnxruntime-node (its probes, global thread settings, the binary's location,
+ * onnxruntime-node (its probes, global thread settings, the binaries' location,
  * GPU downloads by `getData`, no files); the rest is `core.ts`. With
  * `src/runtime/node.ts` the only file that imports ONNX Runtime; a browser bundle
  * built from `src/web.ts` never pulls the native addon of `onnxruntime-node`.
  *
- * ORT-web loads its WebAssembly binary (`ort-wasm-simd-threaded.jsep.wasm`) when the
- * first session opens. By default it is looked for next to the module that holds
- * this code (`dist/web/` in the library's browser build, where `deno task build:web`
- * copies it); {@link configureWebRuntime} points elsewhere.
+ * Two ORT-web builds serve the browser. `"wasm"` sessions open with the plain
+ * build (`onnxruntime-web/wasm`, binary `ort-wasm-simd-threaded.wasm`, 14 MB),
+ * imported here; `"webgpu"` sessions with the JSEP build (`onnxruntime-web`,
+ * binary `ort-wasm-simd-threaded.jsep.wasm`, 28 MB), imported dynamically when the
+ * first WebGPU session opens, so a page that trains on wasm never fetches it. The
+ * plain build is the faster on wasm: V8 tiers up half the code (bench/NOTES.md,
+ * issue 16 parts 5 and 6). Each build loads its binary when its first session
+ * opens: by default from the folder of the module that holds this code (`dist/web/`
+ * in the library's browser build, where `deno task build:web` copies both);
+ * {@link configureWebRuntime} points elsewhere. In Deno and Node, `onnxruntime-web`
+ * resolves to its Node build (wasm only, its binary found in its own package),
+ * which opens every session.
  *
  * @module
  */
 
-import * as ort from "onnxruntime-web";
+import * as plain from "onnxruntime-web/wasm";
 import { AutoencoderError } from "../errors.ts";
 import { createRuntime } from "./core.ts";
 import { webGpuAdapter } from "./providers.ts";
 import { checkThreads } from "./threads.ts";
-import type { ProviderInfo, Runtime } from "./types.ts";
+import type { Provider, ProviderInfo, Runtime } from "./types.ts";
 
-/** The WebAssembly binary of the `onnxruntime-web` build this adapter imports (wasm and WebGPU). */
-export const ORT_WASM_FILE = "ort-wasm-simd-threaded.jsep.wasm";
+/**
+ * The WebAssembly binaries of the two `onnxruntime-web` builds this adapter loads in
+ * the browser, by provider: `wasm`, the plain build's (sessions on `"wasm"`);
+ * `webgpu`, the JSEP build's (sessions on `"webgpu"`). Serve both from one folder.
+ */
+export const ORT_WASM_FILES: { readonly wasm: string; readonly webgpu: string } = {
+  wasm: "ort-wasm-simd-threaded.wasm",
+  webgpu: "ort-wasm-simd-threaded.jsep.wasm",
+};
 
 /** Options of {@link configureWebRuntime}. */
 export interface WebRuntimeOptions {
   /**
-   * Where ORT-web's WebAssembly binary lies: the URL of a folder (ending in `/`)
-   * holding `ort-wasm-simd-threaded.jsep.wasm`, or of the file itself. Default: the
-   * folder of the module holding this code.
+   * Where ORT-web's WebAssembly binaries lie: the URL of a folder (ending in `/`)
+   * holding both {@link ORT_WASM_FILES} (`ort-wasm-simd-threaded.wasm` for wasm,
+   * `ort-wasm-simd-threaded.jsep.wasm` for WebGPU), or of either file, which means
+   * its folder. Default: the folder of the module holding this code.
    */
   wasmPaths?: string | URL;
   /**
@@ -38,6 +54,18 @@ export interface WebRuntimeOptions {
    */
   numThreads?: number;
 }
+
+/** One ORT-web build: the plain one and the JSEP one have the same API. */
+type OrtWeb = typeof plain;
+
+/** What {@link configureWebRuntime} set: each build gets it when its first session opens. */
+const settings: { folder?: URL; numThreads: number } = { numThreads: 1 };
+
+/** The builds loaded so far, by the provider they serve. */
+const builds: Partial<Record<"wasm" | "webgpu", Promise<OrtWeb>>> = {};
+
+/** The build whose session opened first in this context (page or worker). */
+let first: OrtWeb | undefined;
 
 let initialized = false;
 
@@ -80,8 +108,9 @@ export function webThreads(): WebThreads {
 
 /**
  * The WebAssembly threads ORT-web runs with in this JavaScript context (page or
- * worker): once a session has opened, what ORT-web really uses (it falls back to 1,
- * with a console warning, where threads cannot work: no cross-origin isolation).
+ * worker): once a session has opened, what the ORT-web build of the first session
+ * really uses (it falls back to 1, with a console warning, where threads cannot work:
+ * no cross-origin isolation); before, what {@link configureWebRuntime} set.
  *
  * @returns `ort.env.wasm.numThreads`.
  *
@@ -92,15 +121,17 @@ export function webThreads(): WebThreads {
  * ```
  */
 export function ortWebThreads(): number {
-  return ort.env.wasm.numThreads ?? 1;
+  return first ? first.env.wasm.numThreads ?? 1 : settings.numThreads;
 }
 
 /**
- * Sets where ORT-web finds its WebAssembly binary and how many threads it uses.
+ * Sets where ORT-web finds its WebAssembly binaries and how many threads it uses;
+ * both builds (wasm and WebGPU) get these settings.
  * Call it before the first session opens; ORT-web reads these once.
  *
- * @param options The binary's location and the thread count.
- * @throws {AutoencoderError} If a session has already opened.
+ * @param options The binaries' location and the thread count.
+ * @throws {AutoencoderError} If a session has already opened, or `wasmPaths` is not a
+ * URL, or names a file other than one of {@link ORT_WASM_FILES}.
  *
  * @example
  * ```ts ignore
@@ -115,38 +146,72 @@ export function configureWebRuntime(options: WebRuntimeOptions): void {
       { kind: "bad-input" },
     );
   }
-  if (options.wasmPaths !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(options.wasmPaths, globalThis.location?.href);
-    } catch (cause) {
-      throw new AutoencoderError(
-        `Cannot configure onnxruntime-web: wasmPaths "${options.wasmPaths}" is not a URL; pass an absolute URL or one relative to the page`,
-        { cause, kind: "bad-input" },
-      );
-    }
-    const file = url.pathname.endsWith(".wasm") ? url : new URL(ORT_WASM_FILE, url);
-    ort.env.wasm.wasmPaths = { wasm: file.href };
-  }
+  const folder = options.wasmPaths === undefined ? undefined : wasmFolder(options.wasmPaths);
   if (options.numThreads !== undefined) {
     checkThreads(options.numThreads, "configure onnxruntime-web");
-    ort.env.wasm.numThreads = options.numThreads;
+    settings.numThreads = options.numThreads;
   }
+  if (folder) settings.folder = folder;
+}
+
+/** The folder `wasmPaths` names: itself, or the folder of one of {@link ORT_WASM_FILES}. */
+function wasmFolder(wasmPaths: string | URL): URL {
+  let url: URL;
+  try {
+    url = new URL(wasmPaths, globalThis.location?.href);
+  } catch (cause) {
+    throw new AutoencoderError(
+      `Cannot configure onnxruntime-web: wasmPaths "${wasmPaths}" is not a URL; pass an absolute URL or one relative to the page`,
+      { cause, kind: "bad-input" },
+    );
+  }
+  const file = url.pathname.split("/").at(-1)!;
+  if (file === "" || !file.includes(".")) {
+    return url.pathname.endsWith("/") ? url : new URL(`${url.href}/`);
+  }
+  if (!Object.values(ORT_WASM_FILES).includes(file)) {
+    throw new AutoencoderError(
+      `Cannot configure onnxruntime-web: wasmPaths "${wasmPaths}" names the file "${file}", which is neither of ORT-web's binaries (${
+        Object.values(ORT_WASM_FILES).join(", ")
+      }); pass the URL of the folder that holds both, under these names`,
+      { kind: "bad-input" },
+    );
+  }
+  return new URL("./", url);
 }
 
 /**
- * Deno and Node load onnxruntime-web's Node build (the `node` export condition): wasm
- * only, its binary found in its own package.
+ * Deno and Node load onnxruntime-web's Node build (the `node` export condition of
+ * `onnxruntime-web`): wasm only, its binary found in its own package.
  */
 const onServer = typeof (globalThis as { process?: { versions?: { node?: string } } }).process
   ?.versions?.node === "string";
 
-// Defaults: in the browser, the binary beside this module (the file name is that of the
-// JSEP build, which `onnxruntime-web` resolves to); one thread (no cross-origin isolation
-// needed).
-if (!onServer) ort.env.wasm.wasmPaths = { wasm: new URL(ORT_WASM_FILE, import.meta.url).href };
-ort.env.wasm.numThreads = 1;
-ort.env.logLevel = "error";
+/**
+ * The ORT-web build that opens sessions on `provider`, loaded and configured on first
+ * use: in the browser the plain build for `"wasm"` and the JSEP build (imported
+ * here, on demand) for `"webgpu"`; in Deno and Node, the Node build for all.
+ */
+function loadBuild(provider: Provider): Promise<OrtWeb> {
+  const key = provider === "webgpu" && !onServer ? "webgpu" : "wasm";
+  builds[key] ??=
+    (key === "wasm" && !onServer
+      ? Promise.resolve(plain)
+      : import("onnxruntime-web") as Promise<OrtWeb>).then((ort) => {
+        ort.env.wasm.numThreads = settings.numThreads;
+        ort.env.logLevel = "error";
+        if (!onServer) {
+          const file = new URL(ORT_WASM_FILES[key], settings.folder ?? import.meta.url);
+          ort.env.wasm.wasmPaths = { wasm: file.href };
+        }
+        first ??= ort;
+        return ort;
+      }, (cause) => {
+        delete builds[key]; // a later session tries again (the chunk may be served by then)
+        throw cause;
+      });
+  return builds[key];
+}
 
 /**
  * Whether {@link webRuntime} opens WebGPU sessions here: in a browser whose
@@ -184,8 +249,11 @@ export async function hasWebGpu(): Promise<boolean> {
  * ```
  */
 export const webRuntime: Runtime = createRuntime({
-  name: `onnxruntime-web ${ort.env.versions.web ?? ""}`.trim(),
-  ort,
+  name: `onnxruntime-web ${plain.env.versions.web ?? ""}`.trim(),
+  // Tensors of the plain build: ORT-web's sessions read their fields (type, dims,
+  // data, location), never their class, so the JSEP and Node builds take them too.
+  ort: plain,
+  load: loadBuild,
   defaultProvider: "wasm",
   probes: {
     webgpu: probeWebGpu,
@@ -209,13 +277,17 @@ export const webRuntime: Runtime = createRuntime({
         : {}),
     };
   },
-  openHint: (detail) =>
-    /fetch|wasm|WebAssembly|import/i.test(detail)
-      ? `; check that ${ORT_WASM_FILE} is served where configureWebRuntime's wasmPaths points (${
-        JSON.stringify(ort.env.wasm.wasmPaths)
+  openHint: (detail, provider) =>
+    !onServer && /fetch|wasm|WebAssembly|import/i.test(detail)
+      ? `; check that ${ORT_WASM_FILES[provider === "webgpu" ? "webgpu" : "wasm"]}${
+        provider === "webgpu"
+          ? " (and ORT-web's JSEP chunk, ort.bundle.min-*.js, beside the library)"
+          : ""
+      } is served where configureWebRuntime's wasmPaths points (${
+        settings.folder?.href ?? new URL("./", import.meta.url).href
       })`
       : "",
-  download: async (tensor) => await (tensor as ort.Tensor).getData() as Float32Array,
+  download: async (tensor) => await (tensor as plain.Tensor).getData() as Float32Array,
   writeFile(path) {
     return Promise.reject(
       new AutoencoderError(
