@@ -22,6 +22,7 @@ export interface BrowserRow {
   latency_256_ms?: number;
   loss?: number;
   wasm_threads?: number;
+  wasm_binary?: string;
   cross_origin_isolated?: boolean;
   adapter?: string;
   software?: boolean;
@@ -67,6 +68,7 @@ export function foldRuns(
     latency_256_ms: latencies.length ? median(latencies) : undefined,
     loss: last?.loss,
     wasm_threads: last?.wasm_threads,
+    wasm_binary: last?.wasm_binary,
     cross_origin_isolated: last?.cross_origin_isolated,
     adapter: last?.adapter,
     software: last?.software,
@@ -103,7 +105,10 @@ export function ratioRows(rows: BrowserRow[], models: PeerModel[]): BrowserRatio
 function how(r: BrowserRow): string {
   if (r.error) return `failed: ${r.error.slice(0, 120)}`;
   if (r.backend === "wasm") {
-    return `${r.wasm_threads ?? "?"} thread(s)${r.cross_origin_isolated ? ", isolated" : ""}`;
+    const binary = r.wasm_binary ? `, ${r.wasm_binary}` : "";
+    return `${r.wasm_threads ?? "?"} thread(s)${
+      r.cross_origin_isolated ? ", isolated" : ""
+    }${binary}`;
   }
   if (r.backend === "webgpu") return `${r.software ? "software: " : ""}${r.adapter ?? "?"}`;
   return "WebGL 2";
