@@ -21,13 +21,18 @@ import type { BenchRequest, BenchResult } from "./page.ts";
 import { serveBench } from "./serve.ts";
 import { type BrowserRow, browserTables, foldRuns, ratioRows } from "./report.ts";
 
+// The peers' wasm backends also at 1 thread: on a busy 2-core machine that is their faster
+// setting (bench/NOTES.md, "Issue 16, part 6: the JavaScript peers' threads").
+const DEFAULT_RUNS = "ours:wasm,ours:webgpu,tfjs:wasm,tfjs:wasm@1,tfjs:webgl,tfjs:webgpu," +
+  "jaxjs:wasm,jaxjs:wasm@1,jaxjs:webgpu";
+
 const HELP = `Train the five models in headless Chromium: ours (onnxruntime-web), TF.js and jax-js.
 
 Usage: deno task bench:browser [options]
 
 Options:
   --models LIST       comma-separated subset of ${PEER_MODELS.join(",")} (default all)
-  --runs LIST         framework:backend pairs (default ${"ours:wasm,ours:webgpu,tfjs:wasm,tfjs:webgl,tfjs:webgpu,jaxjs:wasm,jaxjs:webgpu"});
+  --runs LIST         framework:backend pairs (default ${DEFAULT_RUNS});
                       framework:backend@N runs it with N threads (tfjs:wasm@1,tfjs:wasm@2); a ratio
                       takes a peer's fastest row
   --rounds N          runs of each pair per model, alternating (default 1)
@@ -49,7 +54,7 @@ const { values } = parseArgs({
     models: { type: "string", default: PEER_MODELS.join(",") },
     runs: {
       type: "string",
-      default: "ours:wasm,ours:webgpu,tfjs:wasm,tfjs:webgl,tfjs:webgpu,jaxjs:wasm,jaxjs:webgpu",
+      default: DEFAULT_RUNS,
     },
     rounds: { type: "string", default: "1" },
     epochs: { type: "string", default: "3" },
