@@ -9,17 +9,15 @@
  * ```
  *
  * Devices: `wasm` (default: kernels jax-js generates as WebAssembly, run on a pool of
- * `navigator.hardwareConcurrency` workers sharing the module's memory; `--threads` sets that
- * count) and `cpu` (interpreted JavaScript, for debugging). Deno offers no WebGPU adapter
+ * workers sharing the module's memory; `--threads` sets their count, `bench/jaxjs_start.ts`) and `cpu` (interpreted JavaScript, for debugging). Deno offers no WebGPU adapter
  * here; the browser bench (`deno task bench:browser`) runs jax-js on WebGPU.
  *
  * @module
  */
 
-import { defaultDevice, init } from "@jax-js/jax";
 import denoJson from "../deno.json" with { type: "json" };
 import { parseArgs } from "node:util";
-import { jaxTrainer } from "./jaxjs_models.ts";
+import { startJaxjs } from "./jaxjs_start.ts";
 import { PEER_OPTIONS, peerRun, runPeer } from "./peer_script.ts";
 
 const { values } = parseArgs({
@@ -31,19 +29,13 @@ const device = values.device as "wasm" | "cpu";
 if (device !== "wasm" && device !== "cpu") {
   throw new Error(`Cannot use jax-js device "${device}" in Deno: wasm or cpu`);
 }
-// jax-js sizes its wasm worker pool by navigator.hardwareConcurrency when it first runs a kernel.
-Object.defineProperty(navigator, "hardwareConcurrency", { value: run.threads, configurable: true });
+const jax = await startJaxjs(device, run.threads);
 
-if (!(await init(device)).includes(device)) {
-  throw new Error(`Cannot use jax-js device "${device}": init() did not start it`);
-}
-defaultDevice(device);
-
-await runPeer(run, () => jaxTrainer(run.model, run.seed), {
+await runPeer(run, () => jax.trainer(run.model, run.seed), {
   peer: "jaxjs",
   jaxjs: denoJson.imports["@jax-js/jax"].split("@").at(-1),
   backend: device,
-  ...(device === "wasm" ? { wasm_threads: run.threads } : {}),
+  ...(jax.workers ? { wasm_threads: jax.workers } : {}),
 });
 // The wasm worker pool keeps the event loop alive.
 Deno.exit(0);

@@ -41,7 +41,12 @@ export function label(r: Record<string, unknown>): string {
     return `PyTorch ${String(r.torch).replace(/a0$/, "")}${r.omp_wait ? ` (${r.omp_wait})` : ""}`;
   }
   if (r.peer === "jaxjs") return `jax-js ${r.jaxjs} (${r.backend}, ${r.wasm_threads} workers)`;
-  return `TF.js ${r.tfjs} (${r.backend}${r.wasm_threads ? `, ${r.wasm_threads} thread` : ""})`;
+  const threads = r.wasm_threads ? `, ${r.wasm_threads} thread` : "";
+  // tfjs-backend-wasm[-simd|-threaded-simd].wasm: the build that ran.
+  const build = typeof r.wasm_binary === "string"
+    ? `, ${/^tfjs-backend-wasm-?(.*)\.wasm$/.exec(r.wasm_binary)?.[1] || "plain"}`
+    : "";
+  return `TF.js ${r.tfjs} (${r.backend}${threads}${build})`;
 }
 
 /**

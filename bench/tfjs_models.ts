@@ -11,6 +11,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import {
   CONV_LAYERS,
   type ConvSpec,
@@ -63,6 +64,43 @@ export function registerConv2DBackpropFilter(): void {
       return dw;
     },
   });
+}
+
+/** What TF.js' wasm backend runs on, as it reports it after start-up. */
+export interface TfjsWasmInfo {
+  /** Threads of XNNPACK's pool (`getThreadsCount()`). */
+  wasm_threads: number;
+  /** The binary TF.js chose, by the same feature flags its loader reads. */
+  wasm_binary: string;
+}
+
+/**
+ * Starts TF.js' wasm backend with `threads` threads where it can. TF.js takes its threaded
+ * SIMD binary only outside Node (and Deno's Node compatibility), in a page that can share
+ * memory (cross-origin isolated), and caps the pool at `navigator.hardwareConcurrency / 2`
+ * (it assumes two hyperthreads per core), so on a 2-core machine `setThreadsCount(2)` alone
+ * gets 1 thread: in a browser this raises `hardwareConcurrency` to `2 * threads` first.
+ *
+ * @param threads Threads to ask for.
+ * @returns The threads and binary it got.
+ */
+export async function startTfjsWasm(threads: number): Promise<TfjsWasmInfo> {
+  tfWasm.setThreadsCount(threads);
+  if (!tf.env().get("IS_NODE") && navigator.hardwareConcurrency < 2 * threads) {
+    Object.defineProperty(navigator, "hardwareConcurrency", {
+      value: 2 * threads,
+      configurable: true,
+    });
+  }
+  if (!(await tf.setBackend("wasm"))) throw new Error(`Cannot start TF.js' wasm backend`);
+  const [simd, threaded] = await Promise.all(
+    ["WASM_HAS_SIMD_SUPPORT", "WASM_HAS_MULTITHREAD_SUPPORT"].map((f) => tf.env().getAsync(f)),
+  );
+  const variant = simd ? (threaded ? "-threaded-simd" : "-simd") : "";
+  return {
+    wasm_threads: tfWasm.getThreadsCount(),
+    wasm_binary: `tfjs-backend-wasm${variant}.wasm`,
+  };
 }
 
 /** Encoder and decoder; the decoder ends in logits (the sigmoid is in the loss). */

@@ -25,7 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { parseArgs } from "node:util";
 import { PEER_OPTIONS, peerRun, runPeer } from "./peer_script.ts";
-import { registerConv2DBackpropFilter, tfjsTrainer } from "./tfjs_models.ts";
+import { registerConv2DBackpropFilter, startTfjsWasm, tfjsTrainer } from "./tfjs_models.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,17 +37,17 @@ const { values } = parseArgs({
 });
 const run = peerRun(values, "TF.js");
 
-if (values.backend === "wasm") wasm.setThreadsCount(run.threads);
-if (!(await tf.setBackend(values.backend))) {
+// Under Deno TF.js runs its single-threaded SIMD binary whatever `threads` says
+// (startTfjsWasm; bench/README.md): the row says what ran.
+const started = values.backend === "wasm" ? await startTfjsWasm(run.threads) : undefined;
+if (!started && !(await tf.setBackend(values.backend))) {
   throw new Error(`Cannot use TensorFlow.js backend "${values.backend}"`);
 }
-if (values.backend === "wasm" && !values["no-shim"]) registerConv2DBackpropFilter();
+if (started && !values["no-shim"]) registerConv2DBackpropFilter();
 
 await runPeer(run, () => tfjsTrainer(run.model, run.seed), {
   peer: "tfjs",
   tfjs: tf.version.tfjs,
   backend: tf.getBackend(),
-  ...(tf.getBackend() === "wasm"
-    ? { wasm: wasm.version_wasm, wasm_threads: wasm.getThreadsCount(), shim: !values["no-shim"] }
-    : {}),
+  ...(started ? { wasm: wasm.version_wasm, ...started, shim: !values["no-shim"] } : {}),
 });

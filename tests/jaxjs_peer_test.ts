@@ -97,3 +97,31 @@ Deno.test(
     }
   },
 );
+
+Deno.test({
+  name: "startJaxjs: the wasm pool has the workers it reports, whatever the cores (Linux)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // A fresh process: this file's static import has already fixed this process' pool.
+    const start = new URL("../bench/jaxjs_start.ts", import.meta.url).href;
+    const code = `
+      const jax = await (await import(${
+      JSON.stringify(start)
+    })).startJaxjs("wasm", Number(Deno.args[0]));
+      const { numpy: np } = await import("@jax-js/jax");
+      await np.ones([8192]).mul(2).data();
+      const names = [...Deno.readDirSync("/proc/self/task")]
+        .map((t) => Deno.readTextFileSync("/proc/self/task/" + t.name + "/comm").trim());
+      console.log(JSON.stringify({ reported: jax.workers, running: names.filter((n) => /^worker-/.test(n)).length }));
+      Deno.exit(0);`;
+    for (const threads of [1, 3]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", code, String(threads)],
+        stderr: "inherit",
+      }).output();
+      assert.equal(out.code, 0);
+      const got = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+      assert.deepEqual(got, { reported: threads, running: threads });
+    }
+  },
+});

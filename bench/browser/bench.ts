@@ -22,13 +22,20 @@ import { serveBench } from "./serve.ts";
 import { WASM_FILES } from "../../examples/browser/build.ts";
 import { type BrowserRow, browserTables, foldRuns, ratioRows } from "./report.ts";
 
+// The peers' wasm backends also at 1 thread: on a busy 2-core machine that is their faster
+// setting (bench/NOTES.md, "Issue 16, part 9: the JavaScript peers' threads").
+const DEFAULT_RUNS = "ours:wasm,ours:webgpu,tfjs:wasm,tfjs:wasm@1,tfjs:webgl,tfjs:webgpu," +
+  "jaxjs:wasm,jaxjs:wasm@1,jaxjs:webgpu";
+
 const HELP = `Train the five models in headless Chromium: ours (onnxruntime-web), TF.js and jax-js.
 
 Usage: deno task bench:browser [options]
 
 Options:
   --models LIST       comma-separated subset of ${PEER_MODELS.join(",")} (default all)
-  --runs LIST         framework:backend pairs (default ${"ours:wasm,ours:webgpu,tfjs:wasm,tfjs:webgl,tfjs:webgpu,jaxjs:wasm,jaxjs:webgpu"})
+  --runs LIST         framework:backend pairs (default ${DEFAULT_RUNS});
+                      framework:backend@N runs it with N threads (tfjs:wasm@1,tfjs:wasm@2); a ratio
+                      takes a peer's fastest row
   --rounds N          runs of each pair per model, alternating (default 1)
   --epochs N          epochs per run, the first one warm-up (default 3)
   --steps-dense N     steps per epoch, dense models, batch 256 (default 10)
@@ -48,7 +55,7 @@ const { values } = parseArgs({
     models: { type: "string", default: PEER_MODELS.join(",") },
     runs: {
       type: "string",
-      default: "ours:wasm,ours:webgpu,tfjs:wasm,tfjs:webgl,tfjs:webgpu,jaxjs:wasm,jaxjs:webgpu",
+      default: DEFAULT_RUNS,
     },
     rounds: { type: "string", default: "1" },
     epochs: { type: "string", default: "3" },
@@ -80,16 +87,23 @@ for (const m of models) {
     throw new Error(`Cannot bench model "${m}": choose from ${PEER_MODELS}`);
   }
 }
-const runs = values.runs.split(",").map((pair) => {
+const runs = values.runs.split(",").map((spec) => {
+  const [pair, threads] = spec.split("@");
   const [framework, backend] = pair.split(":");
-  if (!BACKENDS[framework]?.includes(backend)) {
+  if (
+    !BACKENDS[framework]?.includes(backend) || (threads !== undefined && !(Number(threads) > 0))
+  ) {
     throw new Error(
-      `Cannot run "${pair}": use framework:backend with ${
+      `Cannot run "${spec}": use framework:backend[@threads] with ${
         Object.entries(BACKENDS).map(([f, bs]) => `${f}: ${bs.join("/")}`).join(", ")
       }`,
     );
   }
-  return { framework, backend } as Pick<BenchRequest, "framework" | "backend">;
+  return {
+    framework,
+    backend,
+    threads: Number(threads ?? values.threads),
+  } as Pick<BenchRequest, "framework" | "backend" | "threads">;
 });
 const say = (line: string) => console.error(line);
 
@@ -175,14 +189,13 @@ async function benchModel(browser: Browser, url: string, model: PeerModel): Prom
         batchSize: BLOG_BATCH[model],
         limit: stepsOf(model) * BLOG_BATCH[model],
         epochs: Number(values.epochs),
-        threads: Number(values.threads),
         seed: 0,
         latency: values.latency,
       };
       const result = await runOnce(browser, url, request, Number(values.timeout));
       results[i].push(result);
       say(
-        `  ${model} ${run.framework}:${run.backend} round ${round + 1}: ${
+        `  ${model} ${run.framework}:${run.backend}@${run.threads} round ${round + 1}: ${
           "error" in result
             ? `failed: ${result.error}`
             : `${Math.round(result.samples_per_sec)} samples/s`

@@ -16,13 +16,12 @@
 import * as tf from "@tensorflow/tfjs";
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
-import { defaultDevice, init } from "@jax-js/jax";
 import { configureWebRuntime } from "../../src/web.ts";
 import { BLOG_MODELS } from "../../models/registry.ts";
-import { jaxTrainer } from "../jaxjs_models.ts";
+import { startJaxjs } from "../jaxjs_start.ts";
 import { latencyMs, trainEpochs } from "../peer_loop.ts";
 import { median, type PeerModel, type PeerTrainer } from "../peer_models.ts";
-import { registerConv2DBackpropFilter, tfjsTrainer } from "../tfjs_models.ts";
+import { registerConv2DBackpropFilter, startTfjsWasm, tfjsTrainer } from "../tfjs_models.ts";
 
 /** What the driver asks for. */
 export interface BenchRequest {
@@ -45,8 +44,11 @@ export interface BenchResult {
   epoch_seconds: number[];
   loss: number;
   latency_256_ms?: number;
-  /** WebAssembly threads the runtime was set to use (wasm backends). */
+  /** WebAssembly threads on wasm backends: as TF.js reports them after start-up, jax-js'
+   * worker pool (sized by `navigator.hardwareConcurrency`), ORT-web's `numThreads`. */
   wasm_threads?: number;
+  /** The WebAssembly binary TF.js loaded (its `.wasm` file's name). */
+  wasm_binary?: string;
   cross_origin_isolated: boolean;
   /** The WebGPU adapter (webgpu backends): vendor, architecture, description. */
   adapter?: string;
@@ -113,27 +115,20 @@ async function ours(r: BenchRequest, x: Float32Array<ArrayBuffer>) {
 /** A TF.js or jax-js trainer on the requested backend. */
 async function peer(r: BenchRequest): Promise<[PeerTrainer, Record<string, unknown>]> {
   if (r.framework === "tfjs") {
+    let info = {};
     if (r.backend === "wasm") {
       tfWasm.setWasmPaths("/");
-      tfWasm.setThreadsCount(r.threads);
-    }
-    if (!(await tf.setBackend(r.backend))) {
+      info = await startTfjsWasm(r.threads);
+      registerConv2DBackpropFilter();
+    } else if (!(await tf.setBackend(r.backend))) {
       throw new Error(`Cannot use TF.js backend "${r.backend}" in this browser`);
     }
     await tf.ready();
-    if (r.backend === "wasm") registerConv2DBackpropFilter();
-    const threads = r.backend === "wasm" ? { wasm_threads: tfWasm.getThreadsCount() } : {};
-    return [tfjsTrainer(r.model, r.seed), { ...threads, version: `TF.js ${tf.version.tfjs}` }];
+    return [tfjsTrainer(r.model, r.seed), { ...info, version: `TF.js ${tf.version.tfjs}` }];
   }
-  const device = r.backend as "wasm" | "webgpu";
-  // jax-js sizes its wasm worker pool by navigator.hardwareConcurrency.
-  Object.defineProperty(navigator, "hardwareConcurrency", { value: r.threads });
-  if (!(await init(device)).includes(device)) {
-    throw new Error(`Cannot use jax-js device "${device}" in this browser`);
-  }
-  defaultDevice(device);
-  const threads = device === "wasm" ? { wasm_threads: r.threads } : {};
-  return [jaxTrainer(r.model, r.seed), { ...threads, version: "jax-js" }];
+  const jax = await startJaxjs(r.backend as "wasm" | "webgpu", r.threads);
+  const threads = jax.workers ? { wasm_threads: jax.workers } : {};
+  return [jax.trainer(r.model, r.seed), { ...threads, version: "jax-js" }];
 }
 
 /**

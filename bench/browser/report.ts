@@ -16,12 +16,15 @@ export interface BrowserRow {
   backend: "wasm" | "webgl" | "webgpu";
   batch_size: number;
   train_samples: number;
+  /** Threads asked for (`--threads`, or `@N` in `--runs`); `wasm_threads` says what ran. */
+  threads: number;
   rounds: number;
   samples_per_sec?: number;
   samples_per_sec_each: number[];
   latency_256_ms?: number;
   loss?: number;
   wasm_threads?: number;
+  wasm_binary?: string;
   cross_origin_isolated?: boolean;
   adapter?: string;
   software?: boolean;
@@ -51,7 +54,10 @@ const NAMES = { ours: "ours (ORT-web)", tfjs: "TF.js", jaxjs: "jax-js" };
  * @returns The row.
  */
 export function foldRuns(
-  what: Pick<BrowserRow, "model" | "framework" | "backend" | "batch_size" | "train_samples">,
+  what: Pick<
+    BrowserRow,
+    "model" | "framework" | "backend" | "batch_size" | "train_samples" | "threads"
+  >,
   results: (BenchResult | { error: string })[],
 ): BrowserRow {
   const ok = results.filter((r): r is BenchResult => !("error" in r));
@@ -67,6 +73,7 @@ export function foldRuns(
     latency_256_ms: latencies.length ? median(latencies) : undefined,
     loss: last?.loss,
     wasm_threads: last?.wasm_threads,
+    wasm_binary: last?.wasm_binary,
     cross_origin_isolated: last?.cross_origin_isolated,
     adapter: last?.adapter,
     software: last?.software,
@@ -75,7 +82,8 @@ export function foldRuns(
 }
 
 /**
- * The ratio rows of the measured models.
+ * The ratio rows of the measured models; where a framework and backend ran at several thread
+ * counts, its fastest row.
  *
  * @param rows Measurements.
  * @param models Models, in order.
@@ -83,8 +91,11 @@ export function foldRuns(
  */
 export function ratioRows(rows: BrowserRow[], models: PeerModel[]): BrowserRatio[] {
   return models.map((model) => {
-    const speed = (f: string, b: string) =>
-      rows.find((r) => r.model === model && r.framework === f && r.backend === b)?.samples_per_sec;
+    const speed = (f: string, b: string) => {
+      const all = rows.filter((r) => r.model === model && r.framework === f && r.backend === b)
+        .map((r) => r.samples_per_sec).filter((x) => x !== undefined);
+      return all.length ? Math.max(...all) : undefined;
+    };
     const over = (a?: number, b?: number) => a && b ? a / b : undefined;
     return {
       kind: "browser-ratio",
@@ -103,7 +114,10 @@ export function ratioRows(rows: BrowserRow[], models: PeerModel[]): BrowserRatio
 function how(r: BrowserRow): string {
   if (r.error) return `failed: ${r.error.slice(0, 120)}`;
   if (r.backend === "wasm") {
-    return `${r.wasm_threads ?? "?"} thread(s)${r.cross_origin_isolated ? ", isolated" : ""}`;
+    const binary = r.wasm_binary ? `, ${r.wasm_binary}` : "";
+    return `${r.wasm_threads ?? "?"} thread(s)${
+      r.cross_origin_isolated ? ", isolated" : ""
+    }${binary}`;
   }
   if (r.backend === "webgpu") return `${r.software ? "software: " : ""}${r.adapter ?? "?"}`;
   return "WebGL 2";
