@@ -12,7 +12,7 @@
  * @module
  */
 
-import { parseScriptArgs } from "../src/cli/command.ts";
+import { parseScriptArgs, refuseOption } from "../src/cli/command.ts";
 import { BLOG_BATCH, isConv, median, type ModelName, MODELS } from "./data.ts";
 import { describeData } from "../src/data/datasets.ts";
 import { loadMnist } from "../src/data/mnist.ts";
@@ -106,21 +106,18 @@ const defaultModels = values.scaling
   : MODELS.join(",");
 const models = (values.models ?? defaultModels)
   .split(",") as ModelName[];
-/** A bad option: one line and status 2, as for an unknown option. */
-function refuse(message: string): never {
-  console.error(`error: ${message}; see --help`);
-  Deno.exit(2);
-}
 for (const m of models) {
-  if (!MODELS.includes(m)) refuse(`Cannot bench model "${m}": choose from ${MODELS}`);
+  if (!MODELS.includes(m)) refuseOption(`Cannot bench model "${m}": choose from ${MODELS}`);
 }
 const PEERS = ["torch", "tfjs", "jaxjs"];
 const peers = values.peers ? (values.peer?.length ? values.peer : PEERS) : [];
 for (const p of peers) {
-  if (!PEERS.includes(p)) refuse(`Cannot run peer "${p}": choose from ${PEERS.join(", ")}`);
+  if (!PEERS.includes(p)) refuseOption(`Cannot run peer "${p}": choose from ${PEERS.join(", ")}`);
 }
 if (!["skylakex", "auto", "inherit"].includes(values["torch-openblas"])) {
-  refuse(`Cannot use --torch-openblas "${values["torch-openblas"]}": skylakex, auto or inherit`);
+  refuseOption(
+    `Cannot use --torch-openblas "${values["torch-openblas"]}": skylakex, auto or inherit`,
+  );
 }
 const rounds = Number(values.rounds ?? (values.peers ? 2 : 1));
 const threads = values.threads;

@@ -17,7 +17,6 @@ const LEFT_OUT: Record<string, string> = {
   "build:node": "is `deno bundle`, whose own errors these are",
   test: "is `deno test`",
   check: "is a chain of deno's checks",
-  "bench:browser": "bench/browser/bench.ts crashes on an unknown option (to fix there)",
 };
 
 /** The `deno run` arguments of each task that runs a script. */

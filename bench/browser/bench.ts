@@ -12,7 +12,7 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseScriptArgs, refuseOption } from "../../src/cli/command.ts";
 import type { Browser } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../tests/helpers.ts";
 import { BLOG_BATCH, readMnist } from "../data.ts";
@@ -49,7 +49,7 @@ Options:
   -h, --help          show this help
 `;
 
-const { values } = parseArgs({
+const { values } = parseScriptArgs(HELP, {
   args: Deno.args,
   options: {
     models: { type: "string", default: PEER_MODELS.join(",") },
@@ -66,13 +66,8 @@ const { values } = parseArgs({
     timeout: { type: "string", default: "180" },
     data: { type: "string" },
     json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
   },
 });
-if (values.help) {
-  console.log(HELP);
-  Deno.exit(0);
-}
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = join(ROOT, "dist", "bench");
@@ -84,7 +79,7 @@ const BACKENDS: Record<string, string[]> = {
 const models = values.models.split(",") as PeerModel[];
 for (const m of models) {
   if (!PEER_MODELS.includes(m)) {
-    throw new Error(`Cannot bench model "${m}": choose from ${PEER_MODELS}`);
+    refuseOption(`Cannot bench model "${m}": choose from ${PEER_MODELS}`);
   }
 }
 const runs = values.runs.split(",").map((spec) => {
@@ -93,7 +88,7 @@ const runs = values.runs.split(",").map((spec) => {
   if (
     !BACKENDS[framework]?.includes(backend) || (threads !== undefined && !(Number(threads) > 0))
   ) {
-    throw new Error(
+    refuseOption(
       `Cannot run "${spec}": use framework:backend[@threads] with ${
         Object.entries(BACKENDS).map(([f, bs]) => `${f}: ${bs.join("/")}`).join(", ")
       }`,

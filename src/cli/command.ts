@@ -69,12 +69,23 @@ export function parseScriptArgs<const T extends ParseArgsConfig>(
   try {
     parsed = parseCommandLine({ ...config, options: { ...config.options, ...help } });
   } catch (e) {
-    console.error(`error: ${printable((e as Error).message)}`);
-    process.exit(2);
+    refuseOption((e as Error).message);
   }
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage.trim());
     process.exit(0);
   }
   return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/**
+ * Ends a script over a bad option value, as {@link parseScriptArgs} does over an
+ * unknown option: one `error:` line pointing to `--help`, status 2.
+ *
+ * @param message What is wrong and what to pass instead.
+ */
+export function refuseOption(message: string): never {
+  const line = printable(message);
+  console.error(`error: ${line}${/see --help$/.test(line) ? "" : "; see --help"}`);
+  process.exit(2);
 }
