@@ -22,6 +22,7 @@ import {
   kernelGradientPointwise,
   kernelGradientShiftedTaps,
 } from "./kernel_gradient.ts";
+import { nchwcConv } from "./nchwc_conv.ts";
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
@@ -40,6 +41,7 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
   kernelGradientInterleavedMatMul,
   kernelGradientShiftedTaps,
   singleFilterConv,
+  nchwcConv,
 ];
 
 /**
