@@ -14,7 +14,8 @@
  *
  * Only where the host's ONNX Runtime has these kernels: x86-64 (MLAS blocks by 8,
  * or by 16 with AVX-512), in Deno or Node. Constant kernels (inference graphs and
- * saved models) keep the plain Conv: ORT rewrites those itself.
+ * saved models: kernels computed from constants only) keep the plain Conv: ORT
+ * rewrites those itself.
  *
  * @module
  */
@@ -59,12 +60,22 @@ function blockedBias(b: Builder, bias: Value): Value {
   return b.reshape(b.op1("ReorderInput", [b.reshape(padded, [1, o, 1, 1])]), [-1]);
 }
 
+/** Whether `v` depends on a graph input (a fed kernel, or one computed from fed values). */
+function fed(v: Value, seen = new Set<number>()): boolean {
+  if (v.source.kind !== "node") return v.source.kind === "input";
+  if (seen.has(v.id)) return false;
+  seen.add(v.id);
+  return v.source.node.inputs.some((u) => fed(u, seen));
+}
+
 /** Whether `Conv(x, kernel, ·, attrs)` is one this rewrite runs in NCHWc. */
 function fits(x: Value, kernel: Value, attrs: Attrs): boolean {
   const c = x.shape[1];
-  if (!HOST_HAS_NCHWC || kernel.source.kind === "constant" || attrs.strides) return false;
-  if (x.shape.length !== 4 || kernel.shape.length !== 4 || typeof c !== "number") return false;
-  if (kernel.shape.some((d) => typeof d !== "number")) return false;
+  if (!HOST_HAS_NCHWC || attrs.strides || x.shape.length !== 4 || typeof c !== "number") {
+    return false;
+  }
+  if (kernel.shape.length !== 4 || kernel.shape.some((d) => typeof d !== "number")) return false;
+  if (!fed(kernel)) return false;
   // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster.
   return c < 4 || c % 16 === 0;
 }
