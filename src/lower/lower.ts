@@ -7,7 +7,7 @@
  * Two moments apply them: {@link FORWARD_REWRITES} while the forward pass is emitted
  * (before differentiation, as they change what is differentiated), and
  * {@link ENCODE_REWRITES}, chosen per provider, on the finished graph when it is
- * encoded (`encodeModel`).
+ * encoded (`encodeModel`), then {@link LAYOUT_REWRITES} on what those emitted.
  *
  * @module
  */
@@ -41,8 +41,13 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
   kernelGradientInterleavedMatMul,
   kernelGradientShiftedTaps,
   singleFilterConv,
-  nchwcConv,
 ];
+
+/**
+ * Rewrites applied after {@link ENCODE_REWRITES}, to their output too: layouts for
+ * the operators the graph finally holds (the Convs the kernel-gradient rewrites emit).
+ */
+export const LAYOUT_REWRITES: readonly Lowering[] = [nchwcConv];
 
 /**
  * The encode-time rewrites of a provider.
@@ -52,6 +57,16 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
  */
 export function rewritesFor(provider: Provider): Lowering[] {
   return ENCODE_REWRITES.filter((r) => r.providers.includes(provider));
+}
+
+/**
+ * The layout rewrites of a provider.
+ *
+ * @param provider The provider the graph will run on.
+ * @returns Its layout rewrites.
+ */
+export function layoutRewritesFor(provider: Provider): Lowering[] {
+  return LAYOUT_REWRITES.filter((r) => r.providers.includes(provider));
 }
 
 /**
@@ -84,7 +99,9 @@ export function loweringFor(choice: ProviderChoice | undefined): Provider {
  * ```
  */
 export function lower(graph: Graph, provider: Provider): Graph {
-  return rewriteGraph(graph, rewritesFor(provider));
+  const lowered = rewriteGraph(graph, rewritesFor(provider));
+  const layouts = layoutRewritesFor(provider);
+  return layouts.length ? rewriteGraph(lowered, layouts) : lowered;
 }
 
 /**

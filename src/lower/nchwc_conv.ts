@@ -76,8 +76,9 @@ function fits(x: Value, kernel: Value, attrs: Attrs): boolean {
   }
   if (kernel.shape.length !== 4 || kernel.shape.some((d) => typeof d !== "number")) return false;
   if (!fed(kernel)) return false;
-  // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster.
-  return c < 4 || c % 16 === 0;
+  // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster,
+  // and a plain input was slower into 32 filters (bench/NOTES.md, part 8).
+  return c % 16 === 0 || (c < 4 && (kernel.shape[0] as number) <= 16);
 }
 
 /** `Conv(x, kernel, bias?)` (group 1, stride 1) in the NCHWc layout, on x86-64 CPUs. */
