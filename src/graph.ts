@@ -35,6 +35,7 @@ export type { OpType } from "./ops/registry.ts";
 export type { ElementwiseOp } from "./ops/elementwise.ts";
 export type { TensorOp } from "./ops/tensor_ops.ts";
 export type { NnOp } from "./ops/nn_ops.ts";
+export type { NchwcOp } from "./ops/nchwc_ops.ts";
 export type { NodeView, Rewrite, Vjp } from "./ops/types.ts";
 export { grad } from "./autodiff/grad.ts";
 export { countFlops, type DimSizes, nodeFlops } from "./ir/flops.ts";

@@ -27,7 +27,12 @@ import { Conv2D, Dense, MaxPool2D, UpSampling2D } from "../src/nn/layers.ts";
 import { binaryCrossEntropyFromLogits } from "../src/nn/losses.ts";
 import { Random } from "../src/nn/random.ts";
 import { decodeModel, encodeModel } from "../src/onnx/model.ts";
-import { ENCODE_REWRITES, FORWARD_REWRITES, rewriteGraph } from "../src/lower/lower.ts";
+import {
+  ENCODE_REWRITES,
+  FORWARD_REWRITES,
+  LAYOUT_REWRITES,
+  rewriteGraph,
+} from "../src/lower/lower.ts";
 import { Builder } from "../src/ops/builder.ts";
 import { evaluate } from "../src/ops/interpret.ts";
 import { type OpType, registry } from "../src/ops/registry.ts";
@@ -584,7 +589,7 @@ Deno.test("a ReLU convolution before max pooling is emitted pooling first, with 
 
 Deno.test("tier 1: each lowering rewrite gives the plain rule's values (float64)", async (t) => {
   const opsOf = (g: Graph) => g.nodes.map((n) => n.op).join();
-  for (const rewrite of [...FORWARD_REWRITES, ...ENCODE_REWRITES]) {
+  for (const rewrite of [...FORWARD_REWRITES, ...ENCODE_REWRITES, ...LAYOUT_REWRITES]) {
     await t.step(rewrite.name, () => {
       const forward = FORWARD_REWRITES.includes(rewrite);
       const problems: [string, Problem, Graph][] = CASES.map((c) => {

@@ -17,7 +17,7 @@ import {
   SparseAutoencoder,
   UndercompleteAutoencoder,
 } from "../mod.ts";
-import { ENCODE_REWRITES, FORWARD_REWRITES } from "../src/lower/lower.ts";
+import { ENCODE_REWRITES, FORWARD_REWRITES, LAYOUT_REWRITES } from "../src/lower/lower.ts";
 import { PROVIDERS } from "../src/runtime/types.ts";
 import { buildInference } from "../src/nn/architecture.ts";
 import { encodeModel } from "../src/onnx/model.ts";
@@ -35,15 +35,19 @@ const MODELS = {
   denoising: DenoisingAutoencoder,
 };
 
-/** Op counts of an encoded model, but for the optimizer's nodes (`optimizer.<param>/...`). */
+/**
+ * Op counts of an encoded model (`domain:op` outside ONNX's own), but for the
+ * optimizer's nodes (`optimizer.<param>/...`).
+ */
 function opCounts(bytes: Uint8Array): Record<string, number> {
   const model = ModelProto.decode(bytes) as unknown as {
-    graph: { node: { name: string; opType: string }[] };
+    graph: { node: { name: string; opType: string; domain?: string }[] };
   };
   const nodes = model.graph.node;
   const counts: Record<string, number> = {};
-  for (const { name, opType } of nodes) {
-    if (!name.startsWith("optimizer.")) counts[opType] = (counts[opType] ?? 0) + 1;
+  for (const { name, opType, domain } of nodes) {
+    const op = domain ? `${domain}:${opType}` : opType;
+    if (!name.startsWith("optimizer.")) counts[op] = (counts[op] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -77,7 +81,7 @@ Deno.test("the CPU graphs of the five models have the ops they were measured wit
 });
 
 Deno.test("every rewrite names a provider, and names are unique", () => {
-  const all = [...FORWARD_REWRITES, ...ENCODE_REWRITES];
+  const all = [...FORWARD_REWRITES, ...ENCODE_REWRITES, ...LAYOUT_REWRITES];
   assert.equal(new Set(all.map((r) => r.name)).size, all.length);
   for (const r of all) {
     assert.ok(r.providers.length > 0, `${r.name} applies nowhere`);

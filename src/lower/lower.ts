@@ -7,7 +7,7 @@
  * Two moments apply them: {@link FORWARD_REWRITES} while the forward pass is emitted
  * (before differentiation, as they change what is differentiated), and
  * {@link ENCODE_REWRITES}, chosen per provider, on the finished graph when it is
- * encoded (`encodeModel`).
+ * encoded (`encodeModel`), then {@link LAYOUT_REWRITES} on what those emitted.
  *
  * @module
  */
@@ -22,6 +22,7 @@ import {
   kernelGradientPointwise,
   kernelGradientShiftedTaps,
 } from "./kernel_gradient.ts";
+import { nchwcConv } from "./nchwc_conv.ts";
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
@@ -43,6 +44,12 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
 ];
 
 /**
+ * Rewrites applied after {@link ENCODE_REWRITES}, to their output too: layouts for
+ * the operators the graph finally holds (the Convs the kernel-gradient rewrites emit).
+ */
+export const LAYOUT_REWRITES: readonly Lowering[] = [nchwcConv];
+
+/**
  * The encode-time rewrites of a provider.
  *
  * @param provider The provider the graph will run on.
@@ -50,6 +57,16 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
  */
 export function rewritesFor(provider: Provider): Lowering[] {
   return ENCODE_REWRITES.filter((r) => r.providers.includes(provider));
+}
+
+/**
+ * The layout rewrites of a provider.
+ *
+ * @param provider The provider the graph will run on.
+ * @returns Its layout rewrites.
+ */
+export function layoutRewritesFor(provider: Provider): Lowering[] {
+  return LAYOUT_REWRITES.filter((r) => r.providers.includes(provider));
 }
 
 /**
@@ -82,7 +99,9 @@ export function loweringFor(choice: ProviderChoice | undefined): Provider {
  * ```
  */
 export function lower(graph: Graph, provider: Provider): Graph {
-  return rewriteGraph(graph, rewritesFor(provider));
+  const lowered = rewriteGraph(graph, rewritesFor(provider));
+  const layouts = layoutRewritesFor(provider);
+  return layouts.length ? rewriteGraph(lowered, layouts) : lowered;
 }
 
 /**

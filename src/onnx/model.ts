@@ -59,7 +59,7 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
   const nodes = encodeNodes(graph, names);
   const message = {
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
+    opsetImport: opsetImports(nodes),
     producerName: PRODUCER.name,
     producerVersion: PRODUCER.version,
     graph: {
@@ -77,6 +77,12 @@ export function encodeModel(plain: Graph, options: EncodeOptions = {}): Uint8Arr
     metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   return ModelProto.encode(ModelProto.fromObject(message)).finish();
+}
+
+/** ONNX's opset, and version 1 of every other domain the nodes use (ORT's contrib ops). */
+function opsetImports(nodes: readonly { domain: string }[]) {
+  const others = [...new Set(nodes.map((n) => n.domain).filter((d) => d !== ""))];
+  return [{ domain: "", version: OPSET }, ...others.map((domain) => ({ domain, version: 1 }))];
 }
 
 /** The names of a graph's values in its model. */
@@ -134,7 +140,8 @@ function encodeNodes(graph: Graph, { nameOf, identities }: ModelNames) {
   const live = liveNodes(graph);
   const nodes = graph.nodes.filter((n) => live.has(n.id)).map((n) => ({
     name: `${n.scope ? n.scope + "/" : ""}${n.op}.${n.id}`,
-    opType: n.op,
+    opType: registry[n.op as OpType].onnxType ?? n.op,
+    domain: registry[n.op as OpType].domain ?? "",
     input: n.inputs.map(nameOf),
     output: n.outputs.map(nameOf),
     attribute: Object.entries(n.attrs).map(([name, value]) => encodeAttribute(n.op, name, value)),
@@ -146,6 +153,7 @@ function encodeNodes(graph: Graph, { nameOf, identities }: ModelNames) {
       input: [nameOf(from)],
       output: [to],
       attribute: [],
+      domain: "",
     });
   }
   return nodes;

@@ -13,6 +13,7 @@
  */
 
 import { type ElementwiseOp, elementwiseOps } from "./elementwise.ts";
+import { type NchwcOp, nchwcOps } from "./nchwc_ops.ts";
 import { type NnOp, nnOps } from "./nn_ops.ts";
 import { type TensorOp, tensorOps } from "./tensor_ops.ts";
 import type { OpDef } from "./types.ts";
@@ -20,15 +21,21 @@ import type { OpDef } from "./types.ts";
 /** The ONNX opset every emitted model imports (ORT node, web wasm and WebGPU run it). */
 export const OPSET = 17;
 
-/** Every operator the library emits: the elementwise, tensor and neural-network ones. */
-export type OpType = ElementwiseOp | TensorOp | NnOp;
+/**
+ * Every operator the library emits: the elementwise, tensor and neural-network ones,
+ * and ORT's NCHWc CPU operators (emitted only by a lowering rewrite).
+ */
+export type OpType = ElementwiseOp | TensorOp | NnOp | NchwcOp;
 
 /** Compiles only when `T` is `never`. */
 type Never<T extends never> = T;
 
 /** No op in two families (each family's own type rejects a missing or unknown record). */
 type _OneFamilyEach = Never<
-  (ElementwiseOp & TensorOp) | (ElementwiseOp & NnOp) | (TensorOp & NnOp)
+  | (ElementwiseOp & TensorOp)
+  | (ElementwiseOp & NnOp)
+  | (TensorOp & NnOp)
+  | (NchwcOp & (ElementwiseOp | TensorOp | NnOp))
 >;
 
 /** All operator records, by ONNX type. */
@@ -36,4 +43,5 @@ export const registry: Readonly<Record<OpType, OpDef>> = {
   ...elementwiseOps,
   ...tensorOps,
   ...nnOps,
+  ...nchwcOps,
 } satisfies Record<OpType, OpDef>;

@@ -54,6 +54,10 @@ export interface OpDef {
    * differentiated through (autodiff then throws a clear error).
    */
   vjp: Vjp | "zero" | "none";
+  /** The operator set domain of an op outside ONNX's own (a runtime's contrib ops). */
+  domain?: string;
+  /** The op's type in that domain, where it differs from the record's name. */
+  onnxType?: string;
 }
 
 /**
