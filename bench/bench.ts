@@ -22,6 +22,7 @@ import { foldPeaks, measurePeak, PEAK_REPS, PEAK_SIZE } from "./flops.ts";
 import { qualityMode } from "./quality.ts";
 import { fold, label, type Row } from "./rows.ts";
 import { steadinessWarnings } from "./steady.ts";
+import { handoffNs, handoffWarnings } from "./handoff.ts";
 import { fmt, table } from "./table.ts";
 
 const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch,
@@ -265,24 +266,29 @@ async function runRounds(model: ModelName) {
   const own = frameworks.filter((f) => hasPeer(f, model));
   const runs = new Map<string, Record<string, unknown>[]>(own.map((f) => [f, []]));
   const loads = new Map<string, number[]>(own.map((f) => [f, []]));
+  const handoffs: [string, number][] = [];
   for (let round = 0; round < rounds; round++) {
     for (const f of own) {
       const before = load1();
+      const ns = [await handoffNs()];
       const r = await RUNNERS[f](model);
-      runs.get(f)!.push(r);
+      ns.push(await handoffNs());
+      runs.get(f)!.push({ ...r, handoff_ns: ns });
       loads.get(f)!.push(before);
+      handoffs.push([`${f} round ${round + 1}`, Math.max(...ns)]);
       say(
         `  ${model} ${f} round ${round + 1}: ${
           Math.round(Number(r.samples_per_sec))
         } samples/s (epochs ${
           (r.epoch_seconds as number[]).map((s) => s.toFixed(3)).join(", ")
-        } s; load ${before.toFixed(2)})`,
+        } s; load ${before.toFixed(2)}; core hand-off ${ns.map(Math.round).join("/")} ns)`,
       );
     }
   }
-  const warnings = own.flatMap((f) =>
-    steadinessWarnings(`${model} ${label(runs.get(f)![0])}`, runs.get(f)!)
-  );
+  const warnings = [
+    ...own.flatMap((f) => steadinessWarnings(`${model} ${label(runs.get(f)![0])}`, runs.get(f)!)),
+    ...handoffWarnings(model, handoffs),
+  ];
   return { model, own, runs, loads, warnings };
 }
 

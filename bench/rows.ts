@@ -26,6 +26,8 @@ export interface Row {
   peak_rss_mb: number;
   loss: number;
   load_1m: number[];
+  /** The cores' hand-off before and after each round, ns (`bench/handoff.ts`). */
+  handoff_ns: number[][];
   /** Train FLOP per sample, counted in our train-step graph (the same model in every framework). */
   flops_per_sample: number;
   /** Achieved GFLOP/s: samples/s times `flops_per_sample`. */
@@ -84,6 +86,7 @@ export function fold(
     peak_rss_mb: num("peak_rss_mb")!,
     loss: num("loss")!,
     load_1m: loads,
+    handoff_ns: runs.map((r) => (r.handoff_ns as number[]).map(Math.round)),
     flops_per_sample: flops,
     ...achieved(samplesPerSec, flops, peak),
   };

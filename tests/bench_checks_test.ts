@@ -1,7 +1,7 @@
 /**
  * The benchmark's own arithmetic, which its tables rest on: the steadiness warning
  * (epochs or rounds more than 30% apart), the peak folded from several measurements,
- * and the achieved fraction of it.
+ * the achieved fraction of it, and the core hand-off probe and its warning.
  *
  * @module
  */
@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { achieved, foldPeaks } from "../bench/flops.ts";
 import { spread, steadinessWarnings } from "../bench/steady.ts";
+import { handoffNs, handoffWarnings } from "../bench/handoff.ts";
 
 Deno.test("steadinessWarnings: flags unsteady epochs after the warm-up one and disagreeing rounds", () => {
   const steady = { epoch_seconds: [3.0, 1.0, 1.1, 1.2], samples_per_sec: 1000 };
@@ -28,4 +29,20 @@ Deno.test("foldPeaks and achieved: the best of each framework, the higher one di
   const a = achieved(4000, 4.5e6, peak);
   assert.equal(a.gflops, 18);
   assert.equal(a.peak_fraction, 18 / 400);
+});
+
+Deno.test("handoffWarnings: names the runs made at more than twice the fastest hand-off", () => {
+  assert.deepEqual(handoffWarnings("conv", [["ours round 1", 50], ["torch round 1", 95]]), []);
+  const warnings = handoffWarnings("conv", [
+    ["ours round 1", 210],
+    ["torch round 1", 48],
+    ["ours round 2", 66],
+  ]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^conv: ours round 1 \(210 ns\) ran while .* fastest \(48 ns\)/);
+});
+
+Deno.test("handoffNs: the ping-pong with a Worker completes and gives a positive time", async () => {
+  const ns = await handoffNs(2_000, 3);
+  assert.ok(Number.isFinite(ns) && ns > 0, `hand-off ${ns} ns`);
 });
