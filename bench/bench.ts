@@ -193,54 +193,36 @@ async function torch(
   return { ...run, omp_wait: passive ? "passive" : "spinning" };
 }
 
-function tfjs(model: ModelName) {
-  const steps = Number(isConv(model) ? values["tfjs-steps-conv"] : values["tfjs-steps-dense"]);
+/** A JavaScript peer's script, run by Deno with that peer's epochs and steps. */
+function jsPeer(peer: "tfjs" | "jaxjs", model: ModelName, extra: string[]) {
+  const steps = Number(
+    isConv(model) ? values[`${peer}-steps-conv`] : values[`${peer}-steps-dense`],
+  );
   return runJson(Deno.execPath(), [
     "run",
     "--allow-read",
     "--allow-env",
     "--allow-sys",
-    "bench/tfjs_peer.ts",
+    `bench/${peer}_peer.ts`,
     "--model",
     model,
-    "--backend",
-    values["tfjs-backend"],
     "--threads",
     threads,
     "--epochs",
-    values["tfjs-epochs"],
+    values[`${peer}-epochs`],
     "--limit",
     String(steps * BLOG_BATCH[model]),
     "--latency",
+    ...extra,
     "--json",
     ...dataArgs,
   ]);
 }
 
-function jaxjs(model: ModelName) {
-  const steps = Number(isConv(model) ? values["jaxjs-steps-conv"] : values["jaxjs-steps-dense"]);
-  return runJson(Deno.execPath(), [
-    "run",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    "bench/jaxjs_peer.ts",
-    "--model",
-    model,
-    "--threads",
-    threads,
-    "--epochs",
-    values["jaxjs-epochs"],
-    "--limit",
-    String(steps * BLOG_BATCH[model]),
-    "--latency",
-    // A conv reconstruction of 256 images takes seconds in jax-js.
-    "--latency-reps",
-    isConv(model) ? "2" : "20",
-    "--json",
-    ...dataArgs,
-  ]);
-}
+const tfjs = (model: ModelName) => jsPeer("tfjs", model, ["--backend", values["tfjs-backend"]]);
+// A conv reconstruction of 256 images takes seconds in jax-js.
+const jaxjs = (model: ModelName) =>
+  jsPeer("jaxjs", model, ["--latency-reps", isConv(model) ? "2" : "20"]);
 
 const RUNNERS: Record<string, (m: ModelName) => Promise<Record<string, unknown>>> = {
   ours,
