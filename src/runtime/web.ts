@@ -12,7 +12,7 @@
  * binary `ort-wasm-simd-threaded.jsep.wasm`, 28 MB), imported dynamically when the
  * first WebGPU session opens, so a page that trains on wasm never fetches it. The
  * plain build is the faster on wasm: V8 tiers up half the code (bench/NOTES.md,
- * issue 16 parts 5 and 6). Each build loads its binary when its first session
+ * issue 16 parts 5 and 8). Each build loads its binary when its first session
  * opens: by default from the folder of the module that holds this code (`dist/web/`
  * in the library's browser build, where `deno task build:web` copies both);
  * {@link configureWebRuntime} points elsewhere. In Deno and Node, `onnxruntime-web`
