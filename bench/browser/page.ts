@@ -23,10 +23,15 @@ import { latencyMs, trainEpochs } from "../peer_loop.ts";
 import { median, type PeerModel, type PeerTrainer } from "../peer_models.ts";
 import { registerConv2DBackpropFilter, startTfjsWasm, tfjsTrainer } from "../tfjs_models.ts";
 
+/** The frameworks the browser bench runs. */
+export type BenchFramework = "ours" | "tfjs" | "jaxjs";
+/** The backends they run on. */
+export type BenchBackend = "wasm" | "webgl" | "webgpu";
+
 /** What the driver asks for. */
 export interface BenchRequest {
-  framework: "ours" | "tfjs" | "jaxjs";
-  backend: "wasm" | "webgl" | "webgpu";
+  framework: BenchFramework;
+  backend: BenchBackend;
   model: PeerModel;
   batchSize: number;
   /** Images per epoch (whole batches). */

@@ -5,15 +5,15 @@
  */
 
 import { median, type PeerModel } from "../peer_models.ts";
-import type { BenchResult } from "./page.ts";
+import type { BenchBackend, BenchFramework, BenchResult } from "./page.ts";
 import { fmt, table } from "../table.ts";
 
 /** One framework on one backend on one model: medians over rounds. */
 export interface BrowserRow {
   kind: "browser-run";
   model: PeerModel;
-  framework: "ours" | "tfjs" | "jaxjs";
-  backend: "wasm" | "webgl" | "webgpu";
+  framework: BenchFramework;
+  backend: BenchBackend;
   batch_size: number;
   train_samples: number;
   /** Threads asked for (`--threads`, or `@N` in `--runs`); `wasm_threads` says what ran. */
