@@ -25,6 +25,7 @@ import "../mod.ts"; // registers the node runtime the models are made with
 import { BLOG_MODELS } from "../models/registry.ts";
 import { parseScriptArgs } from "../src/cli/command.ts";
 import { Random } from "../src/nn/random.ts";
+import { drawNoise } from "../training/inputs.ts";
 import { optimizerByName } from "../training/optimizers.ts";
 import { nextName } from "../training/state.ts";
 import { BLOG_BATCH, median, type ModelName, MODELS, PIXELS, readMnist } from "./data.ts";
@@ -120,6 +121,10 @@ async function loop(session: ort.InferenceSession) {
       feeds.target = new ort.Tensor("float32", batch, dims);
     } else {
       feeds.input = new ort.Tensor("float32", batch, dims);
+    }
+    const draws = drawNoise(program.noise, batchSize, () => noise);
+    for (const { name, shape } of program.noise) {
+      feeds[name] = new ort.Tensor("float32", draws.get(name)!, [batchSize, ...shape]);
     }
     feeds.step = new ort.Tensor("float32", new Float32Array([s + 1]), []);
     const t1 = performance.now();
