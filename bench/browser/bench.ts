@@ -37,9 +37,10 @@ Options:
                       framework:backend@N runs it with N threads (tfjs:wasm@1,tfjs:wasm@2); a ratio
                       takes a peer's fastest row
   --rounds N          runs of each pair per model, alternating (default 1)
-  --epochs N          epochs per run, the first one warm-up (default 3)
-  --steps-dense N     steps per epoch, dense models, batch 256 (default 10)
-  --steps-conv N      steps per epoch, conv models, batch 128 (default 1)
+  --epochs N          epochs per run, the first one warm-up (default 4); the table's
+                      "first epoch" column is that warm-up's samples/s, what a page gets cold
+  --steps-dense N     steps per epoch, dense models, batch 256 (default 40)
+  --steps-conv N      steps per epoch, conv models, batch 128 (default 2)
   --threads N         WebAssembly threads of every framework (default 2)
   --latency           also time reconstructing 256 images (2 calls after 3 warm-up ones)
   --timeout S         seconds one run may take before it counts as failed (default 180)
@@ -58,9 +59,9 @@ const { values } = parseScriptArgs(HELP, {
       default: DEFAULT_RUNS,
     },
     rounds: { type: "string", default: "1" },
-    epochs: { type: "string", default: "3" },
-    "steps-dense": { type: "string", default: "10" },
-    "steps-conv": { type: "string", default: "1" },
+    epochs: { type: "string", default: "4" },
+    "steps-dense": { type: "string", default: "40" },
+    "steps-conv": { type: "string", default: "2" },
     threads: { type: "string", default: "2" },
     latency: { type: "boolean", default: false },
     timeout: { type: "string", default: "180" },

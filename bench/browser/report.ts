@@ -21,6 +21,9 @@ export interface BrowserRow {
   rounds: number;
   samples_per_sec?: number;
   samples_per_sec_each: number[];
+  /** The first (warm-up) epoch's samples/s, median over rounds: what a page gets cold,
+   * while the browser still compiles the framework's WebAssembly and shaders. */
+  first_epoch_samples_per_sec?: number;
   latency_256_ms?: number;
   loss?: number;
   wasm_threads?: number;
@@ -63,6 +66,7 @@ export function foldRuns(
   const ok = results.filter((r): r is BenchResult => !("error" in r));
   const failed = results.find((r) => "error" in r) as { error: string } | undefined;
   const latencies = ok.map((r) => r.latency_256_ms).filter((x) => x !== undefined);
+  const first = ok.map((r) => what.train_samples / r.epoch_seconds[0]);
   const last = ok.at(-1);
   return {
     kind: "browser-run",
@@ -70,6 +74,7 @@ export function foldRuns(
     rounds: ok.length,
     samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
     samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
+    first_epoch_samples_per_sec: first.length ? median(first) : undefined,
     latency_256_ms: latencies.length ? median(latencies) : undefined,
     loss: last?.loss,
     wasm_threads: last?.wasm_threads,
@@ -138,6 +143,7 @@ export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): strin
       "backend",
       "train samples/s",
       "each round",
+      "first epoch",
       "predict 256 ms",
       "loss",
       "how",
@@ -148,6 +154,7 @@ export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): strin
       r.backend,
       fmt(r.samples_per_sec, 0),
       r.samples_per_sec_each.join(" / "),
+      fmt(r.first_epoch_samples_per_sec, 0),
       fmt(r.latency_256_ms, 1),
       fmt(r.loss, 4),
       how(r),
