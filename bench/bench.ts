@@ -22,7 +22,7 @@ import { foldPeaks, measurePeak, PEAK_REPS, PEAK_SIZE } from "./flops.ts";
 import { qualityMode } from "./quality.ts";
 import { fold, label, type Row } from "./rows.ts";
 import { steadinessWarnings } from "./steady.ts";
-import { handoffNs, handoffWarnings } from "./handoff.ts";
+import { handoffNs, handoffWarnings, ratiosByPlacement } from "./handoff.ts";
 import { fmt, table } from "./table.ts";
 
 const HELP = `Benchmark the five autoencoders and the VAE (and, with --peers, PyTorch,
@@ -280,11 +280,19 @@ function ratioRow(model: ModelName, rows: Row[]) {
     rows.filter((r) => r.model === model && r.framework.startsWith(prefix))
       .sort((a, b) => b.samples_per_sec - a.samples_per_sec)[0] as Row | undefined;
   const o = of("ours")!, t = of("PyTorch"), j = of("TF.js"), x = of("jax-js");
+  const fastest = Math.min(
+    ...rows.filter((r) => r.model === model).flatMap((r) => r.handoff_ns.flat()),
+  );
+  const placed = t && ratiosByPlacement(o, t, fastest);
   return {
     kind: "ratio" as const,
     model,
     torch: t?.framework,
     ours_over_torch: t && o.samples_per_sec / t.samples_per_sec,
+    /** Round by round, where ours and that PyTorch row ran in the fast placement of the vCPUs. */
+    ours_over_torch_fast: placed?.fast,
+    /** Likewise in the slow placement (bench/NOTES.md, "Issue 16, part 11"). */
+    ours_over_torch_slow: placed?.slow,
     torch_target: torchTarget(model),
     ours_over_tfjs: j && o.samples_per_sec / j.samples_per_sec,
     tfjs_target: 10,
@@ -363,6 +371,12 @@ const mark = (x: number | undefined, target: number) =>
 const atMost = (x: number | undefined) =>
   x === undefined ? "-" : `${x.toFixed(2)} ${x <= 1 ? "ok" : "ABOVE"} (<= 1)`;
 
+/** Ours over PyTorch in the rounds where both ran in the same vCPU placement. */
+const byPlacement = (r: ReturnType<typeof ratioRow>) =>
+  [["fast", r.ours_over_torch_fast], ["slow", r.ours_over_torch_slow]]
+    .filter(([, x]) => x !== undefined)
+    .map(([name, x]) => `${name} ${(x as number).toFixed(2)}`).join(", ") || "-";
+
 /** The rows, the warnings and (with peers) the ratios, as text tables. */
 function printTables(rows: Row[], ratios: ReturnType<typeof ratioRow>[], warnings: string[]) {
   console.log(table(
@@ -404,6 +418,7 @@ function printTables(rows: Row[], ratios: ReturnType<typeof ratioRow>[], warning
     [
       "model",
       "ours/PyTorch",
+      "by placement",
       "ours/TF.js",
       "ours/jax-js",
       "peak RSS ours/PyTorch",
@@ -412,6 +427,7 @@ function printTables(rows: Row[], ratios: ReturnType<typeof ratioRow>[], warning
     ratios.map((r) => [
       r.model,
       mark(r.ours_over_torch, r.torch_target),
+      byPlacement(r),
       peers.includes("tfjs") && !hasPeer("tfjs", r.model)
         ? "- (no TF.js VAE)"
         : mark(r.ours_over_tfjs, r.tfjs_target),

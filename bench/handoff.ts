@@ -89,3 +89,37 @@ export function handoffWarnings(
     } ns): the host's vCPU placement, which slows ORT's multi-threaded runs (bench/README.md)`,
   ];
 }
+
+/** Rounds of two frameworks that ran back to back: samples/s and the hand-off around each. */
+interface Rounds {
+  samples_per_sec_each: readonly number[];
+  handoff_ns: readonly (readonly number[])[];
+}
+
+/**
+ * `a` over `b` round by round, in the rounds where both ran in the same placement of the
+ * vCPUs (a hand-off within {@link SLOW_HANDOFF} times `fastestNs`, or beyond it, on both):
+ * the median ratio of each placement, absent where no round pairs up.
+ *
+ * @param a The first framework's rounds.
+ * @param b The second's, run right after each of `a`'s.
+ * @param fastestNs The fastest hand-off seen for the model.
+ * @returns The ratios in the fast and the slow placement.
+ */
+export function ratiosByPlacement(
+  a: Rounds,
+  b: Rounds,
+  fastestNs: number,
+): { fast?: number; slow?: number } {
+  const slow = (r: Rounds, i: number) => Math.max(...r.handoff_ns[i]) > SLOW_HANDOFF * fastestNs;
+  const pairs = { fast: [] as number[], slow: [] as number[] };
+  const n = Math.min(a.samples_per_sec_each.length, b.samples_per_sec_each.length);
+  for (let i = 0; i < n; i++) {
+    if (slow(a, i) !== slow(b, i)) continue;
+    pairs[slow(a, i) ? "slow" : "fast"].push(a.samples_per_sec_each[i] / b.samples_per_sec_each[i]);
+  }
+  return {
+    fast: pairs.fast.length ? median(pairs.fast) : undefined,
+    slow: pairs.slow.length ? median(pairs.slow) : undefined,
+  };
+}

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { achieved, foldPeaks } from "../bench/flops.ts";
 import { spread, steadinessWarnings } from "../bench/steady.ts";
-import { handoffNs, handoffWarnings } from "../bench/handoff.ts";
+import { handoffNs, handoffWarnings, ratiosByPlacement } from "../bench/handoff.ts";
 
 Deno.test("steadinessWarnings: flags unsteady epochs after the warm-up one and disagreeing rounds", () => {
   const steady = { epoch_seconds: [3.0, 1.0, 1.1, 1.2], samples_per_sec: 1000 };
@@ -40,6 +40,21 @@ Deno.test("handoffWarnings: names the runs made at more than twice the fastest h
   ]);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /^conv: ours round 1 \(210 ns\) ran while .* fastest \(48 ns\)/);
+});
+
+Deno.test("ratiosByPlacement: pairs rounds made in the same vCPU placement only", () => {
+  // Rounds: both fast (2.0), both slow (1.0), ours slow and PyTorch fast (left out), both fast (1.5).
+  const ours = {
+    samples_per_sec_each: [200, 100, 90, 150],
+    handoff_ns: [[50, 55], [210, 200], [205, 60], [48, 52]],
+  };
+  const torch = {
+    samples_per_sec_each: [100, 100, 100, 100],
+    handoff_ns: [[52, 50], [190, 215], [51, 49], [50, 47]],
+  };
+  assert.deepEqual(ratiosByPlacement(ours, torch, 47), { fast: 1.75, slow: 1.0 });
+  const allFast = { ...torch, handoff_ns: torch.handoff_ns.map(() => [50, 50]) };
+  assert.deepEqual(ratiosByPlacement(allFast, allFast, 50), { fast: 1, slow: undefined });
 });
 
 Deno.test("handoffNs: the ping-pong with a Worker completes and gives a positive time", async () => {
