@@ -6,6 +6,7 @@
  * @module
  */
 
+import { setNchwcBlock } from "./lower/nchwc_conv.ts";
 import type { ModelOptions } from "./options.ts";
 import { defaultRuntime } from "./runtime/default.ts";
 import { chooseProvider, type ChosenProvider } from "./runtime/providers.ts";
@@ -50,6 +51,7 @@ export class ProviderResolver {
       throw e;
     });
     this.ctx.session.provider = chosen.provider;
+    if (chosen.nchwcBlock) setNchwcBlock(chosen.nchwcBlock);
     return chosen;
   }
 }

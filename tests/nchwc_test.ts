@@ -1,6 +1,7 @@
 /**
  * The `nchwc-conv` rewrite (src/lower/nchwc_conv.ts): Convs with fed kernels of the
- * shapes it takes (plain inputs of 1–3 channels, blocked ones of 16 and 32;
+ * shapes it takes (plain inputs of 1–3 channels, and of 8 where the block is 16;
+ * blocked ones of 16 and 32;
  * filters not a multiple of 4 or of the block; with and without bias; dilated)
  * give the plain Conv's values, in the reference interpreter (its nominal block
  * of 16) and in ONNX Runtime (the host's block); the model files the library
@@ -12,7 +13,7 @@ import { ConvAutoencoder } from "../mod.ts";
 import { modelBytes } from "../src/checkpoint.ts";
 import type { Attrs } from "../src/ir/graph.ts";
 import { rewriteGraph } from "../src/lower/lower.ts";
-import { nchwcConv } from "../src/lower/nchwc_conv.ts";
+import { nchwcConv, setNchwcBlock } from "../src/lower/nchwc_conv.ts";
 import { Random } from "../src/nn/random.ts";
 import { encodeModel } from "../src/onnx/model.ts";
 import { ModelProto } from "../src/onnx/schema.ts";
@@ -117,5 +118,50 @@ Deno.test("nchwc-conv: constant kernels, other providers and saved models keep p
   const model = new ConvAutoencoder({ seed: 1 });
   for (const part of ["encoder", "decoder", "autoencoder"] as const) {
     assert.equal(nchwcOps(modelBytes(model.config, model.params, part)), 0, part);
+  }
+});
+
+/** Plain inputs of more than 3 channels: only where the host's block is 16. */
+const EIGHT: Case[] = [
+  { channels: 8, filters: 16, kernel: 3, attrs: { pads: [1, 1, 1, 1] }, bias: true },
+  { channels: 8, filters: 8, kernel: 3, attrs: {}, bias: false },
+];
+
+Deno.test("nchwc-conv: 8-channel inputs stay plain in NCHWc only where the CPU probe found blocks of 16", async () => {
+  const [cpu] = await nodeRuntime.providers("cpu");
+  try {
+    for (const [i, c] of EIGHT.entries()) {
+      const plain = convGraph(c), f = feeds(c, 80 + i);
+      setNchwcBlock(16); // the reference interpreter's nominal block
+      const lowered = rewriteGraph(plain, [nchwcConv]);
+      assert.ok(lowered.nodes.some((n) => n.op === "NchwcConv"), `${name(c)}: not rewritten`);
+      assertAllClose(evaluate(lowered, f).y.data, evaluate(plain, f).y.data, 1e-12, name(c));
+      setNchwcBlock(undefined);
+      assert.equal(nchwcOps(encodeModel(plain, { provider: "cpu" })), 0, `${name(c)}, no probe`);
+      setNchwcBlock(cpu.nchwcBlock); // the host's, as a model's provider resolution sets it
+      const bytes = encodeModel(plain, { provider: "cpu" });
+      assert.equal(
+        nchwcOps(bytes) > 0,
+        cpu.nchwcBlock === 16,
+        `${name(c)}, block ${cpu.nchwcBlock}`,
+      );
+      const session = await nodeRuntime.createSession(bytes);
+      const want = evaluate(plain, f).y.data;
+      try {
+        assertAllClose((await runOrt(session, f)).y, want, 1e-5, `${name(c)} in ORT`);
+      } finally {
+        await session.release();
+      }
+    }
+  } finally {
+    setNchwcBlock(undefined);
+  }
+});
+
+Deno.test("the CPU probe tells the block of ORT's NCHWc kernels on x86-64", async () => {
+  const [cpu] = await nodeRuntime.providers("cpu");
+  assert.equal(cpu.available, true);
+  if (Deno.build.arch === "x86_64") {
+    assert.ok(cpu.nchwcBlock === 8 || cpu.nchwcBlock === 16, `${cpu.nchwcBlock}`);
   }
 });

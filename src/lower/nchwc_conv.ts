@@ -8,9 +8,10 @@
  *
  * The kernel's reorder is two `ReorderInput`s: one blocks its input channels
  * (viewed `[O, C, kh·kw, 1]`), the other its filters (viewed `[1, O, ·, 1]`), which
- * gives MLAS's `[O'/b, C'/b, kh, kw, b, b]`; an input of fewer than 4 channels stays
- * plain, and only the filters are blocked (`[O'/b, C, kh, kw, b]`). No shape in the
- * graph spells a padded size, so it runs at the block size of the host's MLAS.
+ * gives MLAS's `[O'/b, C'/b, kh, kw, b, b]`; an input of fewer channels than a block
+ * stays plain (fewer than 4 until the CPU probe has told the block), and only the
+ * filters are blocked (`[O'/b, C, kh, kw, b]`). No shape in the graph spells a padded
+ * size, so it runs at the block size of the host's MLAS.
  *
  * Only where the host's ONNX Runtime has these kernels: x86-64 (MLAS blocks by 8,
  * or by 16 with AVX-512), in Deno or Node. Constant kernels (inference graphs and
@@ -35,6 +36,29 @@ function hostHasNchwc(): boolean {
 }
 
 const HOST_HAS_NCHWC: boolean = hostHasNchwc();
+
+/** The host's NCHWc block, once the CPU provider's probe has told it (`setNchwcBlock`). */
+let hostBlock: number | undefined;
+
+/**
+ * Records the channel block of the host's NCHWc kernels, as the CPU provider's probe
+ * found it (`ProviderInfo.nchwcBlock`), for the graphs lowered from then on.
+ *
+ * @param block 8, or 16 with AVX-512; `undefined` forgets it.
+ */
+export function setNchwcBlock(block: number | undefined): void {
+  hostBlock = block;
+}
+
+/**
+ * The input channels below which an input stays plain: fewer than 4 whatever the
+ * block; fewer than 16 where the block is known to be 16, so that the conv model's
+ * 8-channel layers run in NCHWc too (an 8-channel input is a whole block, to be
+ * reordered, where the block is 8).
+ */
+function plainBelow(): number {
+  return hostBlock === 16 ? 16 : 4;
+}
 
 /** `v`'s leading axis zero-padded to a multiple of 4 (ReorderInput's channel unit). */
 function padToFour(b: Builder, v: Value): Value {
@@ -76,9 +100,10 @@ function fits(x: Value, kernel: Value, attrs: Attrs): boolean {
   }
   if (kernel.shape.length !== 4 || kernel.shape.some((d) => typeof d !== "number")) return false;
   if (!fed(kernel)) return false;
-  // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster,
-  // and a plain input was slower into 32 filters (bench/NOTES.md, part 10).
-  return c % 16 === 0 || (c < 4 && (kernel.shape[0] as number) <= 16);
+  // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster
+  // but left plain 1.05–1.08× faster on the conv model (bench/NOTES.md, part 12), and a
+  // plain input was slower into 32 filters (part 10).
+  return c % 16 === 0 || (c < plainBelow() && (kernel.shape[0] as number) <= 16);
 }
 
 /** `Conv(x, kernel, bias?)` (group 1, stride 1) in the NCHWc layout, on x86-64 CPUs. */
@@ -88,7 +113,7 @@ export const nchwcConv: Lowering = {
   op: "Conv",
   apply(b, [x, kernel, bias], attrs) {
     if (!fits(x, kernel, attrs)) return undefined;
-    const plain = (x.shape[1] as number) < 4;
+    const plain = (x.shape[1] as number) < plainBelow();
     const input = plain ? x : b.op1("ReorderInput", [x]);
     const operands = [input, reorderedKernel(b, kernel, plain)];
     if (bias) operands.push(blockedBias(b, bias));

@@ -47,7 +47,7 @@ export const nodeRuntime: Runtime = createRuntime({
   probes: {
     cuda: probeCuda,
     webgpu: probeWebGpu,
-    cpu: () => Promise.resolve({ provider: "cpu", available: true }),
+    cpu: probeCpu,
   },
   lacks: {
     wasm:
@@ -118,6 +118,28 @@ async function opens(provider: Provider): Promise<string | undefined> {
   } catch (cause) {
     // ORT's first line, without the source location: "Failed to get a WebGPU adapter: ..."
     return (cause as Error).message.split("\n")[0].replace(/^\S+:\d+ .*? was false\. /, "");
+  }
+}
+
+/**
+ * The CPU, and its blocked-layout block: a `ReorderInput` of 8 channels gives as many
+ * channels as one block holds (the op is missing where ORT's CPU has no NCHWc kernels).
+ */
+async function probeCpu(): Promise<ProviderInfo> {
+  const info: ProviderInfo = { provider: "cpu", available: true };
+  try {
+    const b = new Builder();
+    b.graph.output("y", b.op1("ReorderInput", [b.graph.input("x", "float32", [1, 8, 1, 1])]));
+    const session = await ort.InferenceSession.create(encodeModel(b.graph, { name: "nchwc" }), {
+      logSeverityLevel: 3,
+    });
+    const { y } = await session.run({
+      x: new ort.Tensor("float32", new Float32Array(8), [1, 8, 1, 1]),
+    });
+    await session.release();
+    return { ...info, nchwcBlock: y.dims[1] };
+  } catch {
+    return info;
   }
 }
 

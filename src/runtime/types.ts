@@ -30,6 +30,12 @@ export interface ProviderInfo {
   software?: boolean;
   /** When it is not available: why, and how to get it. */
   reason?: string;
+  /**
+   * The channel block of the CPU's blocked-layout (NCHWc) convolutions, where the
+   * runtime has them (onnxruntime-node on x86-64: 8, or 16 with AVX-512), as a
+   * one-node session found it. The training graphs' convolutions use it.
+   */
+  nchwcBlock?: number;
 }
 
 /** A tensor owned by the runtime (an `ort.Tensor`); the core treats it as opaque. */
