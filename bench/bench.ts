@@ -243,6 +243,9 @@ const frameworks = [
   ...peers.flatMap((p) => p === "torch" && !values.passive ? ["torch", "torch-passive"] : [p]),
 ];
 
+/** The fastest core hand-off measured so far in this bench, ns. */
+let fastestHandoff = Infinity;
+
 /** One model's runs: every framework `rounds` times, alternating, with the load before each. */
 async function runRounds(model: ModelName) {
   const own = frameworks.filter((f) => hasPeer(f, model));
@@ -255,6 +258,7 @@ async function runRounds(model: ModelName) {
       const ns = [await handoffNs()];
       const r = await RUNNERS[f](model);
       ns.push(await handoffNs());
+      fastestHandoff = Math.min(fastestHandoff, ...ns);
       runs.get(f)!.push({ ...r, handoff_ns: ns });
       loads.get(f)!.push(before);
       handoffs.push([`${f} round ${round + 1}`, Math.max(...ns)]);
@@ -269,7 +273,7 @@ async function runRounds(model: ModelName) {
   }
   const warnings = [
     ...own.flatMap((f) => steadinessWarnings(`${model} ${label(runs.get(f)![0])}`, runs.get(f)!)),
-    ...handoffWarnings(model, handoffs),
+    ...handoffWarnings(model, handoffs, fastestHandoff),
   ];
   return { model, own, runs, loads, warnings };
 }
@@ -280,10 +284,8 @@ function ratioRow(model: ModelName, rows: Row[]) {
     rows.filter((r) => r.model === model && r.framework.startsWith(prefix))
       .sort((a, b) => b.samples_per_sec - a.samples_per_sec)[0] as Row | undefined;
   const o = of("ours")!, t = of("PyTorch"), j = of("TF.js"), x = of("jax-js");
-  const fastest = Math.min(
-    ...rows.filter((r) => r.model === model).flatMap((r) => r.handoff_ns.flat()),
-  );
-  const placed = t && ratiosByPlacement(o, t, fastest);
+  const placed = t &&
+    ratiosByPlacement(o, t, Math.min(...rows.flatMap((r) => r.handoff_ns.flat())));
   return {
     kind: "ratio" as const,
     model,

@@ -40,6 +40,9 @@ Deno.test("handoffWarnings: names the runs made at more than twice the fastest h
   ]);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /^conv: ours round 1 \(210 ns\) ran while .* fastest \(48 ns\)/);
+  // Every run of a model in the slow placement: named against the bench's fastest.
+  const allSlow = handoffWarnings("deep", [["ours round 1", 205], ["torch round 1", 212]], 47);
+  assert.match(allSlow[0] ?? "", /^deep: ours round 1 \(205 ns\), torch round 1 \(212 ns\) ran/);
 });
 
 Deno.test("ratiosByPlacement: pairs rounds made in the same vCPU placement only", () => {
