@@ -72,6 +72,7 @@ if (!MODELS.includes(model)) throw new Error(`Cannot profile model "${model}": n
 const batchSize = Number(values["batch-size"] ?? BLOG_BATCH[model]);
 const steps = Number(values.steps), warmup = Number(values.warmup);
 const m = BLOG_MODELS[model].create({ seed: 0 });
+await m.resolveProvider(); // as fit does before lowering (the CPU probe's NCHWc block)
 const program = m.program(optimizerByName(BLOG_MODELS[model].optimizer ?? "adam"));
 const corruption = program.inputs.input;
 const stepBytes = program.onnx("train");
