@@ -127,6 +127,7 @@ async function opens(provider: Provider): Promise<string | undefined> {
  */
 async function probeCpu(): Promise<ProviderInfo> {
   const info: ProviderInfo = { provider: "cpu", available: true };
+  if (process.arch !== "x64") return info; // MLAS has NCHWc kernels on x86-64 only
   try {
     const b = new Builder();
     b.graph.output("y", b.op1("ReorderInput", [b.graph.input("x", "float32", [1, 8, 1, 1])]));
