@@ -101,7 +101,7 @@ function fits(x: Value, kernel: Value, attrs: Attrs): boolean {
   if (kernel.shape.length !== 4 || kernel.shape.some((d) => typeof d !== "number")) return false;
   if (!fed(kernel)) return false;
   // Blocks of 16 channels fill AVX-512's; 8 channels padded to 16 measured no faster
-  // but left plain 1.05–1.08× faster on the conv model (bench/NOTES.md, part 12), and a
+  // but left plain 1.03–1.09× faster on the conv model (bench/NOTES.md, part 12), and a
   // plain input was slower into 32 filters (part 10).
   return c % 16 === 0 || (c < plainBelow() && (kernel.shape[0] as number) <= 16);
 }
