@@ -422,6 +422,37 @@ const CASES: OpCase[] = [
         pads: [1, 1, 1, 1],
       }),
   },
+  {
+    op: "DepthToSpace",
+    name: "DepthToSpace [N, 8, 2, 3] blocks of 2",
+    inputs: [spec("x", ["N", 8, 2, 3])],
+    build: (b, [x]) => b.op1("DepthToSpace", [x], { blocksize: 2, mode: "DCR" }),
+  },
+  {
+    op: "SpaceToDepth",
+    name: "SpaceToDepth [N, 2, 4, 6] blocks of 2",
+    inputs: [spec("x", ["N", 2, 4, 6])],
+    build: (b, [x]) => b.op1("SpaceToDepth", [x], { blocksize: 2 }),
+  },
+  // A single-filter 3×3 Conv of a 2× upsampling: emitted as four 2×2 phases of the
+  // small image (upsampled-conv), "same" (cropped) and "valid".
+  ...([
+    { x: ["N", 3, 3, 4], w: [1, 3, 3, 3], pads: [1, 1, 1, 1], bias: true },
+    { x: [2, 2, 4, 3], w: [1, 2, 3, 3], pads: [0, 0, 0, 0], bias: true },
+    { x: ["N", 4, 3, 3], w: [1, 4, 3, 3], pads: [1, 1, 1, 1], bias: false },
+    // Several filters: left as it is (a plain Conv of the upsampling).
+    { x: [2, 2, 3, 3], w: [2, 2, 3, 3], pads: [1, 1, 1, 1], bias: true },
+  ] as { x: Shape; w: number[]; pads: number[]; bias: boolean }[]).map(
+    ({ x, w, pads, bias }): OpCase => ({
+      op: "Conv",
+      name: `Conv of Resize ${showShape(x)} x2, kernel ${showShape(w)} pads [${pads}]${
+        bias ? " bias" : ""
+      }`,
+      inputs: [spec("x", x), spec("w", w), ...(bias ? [spec("bias", [w[0]])] : [])],
+      build: (b, [v, ...rest]) =>
+        b.op1("Conv", [b.upsampleNearest(v, 2), ...rest], { kernel_shape: [3, 3], pads }),
+    }),
+  ),
   ...([
     { x: [2, 3, 4, 6], pads: [0, 0, 0, 0] },
     { x: ["N", 2, 7, 7], pads: [0, 0, 1, 1] }, // Keras "same": 7 -> 4

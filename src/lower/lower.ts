@@ -28,9 +28,14 @@ import { reluMask } from "./relu_mask.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
 import type { ProviderChoice } from "../runtime/types.ts";
 import { singleFilterConv, upsampledSingleFilterConv } from "./single_filter_conv.ts";
+import { spaceToDepthAsTranspose, upsampledConv } from "./upsampled_conv.ts";
 
 /** Rewrites applied while the forward pass is emitted, on every provider. */
-export const FORWARD_REWRITES: readonly Lowering[] = [poolBeforeRelu, upsampledSingleFilterConv];
+export const FORWARD_REWRITES: readonly Lowering[] = [
+  poolBeforeRelu,
+  upsampledConv,
+  upsampledSingleFilterConv,
+];
 
 /** Rewrites applied to a finished graph, each for the providers it lists. */
 export const ENCODE_REWRITES: readonly Lowering[] = [
@@ -41,6 +46,7 @@ export const ENCODE_REWRITES: readonly Lowering[] = [
   kernelGradientInterleavedMatMul,
   kernelGradientShiftedTaps,
   singleFilterConv,
+  spaceToDepthAsTranspose,
 ];
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The records of the operators that move, reshape, reduce, cut and pad tensors:
  * `Transpose`, `ReduceSum`, `ReduceMean`, `ReduceProd`, `Reshape`, `Shape`, `Expand`,
- * `Unsqueeze`, `Slice` and `Pad`; each record's type inference, float64
+ * `Unsqueeze`, `Slice`, `Pad`, `DepthToSpace` and `SpaceToDepth`; each record's type inference, float64
  * reference semantics and gradient rule side by side (assembled in
  * src/ops/registry.ts).
  *
@@ -27,7 +27,9 @@ export type TensorOp =
   | "Expand"
   | "Unsqueeze"
   | "Slice"
-  | "Pad";
+  | "Pad"
+  | "DepthToSpace"
+  | "SpaceToDepth";
 
 /** ONNX reductions (`noop_with_empty_axes` = 0): no axes, or none listed, means every axis. */
 function allIfEmpty(axes: readonly number[] | undefined, rank: number): readonly number[] {
@@ -97,6 +99,51 @@ function sliceBox(x: Shape, inputs: readonly Value[], where: string) {
     box[a] = { start: clamp(starts[i]), end: Math.max(clamp(starts[i]), clamp(ends[i])) };
   });
   return box;
+}
+
+/**
+ * `DepthToSpace` (DCR) as a transpose: `[N, b·b·C, H, W]` read as `[N, b, b, C, H, W]`
+ * and laid out `[N, C, H, b, W, b]`; `SpaceToDepth` is its inverse.
+ */
+const DEPTH_TO_SPACE = [0, 3, 4, 1, 5, 2];
+
+/** The record of `DepthToSpace` (DCR) or `SpaceToDepth` with a static block size. */
+function blocks(toSpace: boolean): OpDef {
+  const perm = toSpace ? DEPTH_TO_SPACE : DEPTH_TO_SPACE.map((_, i) => DEPTH_TO_SPACE.indexOf(i));
+  const outShape = ([n, c, h, w]: readonly (number | string)[], k: number) =>
+    toSpace
+      ? [n, (c as number) / (k * k), (h as number) * k, (w as number) * k]
+      : [n, (c as number) * k * k, (h as number) / k, (w as number) / k];
+  return {
+    attrs: toSpace ? { blocksize: "int", mode: "string" } : { blocksize: "int" },
+    infer(inputs, attrs, where) {
+      expectArity(inputs, 1, where);
+      const [x] = inputs, k = intAttr(attrs, "blocksize", 0);
+      const shape = outShape(x.shape, k);
+      if (
+        x.shape.length !== 4 || (toSpace && attrs.mode !== "DCR") ||
+        !shape.slice(1).every((d) => Number.isInteger(d) && (d as number) > 0)
+      ) {
+        throw new AutoencoderError(
+          `Cannot build ${where}: ${showShape(x.shape)} is not [N, C, H, W] in blocks of ${k}${
+            toSpace ? " (DCR mode)" : ""
+          }`,
+        );
+      }
+      return same(x.dtype, shape);
+    },
+    ref([x], attrs) {
+      const k = intAttr(attrs, "blocksize", 0), [n, c, h, w] = x.shape;
+      const split = toSpace ? [n, k, k, c / (k * k), h, w] : [n, c, h / k, k, w / k, k];
+      const moved = transpose(tensor(split, x.data), perm);
+      return [tensor(outShape(x.shape, k) as number[], moved.data)];
+    },
+    vjp: (b, { attrs }, [g]) => [
+      toSpace
+        ? b.op1("SpaceToDepth", [g!], { blocksize: attrs.blocksize })
+        : b.op1("DepthToSpace", [g!], { blocksize: attrs.blocksize, mode: "DCR" }),
+    ],
+  };
 }
 
 /** The records of the tensor operators, by ONNX type. */
@@ -275,4 +322,7 @@ export const tensorOps: Readonly<Record<TensorOp, OpDef>> = {
       return [b.slice(g!, starts, ends, axes), undefined];
     },
   },
+
+  DepthToSpace: blocks(true),
+  SpaceToDepth: blocks(false),
 };
