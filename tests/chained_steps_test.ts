@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { SparseAutoencoder, UndercompleteAutoencoder, VariationalAutoencoder } from "../mod.ts";
+import { webRuntime } from "../src/runtime/web.ts";
 import { nextName } from "../training/state.ts";
 import type { TrainingProgram } from "../training/program.ts";
 import { mnistData } from "./helpers.ts";
@@ -118,6 +119,34 @@ Deno.test("fit with chained steps trains as a plain step-by-step loop does", asy
   assert.deepEqual(history.loss, Array.from({ length: 11 }, (_, e) => epochLoss(50 * e)));
   for (const [name, value] of model.params) assert.deepEqual(value, after[name].data, name);
   await model.dispose();
+});
+
+Deno.test("onnxruntime-web's wasm chains a long run too, with the same losses as the CPU", async () => {
+  // 539 full-size updates, as above; ORT-web's kernels are the CPU provider's compiled
+  // to WebAssembly, so the losses match onnxruntime-node's to float32 rounding.
+  const x = await images(394);
+  const fit = async (model: UndercompleteAutoencoder) => {
+    const progress: number[] = [];
+    const history = await model.fit(x, {
+      epochs: 11,
+      batchSize: 8,
+      shuffle: false,
+      onBatchEnd: (logs) => {
+        progress.push(logs.samples);
+      },
+    });
+    await model.dispose();
+    return { progress, loss: history.loss };
+  };
+  const web = await fit(
+    new UndercompleteAutoencoder({ seed: 4, runtime: webRuntime, provider: "wasm" }),
+  );
+  const cpu = await fit(new UndercompleteAutoencoder({ seed: 4, threads: 2 }));
+  const perEpoch = [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394];
+  assert.deepEqual(web.progress, Array.from({ length: 11 }, () => perEpoch).flat());
+  web.loss.forEach((l, i) =>
+    assert.ok(Math.abs(l - cpu.loss[i]) <= 1e-5 * cpu.loss[i], `${l} ${cpu.loss[i]}`)
+  );
 });
 
 Deno.test("a short run is not chained: losses are read after every batch", async () => {

@@ -4,13 +4,13 @@
  * keeps the last state whose losses were read and found finite (to roll back to
  * when training diverges), and frees what it no longer holds. On WebGPU the carried
  * tensors and the losses stay on the device, and losses are read every 32 batches
- * instead of every batch. On the CPU, a model without convolutions runs its batches
- * four to a session call (a graph of four chained updates, `buildTrainStep`'s
- * `steps`) in runs of at least 512 updates: onnxruntime-node copies every output
- * into a new JavaScript array, and for a dense model the carried state is most of
- * the data a step moves (bench/NOTES.md). Such batches are held (in the runner's buffers,
- * {@link StepRunner.batchBuffers}) until four of one size are there; the rest of an
- * epoch run one by one.
+ * instead of every batch. On the CPU (onnxruntime-node's, or onnxruntime-web's
+ * wasm), a model without convolutions runs its batches four to a session call (a
+ * graph of four chained updates, `buildTrainStep`'s `steps`) in runs of at least 512
+ * updates: the runtime copies every output into a new JavaScript array, and for a
+ * dense model the carried state is most of the data a step moves (bench/NOTES.md).
+ * Such batches are held (in the runner's buffers, {@link StepRunner.batchBuffers})
+ * until four of one size are there; the rest of an epoch run one by one.
  *
  * @module
  */
@@ -25,7 +25,7 @@ import { stepName } from "./train_step.ts";
 /** With outputs on the device (WebGPU), losses are read back every this many batches. */
 const READ_EVERY = 32;
 
-/** Updates per session call on the CPU for a model without convolutions. */
+/** Updates per session call on the CPU (or wasm) for a model without convolutions. */
 const CHAINED = 4;
 
 /**
@@ -129,7 +129,8 @@ export class StepRunner {
       opened,
     );
     const dense = !program.trainStep.nodes.some((n) => n.op === "Conv");
-    const chain = options.provider === "cpu" && dense && planned >= CHAIN_FROM ? CHAINED : 1;
+    const cpu = options.provider === "cpu" || options.provider === "wasm";
+    const chain = cpu && dense && planned >= CHAIN_FROM ? CHAINED : 1;
     const runner = new StepRunner(program, runtime, session, step, opened, chain);
     const carried = new Set(program.carried);
     for (const s of program.states) {
