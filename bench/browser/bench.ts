@@ -37,8 +37,10 @@ Options:
                       framework:backend@N runs it with N threads (tfjs:wasm@1,tfjs:wasm@2); a ratio
                       takes a peer's fastest row
   --rounds N          runs of each pair per model, alternating (default 1)
-  --epochs N          epochs per run, the first one warm-up (default 4); the table's
-                      "first epoch" column is that warm-up's samples/s, what a page gets cold
+  --epochs N          timed epochs per run, after the warm-up (default 4)
+  --warmup S          untimed epochs first, until S seconds have passed (default 2; at least
+                      one); the table's "first epoch" column is the first one's samples/s, what a
+                      page gets cold
   --steps-dense N     steps per epoch, dense models, batch 256 (default 128: 512 updates in
                       4 epochs, as the CLI bench, so ours chains its steps as a long fit does)
   --steps-conv N      steps per epoch, conv models, batch 128 (default 2)
@@ -61,6 +63,7 @@ const { values } = parseScriptArgs(HELP, {
     },
     rounds: { type: "string", default: "1" },
     epochs: { type: "string", default: "4" },
+    warmup: { type: "string", default: "2" },
     "steps-dense": { type: "string", default: "128" },
     "steps-conv": { type: "string", default: "2" },
     threads: { type: "string", default: "2" },
@@ -186,6 +189,7 @@ async function benchModel(browser: Browser, url: string, model: PeerModel): Prom
         batchSize: BLOG_BATCH[model],
         limit: stepsOf(model) * BLOG_BATCH[model],
         epochs: Number(values.epochs),
+        warmupSeconds: Number(values.warmup),
         seed: 0,
         latency: values.latency,
       };
@@ -234,7 +238,7 @@ async function main() {
   console.log(
     `\n${started.toISOString()}  Chromium ${version}  ${cpuModel()}  (${navigator.hardwareConcurrency} cores)  load average now ${
       Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
-    }  rounds ${values.rounds}  epochs ${values.epochs}\n`,
+    }  rounds ${values.rounds}  epochs ${values.epochs} after ${values.warmup} s of warm-up\n`,
   );
   console.log(browserTables(rows, ratios));
 }

@@ -24,6 +24,8 @@ export interface BrowserRow {
   /** The first (warm-up) epoch's samples/s, median over rounds: what a page gets cold,
    * while the browser still compiles the framework's WebAssembly and shaders. */
   first_epoch_samples_per_sec?: number;
+  /** Untimed epochs each round ran before its timed ones (`--warmup` seconds' worth). */
+  warmup_epochs_each: number[];
   latency_256_ms?: number;
   loss?: number;
   wasm_threads?: number;
@@ -75,6 +77,7 @@ export function foldRuns(
     samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
     samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
     first_epoch_samples_per_sec: first.length ? median(first) : undefined,
+    warmup_epochs_each: ok.map((r) => r.warmup_epochs),
     latency_256_ms: latencies.length ? median(latencies) : undefined,
     loss: last?.loss,
     wasm_threads: last?.wasm_threads,
