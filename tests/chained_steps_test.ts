@@ -82,14 +82,11 @@ Deno.test("four chained train steps equal four single steps, bit for bit", async
   }
 });
 
-Deno.test("fit with chained steps trains as a plain step-by-step loop does", async () => {
-  // 49 batches of 8 and one of 2 per epoch, 11 epochs: 539 full-size updates, enough to
-  // chain. Each epoch: twelve chained runs of four, then the 49th batch held and run
-  // alone when the smaller one comes, then the smaller one.
-  const x = await images(394);
-  const model = new UndercompleteAutoencoder({ seed: 4, threads: 2 });
-  const program = model.program();
-  const feeds = startFeeds(program, model.params);
+/**
+ * A fit of 394 images in 49 batches of 8 and one of 2 per epoch, 11 epochs: 539
+ * full-size updates, enough to chain; the samples seen each time losses were read.
+ */
+async function fitLong(model: UndercompleteAutoencoder, x: Float32Array) {
   const progress: number[] = [];
   const history = await model.fit(x, {
     epochs: 11,
@@ -99,9 +96,26 @@ Deno.test("fit with chained steps trains as a plain step-by-step loop does", asy
       progress.push(logs.samples);
     },
   });
-  // Losses are read after each chained run and at the end of the epoch.
-  const perEpoch = [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394];
-  assert.deepEqual(progress, Array.from({ length: 11 }, () => perEpoch).flat());
+  return { progress, history };
+}
+
+/**
+ * When {@link fitLong}'s losses are read if its batches are chained: after each of an
+ * epoch's twelve chained runs of four, and at its end (the 49th batch held and run
+ * alone when the smaller one comes, then the smaller one).
+ */
+const CHAINED_READS = Array.from(
+  { length: 11 },
+  () => [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394],
+).flat();
+
+Deno.test("fit with chained steps trains as a plain step-by-step loop does", async () => {
+  const x = await images(394);
+  const model = new UndercompleteAutoencoder({ seed: 4, threads: 2 });
+  const program = model.program();
+  const feeds = startFeeds(program, model.params);
+  const { progress, history } = await fitLong(model, x);
+  assert.deepEqual(progress, CHAINED_READS);
 
   const batches: Feeds[] = [];
   for (let first = 0; first < 394; first += 8) {
@@ -122,31 +136,18 @@ Deno.test("fit with chained steps trains as a plain step-by-step loop does", asy
 });
 
 Deno.test("onnxruntime-web's wasm chains a long run too, with the same losses as the CPU", async () => {
-  // 539 full-size updates, as above; ORT-web's kernels are the CPU provider's compiled
-  // to WebAssembly, so the losses match onnxruntime-node's to float32 rounding.
+  // ORT-web's kernels are the CPU provider's compiled to WebAssembly, so the losses
+  // match onnxruntime-node's to float32 rounding.
   const x = await images(394);
-  const fit = async (model: UndercompleteAutoencoder) => {
-    const progress: number[] = [];
-    const history = await model.fit(x, {
-      epochs: 11,
-      batchSize: 8,
-      shuffle: false,
-      onBatchEnd: (logs) => {
-        progress.push(logs.samples);
-      },
-    });
-    await model.dispose();
-    return { progress, loss: history.loss };
-  };
-  const web = await fit(
-    new UndercompleteAutoencoder({ seed: 4, runtime: webRuntime, provider: "wasm" }),
-  );
-  const cpu = await fit(new UndercompleteAutoencoder({ seed: 4, threads: 2 }));
-  const perEpoch = [...Array.from({ length: 12 }, (_, i) => 32 * (i + 1)), 394];
-  assert.deepEqual(web.progress, Array.from({ length: 11 }, () => perEpoch).flat());
-  web.loss.forEach((l, i) =>
-    assert.ok(Math.abs(l - cpu.loss[i]) <= 1e-5 * cpu.loss[i], `${l} ${cpu.loss[i]}`)
-  );
+  const web = new UndercompleteAutoencoder({ seed: 4, runtime: webRuntime, provider: "wasm" });
+  const cpu = new UndercompleteAutoencoder({ seed: 4, threads: 2 });
+  const [onWeb, onCpu] = [await fitLong(web, x), await fitLong(cpu, x)];
+  await Promise.all([web.dispose(), cpu.dispose()]);
+  assert.deepEqual(onWeb.progress, CHAINED_READS);
+  onWeb.history.loss.forEach((l, i) => {
+    const want = onCpu.history.loss[i];
+    assert.ok(Math.abs(l - want) <= 1e-5 * want, `epoch ${i + 1}: ${l} against ${want}`);
+  });
 });
 
 Deno.test("a short run is not chained: losses are read after every batch", async () => {
