@@ -100,7 +100,8 @@ function latency256(
 /**
  * Runs untimed epochs until `seconds` have passed (at least one), so that every
  * framework's timed epochs start with its WebAssembly compiled by V8's optimizing tier
- * (ours needs some 40 dense or 10 conv steps, bench/NOTES.md, "Issue 16, part 13").
+ * (ours reaches its steady speed only after tens of steps, bench/NOTES.md, "Issue 16,
+ * part 13").
  *
  * @returns Each warm-up epoch's seconds.
  */

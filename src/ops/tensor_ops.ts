@@ -1,9 +1,9 @@
 /**
  * The records of the operators that move, reshape, reduce, cut and pad tensors:
  * `Transpose`, `ReduceSum`, `ReduceMean`, `ReduceProd`, `Reshape`, `Shape`, `Expand`,
- * `Unsqueeze`, `Slice`, `Pad`, `DepthToSpace` and `SpaceToDepth`; each record's type inference, float64
- * reference semantics and gradient rule side by side (assembled in
- * src/ops/registry.ts).
+ * `Unsqueeze`, `Slice`, `Pad`, `DepthToSpace` and `SpaceToDepth`; each record's type
+ * inference, float64 reference semantics and gradient rule side by side (assembled
+ * in src/ops/registry.ts).
  *
  * @module
  */
