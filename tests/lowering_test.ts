@@ -104,6 +104,14 @@ Deno.test("without lowering, the plain rules are encoded as written", () => {
   assert.ok(plain.includes("Greater") && !plain.includes("Ceil") && lowered.includes("Ceil"));
 });
 
+Deno.test("on wasm the loss' forward pass and its gradient share one Sigmoid", () => {
+  const { config } = new UndercompleteAutoencoder({});
+  const step = buildTrainStep(config, adam()).graph;
+  const sigmoids = (provider: "cpu" | "wasm") => opCounts(encodeModel(step, { provider })).Sigmoid;
+  assert.equal(sigmoids("cpu"), 2);
+  assert.equal(sigmoids("wasm"), 1);
+});
+
 if (import.meta.main) {
   const about =
     "Op counts of the encoded CPU graphs, optimizer nodes left out (tests/lowering_test.ts)";

@@ -25,6 +25,7 @@ import {
 import { nchwcConv } from "./nchwc_conv.ts";
 import { poolBeforeRelu } from "./pool_before_relu.ts";
 import { reluMask } from "./relu_mask.ts";
+import { sharedSigmoid } from "./shared_sigmoid.ts";
 import type { Lowering, Provider, Rewrite } from "./rewrite.ts";
 import type { ProviderChoice } from "../runtime/types.ts";
 import { singleFilterConv, upsampledSingleFilterConv } from "./single_filter_conv.ts";
@@ -40,6 +41,7 @@ export const FORWARD_REWRITES: readonly Lowering[] = [
 /** Rewrites applied to a finished graph, each for the providers it lists. */
 export const ENCODE_REWRITES: readonly Lowering[] = [
   reluMask,
+  sharedSigmoid,
   absGradient,
   kernelGradientPointwise,
   kernelGradientInterleaved,
