@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { achieved, foldPeaks } from "../bench/flops.ts";
 import { spread, steadinessWarnings } from "../bench/steady.ts";
 import { handoffNs, handoffWarnings, ratiosByPlacement } from "../bench/handoff.ts";
+import { type BrowserRow, foldRuns, ratioRows } from "../bench/browser/report.ts";
+import type { BenchResult } from "../bench/browser/page.ts";
 
 Deno.test("steadinessWarnings: flags unsteady epochs after the warm-up one and disagreeing rounds", () => {
   const steady = { epoch_seconds: [3.0, 1.0, 1.1, 1.2], samples_per_sec: 1000 };
@@ -58,6 +60,29 @@ Deno.test("ratiosByPlacement: pairs rounds made in the same vCPU placement only"
   assert.deepEqual(ratiosByPlacement(ours, torch, 47), { fast: 1.75, slow: 1.0 });
   const allFast = { ...torch, handoff_ns: torch.handoff_ns.map(() => [50, 50]) };
   assert.deepEqual(ratiosByPlacement(allFast, allFast, 50), { fast: 1, slow: undefined });
+});
+
+Deno.test("browser ratios: the peers' fastest rows, and round by round per placement", () => {
+  const what = { model: "deep", backend: "wasm", batch_size: 256, train_samples: 2560 } as const;
+  const run = (samples: number) =>
+    ({ samples_per_sec: samples, epoch_seconds: [1], warmup_epochs: 1 }) as BenchResult;
+  const row = (framework: BrowserRow["framework"], threads: number, each: number[]) =>
+    foldRuns({ ...what, framework, threads }, each.map(run), [[50, 52], [210, 205], [49, 60]]);
+  const rows = [
+    row("ours", 2, [90, 60, 100]), // median 90
+    row("jaxjs", 2, [30, 30, 25]), // median 30: the faster jax-js row
+    row("jaxjs", 1, [20, 20, 20]),
+  ];
+  const failed = foldRuns({ ...what, framework: "tfjs", threads: 2 }, [run(10), {
+    error: "took over 180 s",
+  }, run(12)], [[50, 50], [50, 50], [50, 50]]);
+  assert.deepEqual(failed.handoff_ns, [[50, 50], [50, 50]]);
+  const [ratio] = ratioRows([...rows, failed], ["deep"]);
+  assert.equal(ratio.ours_wasm_over_jaxjs_wasm, 3);
+  assert.equal(ratio.ours_wasm_over_jaxjs_wasm_fast, 3.5); // rounds 1 and 3: 3 and 4
+  assert.equal(ratio.ours_wasm_over_jaxjs_wasm_slow, 2);
+  assert.equal(ratio.ours_wasm_over_tfjs_wasm, 90 / 11);
+  assert.equal(ratio.ours_wasm_over_tfjs_wasm_fast, undefined); // a round failed: no pairing
 });
 
 Deno.test("handoffNs: the ping-pong with a Worker completes and gives a positive time", async () => {

@@ -21,6 +21,7 @@ import type { BenchRequest, BenchResult } from "./page.ts";
 import { serveBench } from "./serve.ts";
 import { WASM_FILES } from "../../examples/browser/build.ts";
 import { type BrowserRow, browserTables, foldRuns, ratioRows } from "./report.ts";
+import { handoffNs, handoffWarnings } from "../handoff.ts";
 
 // The peers' wasm backends also at 1 thread: on a busy 2-core machine that is their faster
 // setting (bench/NOTES.md, "Issue 16, part 9: the JavaScript peers' threads").
@@ -178,9 +179,17 @@ function cpuModel(): string {
 /** Batches per epoch of a model. */
 const stepsOf = (m: PeerModel) => Number(values[isConvModel(m) ? "steps-conv" : "steps-dense"]);
 
-/** Every run of one model, alternating, `--rounds` times; one row per framework and backend. */
+/** The fastest core hand-off measured so far in this bench, ns. */
+let fastestHandoff = Infinity;
+
+/**
+ * Every run of one model, alternating, `--rounds` times, with the cores' hand-off measured
+ * around each (bench/handoff.ts); one row per framework and backend.
+ */
 async function benchModel(browser: Browser, url: string, model: PeerModel): Promise<BrowserRow[]> {
   const results = runs.map(() => [] as (BenchResult | { error: string })[]);
+  const handoffs = runs.map(() => [] as number[][]);
+  const slowest: [string, number][] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const [i, run] of runs.entries()) {
       const request: BenchRequest = {
@@ -193,24 +202,35 @@ async function benchModel(browser: Browser, url: string, model: PeerModel): Prom
         seed: 0,
         latency: values.latency,
       };
+      const ns = [await handoffNs()];
       const result = await runOnce(browser, url, request, Number(values.timeout));
+      ns.push(await handoffNs());
+      fastestHandoff = Math.min(fastestHandoff, ...ns);
       results[i].push(result);
+      handoffs[i].push(ns);
+      const what = `${run.framework}:${run.backend}@${run.threads} round ${round + 1}`;
+      slowest.push([what, Math.max(...ns)]);
       say(
-        `  ${model} ${run.framework}:${run.backend}@${run.threads} round ${round + 1}: ${
+        `  ${model} ${what}: ${
           "error" in result
             ? `failed: ${result.error}`
             : `${Math.round(result.samples_per_sec)} samples/s`
-        }`,
+        } (core hand-off ${ns.map(Math.round).join("/")} ns)`,
       );
     }
   }
+  for (const warning of handoffWarnings(model, slowest, fastestHandoff)) say(warning);
   return runs.map((run, i) =>
-    foldRuns({
-      ...run,
-      model,
-      batch_size: BLOG_BATCH[model],
-      train_samples: stepsOf(model) * BLOG_BATCH[model],
-    }, results[i])
+    foldRuns(
+      {
+        ...run,
+        model,
+        batch_size: BLOG_BATCH[model],
+        train_samples: stepsOf(model) * BLOG_BATCH[model],
+      },
+      results[i],
+      handoffs[i],
+    )
   );
 }
 

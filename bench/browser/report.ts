@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ratiosByPlacement } from "../handoff.ts";
 import { median, type PeerModel } from "../peer_models.ts";
 import type { BenchBackend, BenchFramework, BenchResult } from "./page.ts";
 import { fmt, table } from "../table.ts";
@@ -21,6 +22,8 @@ export interface BrowserRow {
   rounds: number;
   samples_per_sec?: number;
   samples_per_sec_each: number[];
+  /** The cores' hand-off before and after each of those rounds, ns (`bench/handoff.ts`). */
+  handoff_ns: number[][];
   /** The first (warm-up) epoch's samples/s, median over rounds: what a page gets cold,
    * while the browser still compiles the framework's WebAssembly and shaders. */
   first_epoch_samples_per_sec?: number;
@@ -36,13 +39,21 @@ export interface BrowserRow {
   error?: string;
 }
 
-/** Ours over each peer, on wasm and on WebGPU, with the issue's targets on wasm. */
+/**
+ * Ours over each peer, on wasm and on WebGPU, with the issue's targets on wasm; on wasm also
+ * round by round where both ran in the fast placement of the vCPUs, and where both ran in
+ * the slow one (`ratiosByPlacement`).
+ */
 export interface BrowserRatio {
   kind: "browser-ratio";
   model: PeerModel;
   ours_wasm_over_tfjs_wasm?: number;
+  ours_wasm_over_tfjs_wasm_fast?: number;
+  ours_wasm_over_tfjs_wasm_slow?: number;
   tfjs_wasm_target: number;
   ours_wasm_over_jaxjs_wasm?: number;
+  ours_wasm_over_jaxjs_wasm_fast?: number;
+  ours_wasm_over_jaxjs_wasm_slow?: number;
   jaxjs_wasm_target: number;
   ours_webgpu_over_tfjs_webgpu?: number;
   ours_webgpu_over_jaxjs_webgpu?: number;
@@ -56,6 +67,7 @@ const NAMES = { ours: "ours (ORT-web)", tfjs: "TF.js", jaxjs: "jax-js" };
  *
  * @param what The model, framework, backend and sizes.
  * @param results One per round.
+ * @param handoffs The cores' hand-off before and after each round, ns.
  * @returns The row.
  */
 export function foldRuns(
@@ -64,8 +76,10 @@ export function foldRuns(
     "model" | "framework" | "backend" | "batch_size" | "train_samples" | "threads"
   >,
   results: (BenchResult | { error: string })[],
+  handoffs: number[][],
 ): BrowserRow {
-  const ok = results.filter((r): r is BenchResult => !("error" in r));
+  const finished = (r: BenchResult | { error: string }): r is BenchResult => !("error" in r);
+  const ok = results.filter(finished);
   const failed = results.find((r) => "error" in r) as { error: string } | undefined;
   const latencies = ok.map((r) => r.latency_256_ms).filter((x) => x !== undefined);
   const first = ok.map((r) => what.train_samples / r.epoch_seconds[0]);
@@ -76,6 +90,7 @@ export function foldRuns(
     rounds: ok.length,
     samples_per_sec: ok.length ? median(ok.map((r) => r.samples_per_sec)) : undefined,
     samples_per_sec_each: ok.map((r) => Math.round(r.samples_per_sec)),
+    handoff_ns: handoffs.filter((_, i) => finished(results[i])).map((ns) => ns.map(Math.round)),
     first_epoch_samples_per_sec: first.length ? median(first) : undefined,
     warmup_epochs_each: ok.map((r) => r.warmup_epochs),
     latency_256_ms: latencies.length ? median(latencies) : undefined,
@@ -98,22 +113,33 @@ export function foldRuns(
  * @returns One row per model.
  */
 export function ratioRows(rows: BrowserRow[], models: PeerModel[]): BrowserRatio[] {
+  const fastestNs = Math.min(...rows.flatMap((r) => r.handoff_ns.flat()));
   return models.map((model) => {
-    const speed = (f: string, b: string) => {
-      const all = rows.filter((r) => r.model === model && r.framework === f && r.backend === b)
-        .map((r) => r.samples_per_sec).filter((x) => x !== undefined);
-      return all.length ? Math.max(...all) : undefined;
-    };
-    const over = (a?: number, b?: number) => a && b ? a / b : undefined;
+    const fastest = (f: string, b: string) =>
+      rows.filter((r) =>
+        r.model === model && r.framework === f && r.backend === b && r.samples_per_sec
+      ).sort((x, y) => y.samples_per_sec! - x.samples_per_sec!)[0] as BrowserRow | undefined;
+    const over = (a?: BrowserRow, b?: BrowserRow) =>
+      a && b ? a.samples_per_sec! / b.samples_per_sec! : undefined;
+    const ours = fastest("ours", "wasm"), tfjs = fastest("tfjs", "wasm");
+    const jaxjs = fastest("jaxjs", "wasm");
+    // Round i of each row ran in round i of the bench, unless a run failed.
+    const placed = (peer?: BrowserRow) =>
+      ours && peer && !ours.error && !peer.error ? ratiosByPlacement(ours, peer, fastestNs) : {};
+    const [t, j] = [placed(tfjs), placed(jaxjs)];
     return {
       kind: "browser-ratio",
       model,
-      ours_wasm_over_tfjs_wasm: over(speed("ours", "wasm"), speed("tfjs", "wasm")),
+      ours_wasm_over_tfjs_wasm: over(ours, tfjs),
+      ours_wasm_over_tfjs_wasm_fast: t.fast,
+      ours_wasm_over_tfjs_wasm_slow: t.slow,
       tfjs_wasm_target: 5,
-      ours_wasm_over_jaxjs_wasm: over(speed("ours", "wasm"), speed("jaxjs", "wasm")),
+      ours_wasm_over_jaxjs_wasm: over(ours, jaxjs),
+      ours_wasm_over_jaxjs_wasm_fast: j.fast,
+      ours_wasm_over_jaxjs_wasm_slow: j.slow,
       jaxjs_wasm_target: 3,
-      ours_webgpu_over_tfjs_webgpu: over(speed("ours", "webgpu"), speed("tfjs", "webgpu")),
-      ours_webgpu_over_jaxjs_webgpu: over(speed("ours", "webgpu"), speed("jaxjs", "webgpu")),
+      ours_webgpu_over_tfjs_webgpu: over(fastest("ours", "webgpu"), fastest("tfjs", "webgpu")),
+      ours_webgpu_over_jaxjs_webgpu: over(fastest("ours", "webgpu"), fastest("jaxjs", "webgpu")),
     };
   });
 }
@@ -149,6 +175,7 @@ export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): strin
       "first epoch",
       "predict 256 ms",
       "loss",
+      "hand-off ns",
       "how",
     ],
     rows.map((r) => [
@@ -160,6 +187,7 @@ export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): strin
       fmt(r.first_epoch_samples_per_sec, 0),
       fmt(r.latency_256_ms, 1),
       fmt(r.loss, 4),
+      r.handoff_ns.map((ns) => ns.join("/")).join(" "),
       how(r),
     ]),
     3,
@@ -168,12 +196,25 @@ export function browserTables(rows: BrowserRow[], ratios: BrowserRatio[]): strin
     x === undefined
       ? "-"
       : `${x.toFixed(2)}${target ? ` ${x >= target ? "ok" : "BELOW"} (>= ${target})` : ""}`;
+  const placed = (fast?: number, slow?: number) =>
+    [["fast", fast], ["slow", slow]].filter(([, x]) => x !== undefined)
+      .map(([name, x]) => `${name} ${(x as number).toFixed(2)}`).join(", ") || "-";
   const ratioTable = table(
-    ["model", "ours/TF.js wasm", "ours/jax-js wasm", "ours/TF.js WebGPU", "ours/jax-js WebGPU"],
+    [
+      "model",
+      "ours/TF.js wasm",
+      "by placement",
+      "ours/jax-js wasm",
+      "by placement",
+      "ours/TF.js WebGPU",
+      "ours/jax-js WebGPU",
+    ],
     ratios.map((r) => [
       r.model,
       mark(r.ours_wasm_over_tfjs_wasm, r.tfjs_wasm_target),
+      placed(r.ours_wasm_over_tfjs_wasm_fast, r.ours_wasm_over_tfjs_wasm_slow),
       mark(r.ours_wasm_over_jaxjs_wasm, r.jaxjs_wasm_target),
+      placed(r.ours_wasm_over_jaxjs_wasm_fast, r.ours_wasm_over_jaxjs_wasm_slow),
       mark(r.ours_webgpu_over_tfjs_webgpu),
       mark(r.ours_webgpu_over_jaxjs_webgpu),
     ]),
